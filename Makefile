@@ -1,0 +1,43 @@
+# The entry point for people, CI and hooks alike: make serve, make test, make lint.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+MODELS ?= models
+
+.PHONY: install serve train test lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[serve,train,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## train: the default 4x50 LSTM on the bundled S&P 500 data, published into $(MODELS)/
+train: install
+	$(PY) -m training train --out $(MODELS)
+
+## serve: train the default model if $(MODELS)/ holds none, then serve on 127.0.0.1:8000
+serve: install
+	@if [ ! -s $(MODELS)/CURRENT ]; then \
+		echo "No model in $(MODELS)/: training the default 4x50 LSTM on the bundled S&P 500 data first."; \
+		$(PY) -m training train --out $(MODELS) || exit $$?; \
+	fi
+	FORECAST_MODEL_DIR=$(MODELS) $(PY) -m service
+
+## test: lint, then the whole test suite (tests train tiny models, never the full one)
+test: install lint
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

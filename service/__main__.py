@@ -1,0 +1,52 @@
+"""`python -m service`: settings -> logging -> provider check -> uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from service.app import create_app
+from service.config import Settings
+from service.forecaster import ProviderError, requested_providers
+from service.logs import configure_logging, logging_config
+
+log = logging.getLogger("service")
+
+
+def main() -> int:
+    """Runs the service until SIGINT/SIGTERM; exit 2 on bad settings or an unavailable provider."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: invalid FORECAST_* setting:\n{exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        providers = requested_providers(settings.providers)
+    except ProviderError as exc:
+        log.error("%s", exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    log.info(
+        "starting on %s:%d with providers %s, registry %s",
+        settings.host,
+        settings.port,
+        providers,
+        settings.model_dir,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

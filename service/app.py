@@ -1,0 +1,96 @@
+"""create_app(settings): the app, its middleware, and a lifespan that loads the model and runs the batcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from service import __version__
+from service.api import router
+from service.batching import Batcher
+from service.config import Settings
+from service.cpus import usable_cpus
+from service.errors import install_error_handlers
+from service.forecaster import Forecaster, SessionConfig
+from service.metrics import ServiceMetrics
+from service.middleware import BodyLimit, RequestObserver
+from service.registry import ModelRegistry, ReloadOutcome
+
+log = logging.getLogger(__name__)
+
+
+def model_observer(metrics: ServiceMetrics) -> callable:
+    """Keeps the model metrics in step with every reload outcome."""
+
+    def observe(outcome: ReloadOutcome, current: Forecaster | None) -> None:
+        if outcome.status == "loaded":
+            metrics.reloads.labels("success").inc()
+        elif outcome.status == "refused":
+            metrics.reloads.labels("failure").inc()
+        metrics.ready.set(1 if current else 0)
+        if current is not None:
+            metrics.model.info({"version": current.version})
+            metrics.provider.info(
+                {"provider": current.providers[0], "requested": ",".join(current.requested)}
+            )
+            metrics.load_seconds.set(current.load_seconds)
+
+    return observe
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start: load the model (if any), start the batcher and the registry poller. Stop: the reverse."""
+    settings: Settings = app.state.settings
+    registry: ModelRegistry = app.state.registry
+    await registry.reload()
+    app.state.batcher.start()
+    poller = None
+    if settings.reload_seconds > 0:
+        poller = asyncio.create_task(registry.watch(settings.reload_seconds), name="registry-poller")
+    try:
+        yield
+    finally:
+        if poller:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+        await app.state.batcher.stop()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The whole service for these settings; nothing heavy happens until the lifespan starts."""
+    threads = settings.intra_op_threads or usable_cpus()
+    metrics = ServiceMetrics()
+    app = FastAPI(
+        title="lstm-forecast",
+        version=__version__,
+        description="Next-day price forecasts from a stacked LSTM served with onnxruntime. "
+        "Every forecast should be read next to the naive one (tomorrow = today): see /model's metrics.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.registry = ModelRegistry(
+        settings.model_dir, SessionConfig(settings.providers, threads), model_observer(metrics)
+    )
+    app.state.batcher = Batcher(
+        settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics
+    )
+    app.include_router(router)
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: sees 413/415 too
+    return app

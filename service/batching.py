@@ -1,0 +1,154 @@
+"""Batcher: a bounded queue of window arrays, flushed by size or time into one onnxruntime run in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from service.errors import InferenceFailed, Overloaded, TimedOut
+from service.forecaster import Forecaster, first_line
+from service.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pending:
+    """One request's windows, the model it started with, and the future its forecasts go to."""
+
+    windows: np.ndarray  # (n, window) float32
+    model: Forecaster
+    future: asyncio.Future[np.ndarray]
+    enqueued: float = field(default_factory=time.perf_counter)
+
+
+class Batcher:
+    """Gathers concurrent requests into batches of at most max_batch windows, waiting at most wait_s."""
+
+    def __init__(
+        self, max_batch: int, wait_s: float, max_queue: int, metrics: ServiceMetrics | None = None
+    ) -> None:
+        self.max_batch, self.wait_s, self.max_queue = max_batch, wait_s, max_queue
+        self.metrics = metrics
+        self.pending_windows = 0
+        self._queue: collections.deque[Pending] = collections.deque()
+        self._arrived = asyncio.Event()
+        # One thread: onnxruntime parallelises inside a run (intra-op threads) and releases the GIL.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Starts the flushing loop on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="batcher")
+
+    async def stop(self) -> None:
+        """Stops the loop; requests still queued get an error rather than hanging."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for item in self._queue:
+            if not item.future.done():
+                item.future.set_exception(InferenceFailed("the service is shutting down"))
+        self._queue.clear()
+        self._executor.shutdown(wait=True)
+
+    async def submit(self, model: Forecaster, windows: np.ndarray, timeout_s: float) -> np.ndarray:
+        """Forecasts for `windows` (n, window) from `model`; 503 when the queue is full, 504 on timeout."""
+        n = len(windows)
+        if self.pending_windows + n > self.max_queue:
+            raise Overloaded(
+                f"too many windows waiting ({self.pending_windows} of {self.max_queue}); retry shortly",
+                headers={"Retry-After": "1"},
+            )
+        item = Pending(windows, model, asyncio.get_running_loop().create_future())
+        self._queue.append(item)
+        self._count_pending(n)
+        self._arrived.set()
+        try:
+            return await asyncio.wait_for(item.future, timeout_s)
+        except TimeoutError:
+            raise TimedOut(
+                f"no forecast within {timeout_s * 1000:.0f} ms; the service is overloaded"
+            ) from None
+
+    def _count_pending(self, delta: int) -> None:
+        self.pending_windows += delta
+        if self.metrics:
+            self.metrics.pending_windows.set(self.pending_windows)
+
+    async def _loop(self) -> None:
+        while True:
+            await self._gather()
+            batch = self._take_batch()
+            if batch:
+                await self._run(batch)
+
+    async def _gather(self) -> None:
+        """Waits until a batch is full or the oldest request has waited wait_s."""
+        while not self._queue:
+            self._arrived.clear()
+            await self._arrived.wait()
+        deadline = self._queue[0].enqueued + self.wait_s
+        while self.pending_windows < self.max_batch:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    def _take_batch(self) -> list[Pending]:
+        """Oldest requests first, all for the same model, at most max_batch windows in total."""
+        batch: list[Pending] = []
+        size = 0
+        while self._queue:
+            item = self._queue[0]
+            if item.future.done():  # timed out or cancelled while queued
+                self._queue.popleft()
+                self._count_pending(-len(item.windows))
+                continue
+            if batch and (item.model is not batch[0].model or size + len(item.windows) > self.max_batch):
+                break
+            self._queue.popleft()
+            batch.append(item)
+            size += len(item.windows)
+        self._count_pending(-size)
+        return batch
+
+    async def _run(self, batch: list[Pending]) -> None:
+        """One onnxruntime run for the whole batch, answered request by request."""
+        windows = batch[0].windows if len(batch) == 1 else np.concatenate([b.windows for b in batch])
+        started = time.perf_counter()
+        try:
+            forecasts = await asyncio.get_running_loop().run_in_executor(
+                self._executor, batch[0].model.predict, windows
+            )
+        except Exception as exc:  # an error reaches every caller of this batch
+            log.error("inference failed for a batch of %d windows: %s", len(windows), first_line(exc))
+            forecasts = InferenceFailed(f"inference failed: {first_line(exc)}")
+        self._observe(batch, started, len(windows))
+        offset = 0
+        for item in batch:
+            n = len(item.windows)
+            if not item.future.done():
+                if isinstance(forecasts, Exception):
+                    item.future.set_exception(forecasts)
+                else:
+                    item.future.set_result(forecasts[offset : offset + n])
+            offset += n
+
+    def _observe(self, batch: list[Pending], started: float, windows: int) -> None:
+        if not self.metrics:
+            return
+        self.metrics.inference_seconds.observe(time.perf_counter() - started)
+        self.metrics.batch_windows.observe(windows)
+        for item in batch:
+            self.metrics.queue_seconds.observe(started - item.enqueued)

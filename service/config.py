@@ -1,0 +1,64 @@
+"""The service's settings, read once at start-up from FORECAST_* environment variables (and .env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; the README's settings table lists the same fields."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FORECAST_", env_file=".env", extra="ignore", protected_namespaces=()
+    )
+
+    model_dir: Path = Field(
+        Path("models"), description="Model registry root: <dir>/CURRENT names <dir>/<version>/."
+    )
+    host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 inside a container).")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
+    providers: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="onnxruntime execution provider: auto (CUDA if available, else CPU), cpu, cuda.",
+    )
+    max_batch: int = Field(1024, ge=1, le=65536, description="Most windows in one request and one ONNX run.")
+    batch_wait_ms: float = Field(
+        2.0, ge=0, le=1000, description="How long a request may wait to be batched with others."
+    )
+    max_queue: int = Field(
+        8192,
+        ge=1,
+        description="Most windows waiting for inference; beyond it requests get 503 + Retry-After.",
+    )
+    request_timeout_ms: float = Field(
+        10000, gt=0, description="A request waiting longer than this for its forecast gets 504."
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger ones get 413."
+    )
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /admin/*; unset turns the admin endpoints off (404)."
+    )
+    reload_seconds: float = Field(
+        5.0, ge=0, description="How often to poll CURRENT for a new version; 0 disables polling."
+    )
+    intra_op_threads: int = Field(
+        0,
+        ge=0,
+        description="onnxruntime intra-op threads; 0 means the CPUs this process may really use.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed by CORS (JSON list); empty turns CORS off.",
+    )
+
+    @model_validator(mode="after")
+    def queue_holds_a_batch(self) -> Settings:
+        if self.max_queue < self.max_batch:
+            raise ValueError(f"max_queue ({self.max_queue}) must be at least max_batch ({self.max_batch})")
+        return self

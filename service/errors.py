@@ -1,0 +1,137 @@
+"""ServiceError carries its HTTP status; one set of handlers renders every error as JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """An error a client can act on: status code, a machine-readable code and a readable message."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+
+class InvalidInput(ServiceError):
+    """The request parsed but its values cannot be forecast (wrong length, non-positive price...)."""
+
+    status_code, code = 422, "invalid_input"
+
+
+class NotReady(ServiceError):
+    """No model is loaded yet."""
+
+    status_code, code = 503, "not_ready"
+
+
+class Overloaded(ServiceError):
+    """The batching queue is full."""
+
+    status_code, code = 503, "overloaded"
+
+
+class TimedOut(ServiceError):
+    """The request waited longer than FORECAST_REQUEST_TIMEOUT_MS."""
+
+    status_code, code = 504, "timeout"
+
+
+class Unauthorized(ServiceError):
+    """Missing or wrong admin token."""
+
+    status_code, code = 401, "unauthorized"
+
+
+class NotFound(ServiceError):
+    """No such resource (also: admin endpoints when no token is configured)."""
+
+    status_code, code = 404, "not_found"
+
+
+class ModelRefused(ServiceError):
+    """A registry version failed validation; the previous model keeps serving."""
+
+    status_code, code = 409, "model_refused"
+
+
+class InferenceFailed(ServiceError):
+    """onnxruntime raised during a run."""
+
+    status_code, code = 500, "inference_failed"
+
+
+def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
+    """The one error shape: {"error": message, "code": code, ...}."""
+    return {"error": message, "code": code, **extra}
+
+
+def describe_validation_error(exc: RequestValidationError) -> str:
+    """Pydantic's error list as one readable sentence, e.g. "body.window[3]: Input should be a number"."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        where = ".".join(p if not p.isdigit() else f"[{p}]" for p in loc).replace(".[", "[")
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    request.state.failure = exc.code
+    return JSONResponse(error_body(exc.code, exc.message), exc.status_code, headers=exc.headers)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if errors and errors[0].get("type") == "json_invalid":
+        request.state.failure = "malformed_json"
+        reason = errors[0].get("ctx", {}).get("error", "invalid JSON")
+        position = errors[0].get("loc", ("body", "?"))[-1]
+        message = f"request body is not valid JSON: {reason} at character {position}"
+        return JSONResponse(error_body("malformed_json", message), 400)
+    request.state.failure = "invalid_request"
+    return JSONResponse(error_body("invalid_request", describe_validation_error(exc)), 422)
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    request.state.failure = code.get(exc.status_code, "http_error")
+    message = str(exc.detail)
+    if exc.status_code == 400:  # FastAPI's words for a body json.loads could not take (bad UTF-8, too deep)
+        message = "request body could not be parsed as JSON (invalid UTF-8, or nested too deeply)"
+    return JSONResponse(
+        error_body(code.get(exc.status_code, "http_error"), message),
+        exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    log.error("unhandled error in request %s", request_id, exc_info=exc)
+    request.state.failure = "internal_error"
+    return JSONResponse(error_body("internal_error", f"internal error (request id {request_id})"), 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Registers the JSON handlers; no error ever answers with a traceback."""
+    app.add_exception_handler(ServiceError, on_service_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected_error)

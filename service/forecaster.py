@@ -1,0 +1,196 @@
+"""One loaded model: the onnxruntime session, its providers, the load-time checks, predict(array)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+GOLDEN_RTOL = 1e-4
+MAX_MODEL_BYTES = 512 * 1024 * 1024
+
+
+class ModelError(Exception):
+    """A version directory that must not be served, with the reason."""
+
+
+class ProviderError(Exception):
+    """The requested execution provider is not available or not active."""
+
+
+def requested_providers(mode: str, available: list[str] | None = None) -> list[str]:
+    """The provider list to ask onnxruntime for; `cuda` without CUDA available raises ProviderError."""
+    available = ort.get_available_providers() if available is None else available
+    if mode == "cpu":
+        return [CPU]
+    if CUDA in available:
+        return [CUDA, CPU]
+    if mode == "cuda":
+        raise ProviderError(
+            f"FORECAST_PROVIDERS=cuda but onnxruntime offers only {available}; install onnxruntime-gpu "
+            "with a matching CUDA/cuDNN and run on an NVIDIA GPU, or set FORECAST_PROVIDERS=auto|cpu"
+        )
+    return [CPU]
+
+
+def check_active_provider(mode: str, active: list[str]) -> None:
+    """onnxruntime silently falls back to CPU when CUDA fails to initialise: refuse that for mode=cuda."""
+    if mode == "cuda" and (not active or active[0] != CUDA):
+        raise ProviderError(
+            f"FORECAST_PROVIDERS=cuda but the session runs on {active}: the CUDA provider failed to "
+            "initialise (check the CUDA/cuDNN libraries and the driver)"
+        )
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """How to build onnxruntime sessions: provider mode and thread count."""
+
+    providers: str = "auto"
+    intra_op_threads: int = 1
+
+
+@dataclass
+class Forecaster:
+    """A validated, warmed-up model ready to serve; immutable once built (swapped whole on reload)."""
+
+    version: str
+    path: Path
+    session: ort.InferenceSession
+    card: dict
+    window: int
+    requested: list[str]
+    load_seconds: float
+    providers: list[str] = field(default_factory=list)
+
+    def predict(self, windows: np.ndarray) -> np.ndarray:
+        """(B, window) float32 prices -> (B,) float32 forecasts."""
+        return self.session.run(["forecast"], {"window": windows})[0]
+
+    def describe(self) -> dict[str, object]:
+        """The model card the API shows: what was trained, how it scored, where it runs."""
+        card = {k: v for k, v in self.card.items() if k not in ("golden", "history")}
+        return {
+            **card,
+            "version": self.version,
+            "execution_providers": self.providers,
+            "requested_providers": self.requested,
+            "load_seconds": round(self.load_seconds, 4),
+        }
+
+
+def make_session(onnx_bytes: bytes, config: SessionConfig) -> tuple[ort.InferenceSession, list[str]]:
+    """An onnxruntime session with graph optimisation on and our thread count."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = config.intra_op_threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # onnxruntime's own warnings go to stderr otherwise
+    requested = requested_providers(config.providers)
+    try:
+        session = ort.InferenceSession(onnx_bytes, sess_options=options, providers=requested)
+    except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
+        raise ModelError(f"onnxruntime cannot load model.onnx: {first_line(exc)}") from None
+    check_active_provider(config.providers, session.get_providers())
+    return session, requested
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message, one line, bounded."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def read_card(directory: Path, version: str) -> dict:
+    """model.json, which must be a JSON object naming this version and its window."""
+    try:
+        card = json.loads((directory / "model.json").read_text())
+    except FileNotFoundError:
+        raise ModelError("model.json is missing") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model.json is not valid JSON: {first_line(exc)}") from None
+    if not isinstance(card, dict):
+        raise ModelError("model.json is not a JSON object")
+    if card.get("version") != version:
+        raise ModelError(f"model.json names version {card.get('version')!r}, not {version!r}")
+    window = card.get("window")
+    if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 100_000:
+        raise ModelError(f"model.json has no valid window length (got {window!r})")
+    return card
+
+
+def check_metadata(session: ort.InferenceSession, version: str, window: int) -> None:
+    """The graph's own metadata and signature must agree with model.json."""
+    meta = session.get_modelmeta().custom_metadata_map
+    if meta.get("version") != version:
+        raise ModelError(f"ONNX metadata names version {meta.get('version')!r}, not {version!r}")
+    if meta.get("window") != str(window):
+        raise ModelError(f"ONNX metadata window {meta.get('window')!r} differs from model.json's {window}")
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    if [i.name for i in inputs] != ["window"] or inputs[0].type != "tensor(float)":
+        raise ModelError(f"expected one float input 'window', got {[(i.name, i.type) for i in inputs]}")
+    shape = inputs[0].shape
+    if len(shape) != 2 or shape[1] != window or (isinstance(shape[0], int) and shape[0] != -1):
+        raise ModelError(f"input 'window' has shape {shape}; expected [batch, {window}]")
+    if "forecast" not in [o.name for o in outputs]:
+        raise ModelError(f"no output 'forecast' (outputs: {[o.name for o in outputs]})")
+
+
+def check_outputs(forecaster: Forecaster) -> None:
+    """Warm-up run must be finite; the trainer's golden windows must give torch's forecasts (1e-4)."""
+    golden = forecaster.card.get("golden")
+    if not isinstance(golden, list) or not golden:
+        raise ModelError("model.json has no golden reference windows")
+    try:
+        windows = np.array([g["window"] for g in golden], dtype=np.float32)
+        expected = np.array([g["forecast"] for g in golden], dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        raise ModelError("model.json golden references are malformed") from None
+    if windows.shape[1:] != (forecaster.window,):
+        raise ModelError(f"golden windows have shape {windows.shape}, expected (n, {forecaster.window})")
+    try:
+        got = forecaster.predict(windows).astype(np.float64)
+    except Exception as exc:  # any onnxruntime failure here means the model is unusable
+        raise ModelError(f"warm-up run failed: {first_line(exc)}") from None
+    if got.shape != expected.shape or not np.all(np.isfinite(got)):
+        raise ModelError(f"warm-up run gave {got!r}, expected {len(expected)} finite forecasts")
+    rel = float(np.max(np.abs(got - expected) / np.maximum(np.abs(expected), 1e-12)))
+    if rel > GOLDEN_RTOL:
+        raise ModelError(f"golden check failed: forecasts differ from the trainer's by {rel:.3g} relative")
+
+
+def load_forecaster(directory: Path, version: str, config: SessionConfig) -> Forecaster:
+    """Loads and validates <registry>/<version>; raises ModelError with the reason if it must not serve."""
+    started = time.perf_counter()
+    card = read_card(directory, version)
+    onnx_path = directory / "model.onnx"
+    try:
+        if onnx_path.stat().st_size > MAX_MODEL_BYTES:
+            raise ModelError(f"model.onnx is larger than {MAX_MODEL_BYTES} bytes")
+        onnx_bytes = onnx_path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError("model.onnx is missing") from None
+    session, requested = make_session(onnx_bytes, config)
+    check_metadata(session, version, card["window"])
+    forecaster = Forecaster(
+        version=version,
+        path=directory,
+        session=session,
+        card=card,
+        window=card["window"],
+        requested=requested,
+        providers=session.get_providers(),
+        load_seconds=0.0,
+    )
+    check_outputs(forecaster)
+    forecaster.load_seconds = time.perf_counter() - started
+    return forecaster

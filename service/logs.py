@@ -1,0 +1,51 @@
+"""Structured logging: one JSON object per line, configured once at start-up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import time
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as JSON: time, level, logger, message, plus the record's `fields` dict if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:  # logs keep the trace; responses never do
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def logging_config(level: str) -> dict:
+    """A dictConfig for the service and uvicorn alike; uvicorn's access log is replaced by ours."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            "uvicorn": {"level": level.upper()},
+            "uvicorn.access": {"level": "WARNING", "propagate": False, "handlers": []},
+        },
+    }
+
+
+def configure_logging(level: str) -> None:
+    """Installs the JSON configuration."""
+    logging.config.dictConfig(logging_config(level))

@@ -1,0 +1,168 @@
+"""Pure ASGI middleware: body cap and content type; request ids, a JSON log line and metrics per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from service.errors import error_body
+from service.metrics import ServiceMetrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("service.access")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+async def send_json(send: Send, status: int, body: dict, headers: list | None = None) -> None:
+    """Sends a complete JSON response from middleware."""
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of a request header (lower-case name), or None."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value
+    return None
+
+
+def is_json(content_type: bytes | None) -> bool:
+    """application/json or any +json type, parameters (charset) allowed."""
+    if content_type is None:
+        return False
+    mime = content_type.split(b";")[0].strip().lower()
+    return mime == b"application/json" or (mime.startswith(b"application/") and mime.endswith(b"+json"))
+
+
+class BodyLimit:
+    """Reads POST bodies up front: over max_bytes -> 413, not JSON -> 415; the app gets the buffered body."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        state = scope.setdefault("state", {})
+        length = header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            state["failure"] = "too_large"
+            return await send_json(send, 413, self.too_large())
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                state["failure"] = "too_large"
+                return await send_json(send, 413, self.too_large())
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        if size and not is_json(header(scope, b"content-type")):
+            state["failure"] = "unsupported_media_type"
+            return await send_json(
+                send,
+                415,
+                error_body(
+                    "unsupported_media_type",
+                    "send the body as JSON with 'Content-Type: application/json'",
+                ),
+            )
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    def too_large(self) -> dict[str, object]:
+        return error_body(
+            "too_large",
+            f"request body is larger than {self.max_bytes} bytes "
+            "(FORECAST_MAX_BODY_BYTES); send fewer windows per request",
+        )
+
+
+class RequestObserver:
+    """Request id in and out, one access-log line, request count and latency by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        given = header(scope, b"x-request-id")
+        request_id = (
+            given.decode() if given and REQUEST_ID.match(given.decode("latin-1")) else uuid.uuid4().hex
+        )
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self.record(scope, state, status, time.perf_counter() - started)
+
+    def record(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None) or "unmatched"  # templates only: bounded labels
+        self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+        self.metrics.request_seconds.labels(route).observe(seconds)
+        if status >= 400:
+            self.metrics.failures.labels(state.get("failure", f"http_{status}")).inc()
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "request_id": state["request_id"],
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "batch_size": state.get("batch_size"),
+                    "model_version": state.get("model_version"),
+                }
+            },
+        )

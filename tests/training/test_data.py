@@ -1,0 +1,140 @@
+"""CSV loading in every supported shape, clean-up, and the chronological split without leakage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import TEST_DATA
+from training.data import DataError, chronological_split, load_csv, make_windows
+
+
+def write(tmp_path: Path, text: str, name: str = "prices.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_yahoo_file_defaults_to_adj_close(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "1/4/1999,1,2,0.5,10,9.5,100\n1/5/1999,1,2,0.5,11,10.5,100\n",
+    )
+    series = load_csv(path)
+    assert series.column == "Adj Close"
+    assert series.prices.tolist() == [9.5, 10.5]
+    assert series.dates.astype(str).tolist() == ["1999-01-04", "1999-01-05"]
+
+
+def test_iso_dates_lowercase_headers_and_close_fallback(tmp_path: Path) -> None:
+    path = write(tmp_path, "date,open,close\n2020-01-02,5,6\n2020-01-03,6,7\n")
+    series = load_csv(path)
+    assert series.column == "close"
+    assert series.prices.tolist() == [6.0, 7.0]
+
+
+def test_column_option_is_case_insensitive(tmp_path: Path) -> None:
+    path = write(tmp_path, "DATE,OPEN,CLOSE\n2020-01-02,5,6\n")
+    assert load_csv(path, column="open").prices.tolist() == [5.0]
+
+
+def test_tutorial_files_with_quoted_thousands_and_leading_space_header() -> None:
+    train = load_csv(TEST_DATA / "Google_Stock_Price_Train.csv", column="Open")
+    assert len(train) == 1258
+    assert train.prices[0] == pytest.approx(325.25)
+    close = load_csv(TEST_DATA / "Google_Stock_Price_Train.csv")  # no Adj Close: Close, "1,015.25" style
+    assert close.column == "Close"
+    assert close.prices.max() > 1000  # quoted "1,xxx.xx" values parsed, not dropped
+    volume = load_csv(TEST_DATA / "Google_Stock_Price_Test.csv", column="volume")  # header " Volume"
+    assert volume.prices[0] == 1657300.0
+
+
+def test_fred_two_column_file_with_dot_for_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, "DATE,DCOILWTICO\n2020-01-01,.\n2020-01-02,61.17\n2020-01-03,63.00\n")
+    series = load_csv(path)
+    assert series.column == "DCOILWTICO"
+    assert series.prices.tolist() == [61.17, 63.0]
+
+
+def test_unsorted_rows_duplicates_blanks_and_nulls(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(
+        tmp_path,
+        "Date,Close\n2020-01-03,3\n\n2020-01-01,1\n2020-01-02,null\n2020-01-03,30\n2020-01-04,4\n",
+    )
+    with caplog.at_level("INFO"):
+        series = load_csv(path)
+    assert series.dates.astype(str).tolist() == ["2020-01-01", "2020-01-03", "2020-01-04"]
+    assert series.prices.tolist() == [1.0, 30.0, 4.0]  # the later row of a duplicated date wins
+    assert "1 blank rows, 1 missing values, 1 duplicate dates dropped" in caplog.text
+    assert "were sorted" in caplog.text
+
+
+def test_gzip_input_is_read() -> None:
+    series = load_csv(Path(__file__).parents[2] / "training" / "data" / "sp500.csv.gz")
+    assert len(series) == 5031
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        (
+            "Date,Close\n2020-01-02,-3\n",
+            None,
+            "row 2: column 'Close': '-3' is not a positive price",
+        ),
+        ("Date,Close\n2020-01-02,0\n", None, "row 2: column 'Close': '0' is not a positive price"),
+        (
+            "Date,Close\n2020-01-02,1\n2020-01-03,abc\n",
+            None,
+            "row 3: column 'Close': 'abc' is not a number",
+        ),
+        ("Date,Close\n2020-13-45,1\n", None, "row 2: column 'Date': '2020-13-45' is not a date"),
+        ("Date,Close\n2020-01-02,1\n", "Price", "unknown column 'Price'"),
+        ("Date,Open,High\n2020-01-02,1,2\n", None, "no 'Adj Close' or 'Close' column"),
+        ("Date,Close\n2020-01-02\n", None, "row 2: 1 fields"),
+        ("", None, "empty or has no header"),
+    ],
+)
+def test_malformed_files_raise_one_line_errors(
+    tmp_path: Path, text: str, column: str | None, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as info:
+        load_csv(path, column)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_and_binary_files(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="cannot read"):
+        load_csv(tmp_path / "nope.csv")
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"Date,Close\n\xff\xfe\x00\n")
+    with pytest.raises(DataError, match="not UTF-8"):
+        load_csv(path)
+
+
+def test_too_short_file_is_an_error(tmp_path: Path) -> None:
+    rows = "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 29))
+    series = load_csv(write(tmp_path, "Date,Close\n" + rows))
+    with pytest.raises(DataError, match=r"28 prices, need at least"):
+        chronological_split(series, window=60, val_days=250, test_days=250)
+
+
+def test_split_and_windows_never_leak(sp500_small: Path) -> None:
+    series = load_csv(sp500_small)
+    split = chronological_split(series, window=60, val_days=50, test_days=50)
+    assert (split.val_start, split.test_start, split.n) == (300, 350, 400)
+    x, y, targets = make_windows(series.prices, 60, 60, split.val_start)
+    # every training input and target lies strictly before the validation period
+    assert targets.max() == split.val_start - 1
+    assert targets.min() == 60
+    np.testing.assert_array_equal(x[-1], series.prices[split.val_start - 61 : split.val_start - 1])
+    np.testing.assert_array_equal(y[:, 0], series.prices[targets])
+    xt, _, tt = make_windows(series.prices, 60, split.test_start, split.n)
+    assert tt.tolist() == list(range(350, 400))
+    np.testing.assert_array_equal(xt[0], series.prices[290:350])

@@ -1,0 +1,84 @@
+"""A tiny model trained end to end by the CLI: ONNX signature, metadata, parity, card, golden windows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from training.export import ExportError, check_parity, export_onnx
+from training.model import LSTMConfig, PriceForecaster, StackedLSTM, WindowNormalizer
+
+
+@pytest.fixture
+def version_dir(model_pair: tuple[Path, str, str]) -> Path:
+    registry, _, second = model_pair
+    return registry / second
+
+
+def test_onnx_signature_and_metadata(version_dir: Path, sp500_small: Path) -> None:
+    proto = onnx.load(str(version_dir / "model.onnx"))
+    assert proto.opset_import[0].version >= 17
+    (inp,), outs = proto.graph.input, proto.graph.output
+    assert inp.name == "window"
+    dims = inp.type.tensor_type.shape.dim
+    assert dims[0].dim_param and dims[1].dim_value == 60  # dynamic batch, fixed window
+    assert [o.name for o in outs] == ["forecast"]
+    assert len(proto.graph.input) == 1  # no h0/c0 inputs
+    meta = {p.key: p.value for p in proto.metadata_props}
+    card = json.loads((version_dir / "model.json").read_text())
+    assert meta["version"] == card["version"] == version_dir.name
+    assert meta["window"] == "60" and json.loads(meta["features"]) == ["price"]
+    assert json.loads(meta["normalization"])["kind"] == "window"
+    assert (meta["cell"], meta["layers"], meta["hidden"]) == ("lstm", "2", "8")
+    assert meta["data_file"] == sp500_small.name
+    assert len(meta["data_sha256"]) == 64
+    assert (meta["data_start"], meta["data_end"]) == ("1999-01-04", card["training"]["data_end"])
+    assert set(json.loads(meta["metrics"])["test"]) >= {"model", "naive", "mae_ratio"}
+    for key in ("created", "torch_version", "onnx_version"):
+        assert meta[key]
+
+
+def test_model_card_has_history_golden_and_naive_scores(version_dir: Path) -> None:
+    card = json.loads((version_dir / "model.json").read_text())
+    assert len(card["history"]) == 2 and {"train_loss", "val_loss"} <= set(card["history"][0])
+    assert card["parity_max_rel_diff"] <= 1e-5
+    scores = card["metrics"]["test"]
+    assert scores["days"] == 50
+    assert scores["naive"]["mae"] > 0 and scores["model"]["mae"] > 0
+    assert scores["mae_ratio"] == pytest.approx(scores["model"]["mae"] / scores["naive"]["mae"])
+    session = ort.InferenceSession(str(version_dir / "model.onnx"))
+    golden = card["golden"]
+    windows = np.array([g["window"] for g in golden], dtype=np.float32)
+    got = session.run(None, {"window": windows})[0]
+    np.testing.assert_allclose(got, [g["forecast"] for g in golden], rtol=1e-5)
+    assert (version_dir / "test_forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_onnx_forecast_is_scale_invariant(version_dir: Path) -> None:
+    session = ort.InferenceSession(str(version_dir / "model.onnx"))
+    rng = np.random.default_rng(1)
+    x = (1500 * np.exp(np.cumsum(rng.normal(0, 0.01, (16, 60)), axis=1))).astype(np.float32)
+    base = session.run(None, {"window": x})[0]
+    for k in (0.001, 0.37, 12.0, 5000.0):
+        scaled = session.run(None, {"window": (x * k).astype(np.float32)})[0]
+        np.testing.assert_allclose(scaled, base * k, rtol=1e-4)
+
+
+def test_parity_check_catches_a_mismatched_file(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    config = LSTMConfig(window=10, layers=1, hidden=4)
+    model = PriceForecaster(WindowNormalizer(0.01), StackedLSTM(config)).eval()
+    other = PriceForecaster(WindowNormalizer(0.02), StackedLSTM(config)).eval()
+    path = tmp_path / "m.onnx"
+    export_onnx(other, 10, path, {"version": "x"})
+    windows = np.linspace(90, 110, 30).reshape(3, 10)
+    with pytest.raises(ExportError, match="differs from torch"):
+        check_parity(model, path, windows)
+    export_onnx(model, 10, path, {"version": "x"})
+    assert check_parity(model, path, windows) <= 1e-5

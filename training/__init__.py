@@ -1,0 +1,1 @@
+"""lstm-forecast's trainer: data loading, the stacked LSTM, ONNX export and the model registry."""

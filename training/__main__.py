@@ -1,0 +1,197 @@
+"""Command line: `python -m training train ...` (more subcommands join as the project grows)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from training.data import DEFAULT_DATA, DataError
+from training.export import ExportError
+from training.model import CELLS, NORMALIZATIONS, LSTMConfig
+from training.registry import RegistryBusy
+from training.train import TrainConfig
+
+log = logging.getLogger("training")
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def unit_float(text: str) -> float:
+    """argparse type: a float in [0, 1)."""
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+    return value
+
+
+def add_train_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `train` and `retrain`: data, split and model shape, optimisation."""
+    d, m = TrainConfig(), LSTMConfig()
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="daily price CSV (.csv or .csv.gz): Yahoo OHLCV, the tutorial format with quoted "
+        "thousands, or DATE,VALUE (default: bundled S&P 500, %(default)s)",
+    )
+    p.add_argument(
+        "--column",
+        default=None,
+        help="price column to forecast, case-insensitive (default: 'Adj Close' if the file has "
+        "it, else 'Close', else the only value column)",
+    )
+    p.add_argument(
+        "--window",
+        type=positive_int,
+        default=m.window,
+        help="past days per window (default %(default)s)",
+    )
+    p.add_argument(
+        "--normalize",
+        choices=NORMALIZATIONS,
+        default=d.normalize,
+        help="'window': scale-invariant log(p/p_last), forecasts any price level; 'minmax': the "
+        "tutorial's global scaler fitted on training prices (default %(default)s)",
+    )
+    p.add_argument("--cell", choices=CELLS, default=m.cell, help="recurrent cell (default %(default)s)")
+    p.add_argument(
+        "--layers", type=positive_int, default=m.layers, help="stacked layers (default %(default)s)"
+    )
+    p.add_argument(
+        "--hidden",
+        type=positive_int,
+        default=m.hidden,
+        help="units per layer (default %(default)s)",
+    )
+    p.add_argument(
+        "--dropout",
+        type=unit_float,
+        default=m.dropout,
+        help="dropout between layers (default %(default)s)",
+    )
+    p.add_argument("--epochs", type=positive_int, default=d.epochs, help="most epochs (default %(default)s)")
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=d.batch_size,
+        help="windows per optimiser step (default %(default)s)",
+    )
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (default %(default)s)")
+    p.add_argument(
+        "--patience",
+        type=positive_int,
+        default=d.patience,
+        help="stop after this many epochs without a better validation loss; the best epoch's "
+        "weights are kept (default %(default)s)",
+    )
+    p.add_argument(
+        "--val-days",
+        type=positive_int,
+        default=d.val_days,
+        help="validation split: trading days before the test split (default %(default)s)",
+    )
+    p.add_argument(
+        "--test-days",
+        type=positive_int,
+        default=d.test_days,
+        help="test split: the newest trading days, never trained on (default %(default)s)",
+    )
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default %(default)s)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads (default 0: the CPUs this process may use)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def config_from_args(args: argparse.Namespace, out: Path) -> TrainConfig:
+    """A TrainConfig from parsed options."""
+    return TrainConfig(
+        data=args.data,
+        column=args.column,
+        out=out,
+        normalize=args.normalize,
+        model=LSTMConfig(
+            window=args.window,
+            cell=args.cell,
+            layers=args.layers,
+            hidden=args.hidden,
+            dropout=args.dropout,
+        ),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        val_days=args.val_days,
+        test_days=args.test_days,
+        seed=args.seed,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """`train`: train, verify and publish one version; CURRENT points at it."""
+    from training.version import train_and_publish  # torch loads only for commands that need it
+
+    built = train_and_publish(config_from_args(args, args.out))
+    print(f"model {built.version} written to {args.out / built.version} (CURRENT -> {built.version})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's parser with one subparser per command."""
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "train",
+        help="train a model and publish it as the current version",
+        description="Train a stacked LSTM on daily prices, score it next to naive "
+        "persistence on the test split, export it to ONNX (normalisation in "
+        "the graph), verify the export, and publish it in the registry.",
+    )
+    add_train_options(p)
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("models"),
+        help="model registry directory; gets <version>/ and CURRENT (default %(default)s)",
+    )
+    p.set_defaults(func=run_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, run, and turn known failures into one-line messages with exit codes 2 (input) or 1."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RegistryBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ExportError as exc:
+        print(f"error: export check failed, nothing published: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Loads daily price CSVs of the usual shapes, cleans them, splits them in time and makes windows."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import itertools
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED_DATA = Path(__file__).parent / "data"
+DEFAULT_DATA = BUNDLED_DATA / "sp500.csv.gz"
+
+DATE_NAMES = ("date", "observationdate", "timestamp", "datetime", "day", "time")
+# Yahoo writes "null", FRED writes ".", pandas writes "" or "NaN": all mean "no price that day".
+MISSING_TOKENS = {"", ".", "null", "nan", "na", "n/a", "#n/a", "none", "-"}
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%b-%Y", "%b %d, %Y")
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+class DataError(Exception):
+    """A problem with an input file, said in one line that names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class PriceSeries:
+    """One cleaned daily price series, oldest first."""
+
+    dates: np.ndarray  # (N,) datetime64[D]
+    prices: np.ndarray  # (N,) float64, all > 0
+    column: str
+    source: str
+    sha256: str
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Chronological split by target index: train [window, val_start), val, test [test_start, n)."""
+
+    window: int
+    val_start: int
+    test_start: int
+    n: int
+
+
+def normalize_name(name: str) -> str:
+    """'Adj Close', ' adj_close' and 'ADJCLOSE' all become 'adjclose'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def read_text(path: Path) -> str:
+    """The file's text, gunzipped when it ends in .gz; a missing or undecodable file is a DataError."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path}: not a valid gzip file ({exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def pick_columns(path: Path, header: list[str], column: str | None) -> tuple[int, int]:
+    """Indices of the date column and of the price column (the asked one, else Adj Close, else Close)."""
+    names = [normalize_name(h) for h in header]
+    date_idx = next((i for i, n in enumerate(names) if n in DATE_NAMES), 0)
+    others = [i for i in range(len(names)) if i != date_idx]
+    shown = ", ".join(repr(h.strip()) for h in header)
+    if column is not None:
+        wanted = normalize_name(column)
+        for i in others:
+            if names[i] == wanted:
+                return date_idx, i
+        raise DataError(f"{path}: row 1: unknown column {column!r}; the file has {shown}")
+    for wanted in ("adjclose", "close"):
+        if wanted in names:
+            return date_idx, names.index(wanted)
+    if len(others) == 1:  # DATE,VALUE (a FRED export)
+        return date_idx, others[0]
+    raise DataError(f"{path}: row 1: no 'Adj Close' or 'Close' column; pick one of {shown} with --column")
+
+
+def parse_date(text: str) -> date | None:
+    """A date in any of DATE_FORMATS (a trailing time of day is ignored), or None."""
+    text = text.strip()
+    if "T" in text[:11] or " " in text[:11].strip():
+        text = re.split(r"[T ]", text, maxsplit=1)[0]
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_price(text: str) -> float | None:
+    """A price from '1015.25', '"1,015.25"' or ' 7 '; None for a missing-value token; ValueError otherwise."""
+    text = text.strip()
+    if text.lower() in MISSING_TOKENS:
+        return None
+    if THOUSANDS.match(text):
+        text = text.replace(",", "")
+    return float(text)
+
+
+def load_csv(path: str | Path, column: str | None = None) -> PriceSeries:
+    """Reads a daily CSV into a clean, sorted, de-duplicated PriceSeries; bad content raises DataError."""
+    path = Path(path)
+    text = read_text(path)
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header or all(not h.strip() for h in header):
+        raise DataError(f"{path}: row 1: the file is empty or has no header")
+    date_idx, price_idx = pick_columns(path, header, column)
+    col_name = header[price_idx].strip()
+    counts = {"rows": 0, "blank": 0, "missing": 0}
+    records: list[tuple[date, float]] = []
+    for row in rows:
+        line = rows.line_num
+        if not any(cell.strip() for cell in row):
+            counts["blank"] += 1
+            continue
+        counts["rows"] += 1
+        if len(row) <= max(date_idx, price_idx):
+            raise DataError(f"{path}: row {line}: {len(row)} fields, the header has {len(header)}")
+        day = parse_date(row[date_idx])
+        if day is None:
+            raise DataError(
+                f"{path}: row {line}: column {header[date_idx].strip()!r}: "
+                f"{row[date_idx]!r} is not a date (YYYY-MM-DD or M/D/YYYY)"
+            )
+        try:
+            price = parse_price(row[price_idx])
+        except ValueError:
+            raise DataError(
+                f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a number"
+            ) from None
+        if price is None:
+            counts["missing"] += 1
+            continue
+        if not np.isfinite(price) or price <= 0:
+            raise DataError(
+                f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a positive price"
+            )
+        records.append((day, price))
+    return finish_series(path, records, col_name, counts, text)
+
+
+def finish_series(
+    path: Path, records: list[tuple[date, float]], column: str, counts: dict[str, int], text: str
+) -> PriceSeries:
+    """Sorts by date, keeps the last row of each duplicated date, logs what was dropped."""
+    if not records:
+        raise DataError(f"{path}: column {column!r}: no prices in the file")
+    unsorted = any(a[0] > b[0] for a, b in itertools.pairwise(records))
+    by_day: dict[date, float] = {}
+    for day, price in records:  # a later row for the same day replaces an earlier one
+        by_day[day] = price
+    duplicates = len(records) - len(by_day)
+    days = sorted(by_day)
+    log.info(
+        "%s: %d rows, %d prices kept from column %r; %d blank rows, %d missing values, "
+        "%d duplicate dates dropped%s",
+        path.name,
+        counts["rows"],
+        len(days),
+        column,
+        counts["blank"],
+        counts["missing"],
+        duplicates,
+        "; rows were not in date order and were sorted" if unsorted else "",
+    )
+    return PriceSeries(
+        dates=np.array(days, dtype="datetime64[D]"),
+        prices=np.array([by_day[d] for d in days], dtype=np.float64),
+        column=column,
+        source=path.name,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def chronological_split(
+    series: PriceSeries, window: int, val_days: int, test_days: int, horizon: int = 1
+) -> Split:
+    """Test = the newest test_days targets, validation the val_days before; raises if too short."""
+    n = len(series)
+    min_train = max(32, window)  # fewer training windows than this cannot fit anything
+    needed = window + min_train + val_days + test_days + horizon - 1
+    if n < needed:
+        raise DataError(
+            f"{series.source}: column {series.column!r}: {n} prices, need at least {needed} "
+            f"(window {window} + {min_train} training targets + validation {val_days} "
+            f"+ test {test_days}); use a longer file or smaller --window/--val-days/--test-days"
+        )
+    test_start = n - test_days - (horizon - 1)
+    return Split(window=window, val_start=test_start - val_days, test_start=test_start, n=n)
+
+
+def make_windows(
+    prices: np.ndarray, window: int, start: int, stop: int, horizon: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows prices[t-window:t] with targets prices[t:t+horizon] for t in [start, stop)."""
+    start = max(start, window)
+    targets = np.arange(start, stop)
+    idx = targets[:, None] + np.arange(-window, 0)[None, :]
+    x = prices[idx]  # (N, window)
+    y = prices[targets[:, None] + np.arange(horizon)[None, :]]  # (N, horizon)
+    return x, y, targets
