@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -37,8 +38,13 @@ def main() -> int:
         providers,
         settings.model_dir,
     )
+    # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, to the handler that was there before
+    # it started; a no-op one there makes a completed graceful shutdown exit 0, as orchestrators expect.
+    app = create_app(settings)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=logging_config(settings.log_level),

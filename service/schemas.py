@@ -82,7 +82,8 @@ def windows_array(request: PredictRequest, window: int, max_batch: int) -> np.nd
             where = "'window'" if single else f"windows[{i}]"
             raise InvalidInput(f"{where} has {len(row)} prices; this model expects exactly {window}")
     array = np.asarray(rows, dtype=np.float64)
-    values = array.astype(np.float32)  # what the model sees: float64 values past float32's range are inf
+    with np.errstate(over="ignore"):  # what the model sees: float64 values past float32's range become inf
+        values = array.astype(np.float32)
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])

@@ -1,0 +1,1 @@
+"""Benchmark harness: load generation with wrk and servers started on loopback, compared in one run."""

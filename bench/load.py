@@ -1,0 +1,64 @@
+"""Runs wrk with a Lua POST script against a URL and parses throughput, latency percentiles and errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("%(body)s", "r")
+wrk.body = f:read("*a")
+f:close()
+
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+                 + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    "RESULT {\\"requests\\": %%d, \\"seconds\\": %%f, \\"errors\\": %%d, "
+    .. "\\"p50_ms\\": %%f, \\"p90_ms\\": %%f, \\"p99_ms\\": %%f}\\n",
+    summary.requests, summary.duration / 1e6, errors,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def require_wrk() -> str:
+    """The wrk binary (Debian package `wrk`)."""
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    return path
+
+
+def run_wrk(url: str, body: bytes, connections: int, seconds: float, threads: int = 1) -> dict[str, float]:
+    """One wrk run; requests/s, p50/p90/p99 in ms, and errors (non-2xx, socket errors, timeouts)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        body_path = Path(tmp) / "body.json"
+        body_path.write_bytes(body)
+        script = Path(tmp) / "post.lua"
+        script.write_text(LUA % {"body": body_path})
+        out = subprocess.run(
+            [
+                require_wrk(),
+                f"-t{min(threads, connections)}",
+                f"-c{connections}",
+                f"-d{max(int(seconds), 1)}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    result["rps"] = result["requests"] / result["seconds"]
+    return result

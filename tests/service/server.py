@@ -1,0 +1,90 @@
+"""Runs the real service (`python -m service`) as a subprocess on a free port, for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """Polls `check` until it is true or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(interval)
+    return False
+
+
+@contextmanager
+def running_service(registry: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Starts the service, waits for /health/live, yields (base URL, process); SIGTERM must exit 0."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "FORECAST_MODEL_DIR": str(registry),
+        "FORECAST_PORT": str(port),
+        "FORECAST_INTRA_OP_THREADS": "1",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    # A file, not a pipe: a full pipe would block the server's logging.
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service"],
+            cwd=ROOT,
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            if not wait_for(
+                lambda: proc.poll() is None and httpx.get(f"{base}/health/live").status_code == 200
+            ):
+                raise AssertionError(f"service did not come up:\n{read_log(log)}")
+            yield base, proc
+        finally:
+            stop(proc, log)
+
+
+def read_log(log: IO[str]) -> str:
+    log.seek(0)
+    return log.read()[-5000:]
+
+
+def stop(proc: subprocess.Popen[str], log: IO[str]) -> None:
+    """SIGTERM, then the exit code must be 0 within the grace period."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"no exit 30 s after SIGTERM:\n{read_log(log)}") from None
+    assert code == 0, f"exit code {code} after SIGTERM:\n{read_log(log)}"

@@ -1,0 +1,208 @@
+"""The HTTP API in-process (TestClient) over a real registry with real tiny models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.config import Settings
+
+
+def make_client(registry: Path, **overrides: object) -> TestClient:
+    settings = Settings(model_dir=registry, reload_seconds=0, intra_op_threads=1, _env_file=None, **overrides)
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture
+def client(model_pair: tuple[Path, str, str]) -> Iterator[TestClient]:
+    with make_client(model_pair[0], admin_token="s3cret", max_batch=64, max_body_bytes=200_000) as c:
+        yield c
+
+
+def windows(n: int, seed: int = 0) -> list[list[float]]:
+    rng = np.random.default_rng(seed)
+    return (1400 * np.exp(np.cumsum(rng.normal(0, 0.01, (n, 60)), axis=1))).round(2).tolist()
+
+
+def offline(registry: Path, version: str, x: list[list[float]]) -> np.ndarray:
+    session = ort.InferenceSession(str(registry / version / "model.onnx"))
+    return session.run(None, {"window": np.array(x, dtype=np.float32)})[0]
+
+
+def test_single_and_batch_forecasts_match_offline_onnxruntime(
+    client: TestClient, model_pair: tuple[Path, str, str]
+) -> None:
+    registry, _, version = model_pair
+    x = windows(5)
+    expected = offline(registry, version, x)
+    single = [client.post("/predict", json={"window": w}).json() for w in x]
+    assert all(s["model_version"] == version for s in single)
+    np.testing.assert_allclose([s["forecast"] for s in single], expected, rtol=1e-6)
+    batch = client.post("/predict", json={"windows": x}).json()
+    assert batch["model_version"] == version
+    np.testing.assert_allclose(batch["forecasts"], [s["forecast"] for s in single], rtol=1e-6)
+    reordered = client.post("/predict", json={"windows": x[::-1]}).json()["forecasts"]
+    np.testing.assert_allclose(reordered, batch["forecasts"][::-1], rtol=1e-6)
+
+
+def test_dates_add_the_next_business_day(client: TestClient) -> None:
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-03-31"))
+    weekdays = [str(d) for d in days if d.astype("datetime64[D]").item().weekday() < 5][:60]
+    assert weekdays[-1] == "2024-03-22"  # a Friday
+    answer = client.post("/predict", json={"window": windows(1)[0], "dates": weekdays}).json()
+    assert answer["forecast_date"] == "2024-03-25"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"window": [100.0] * 59}, 422, "'window' has 59 prices; this model expects exactly 60"),
+        ({"window": [100.0] * 59 + [-1.0]}, 422, "window[59] is -1.0"),
+        ({"window": [100.0] * 30 + [0] + [100.0] * 29}, 422, "window[30] is 0.0"),
+        ({"windows": [[100.0] * 60] * 65}, 422, "'windows' holds 65 windows; send 1 to 64"),
+        ({"window": [100.0] * 60, "windows": [[100.0] * 60]}, 422, "send exactly one of"),
+        ({"window": ["a"] * 60}, 422, "window[0]: Input should be a valid number"),
+        ({"window": [100.0] * 60, "colour": "red"}, 422, "colour: Extra inputs are not permitted"),
+        ({"window": None}, 422, "send exactly one of"),
+    ],
+)
+def test_bad_input_gets_a_json_error_naming_the_problem(
+    client: TestClient, body: dict, status: int, message: str
+) -> None:
+    response = client.post("/predict", json=body)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert client.get("/health/live").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "headers", "status", "code"),
+    [
+        (b'{"window": [1, 2', {"content-type": "application/json"}, 400, "malformed_json"),
+        (
+            b'{"window": [NaN' + b", 1" * 59 + b"]}",
+            {"content-type": "application/json"},
+            422,
+            "invalid_input",
+        ),
+        (
+            b'{"window": [1e309' + b", 1" * 59 + b"]}",
+            {"content-type": "application/json"},
+            422,
+            "invalid_input",
+        ),
+        (b"\xff\xfe{}", {"content-type": "application/json"}, 400, "malformed_json"),
+        (b"[" * 10_000 + b"]" * 10_000, {"content-type": "application/json"}, 400, "malformed_json"),
+        (b'{"window": [1]}', {"content-type": "text/plain"}, 415, "unsupported_media_type"),
+        (b"x" * 200_001, {"content-type": "application/json"}, 413, "too_large"),
+    ],
+)
+def test_raw_bodies_never_get_a_500(
+    client: TestClient, raw: bytes, headers: dict, status: int, code: str
+) -> None:
+    response = client.post("/predict", content=raw, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
+    assert "Traceback" not in response.text
+
+
+def test_request_id_is_echoed_or_made(client: TestClient) -> None:
+    given = client.get("/health/live", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = client.get("/health/live", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(made.headers["x-request-id"]) == 32
+
+
+def test_health_and_model_card(client: TestClient, model_pair: tuple[Path, str, str]) -> None:
+    _, _, version = model_pair
+    assert client.get("/health/live").json() == {"status": "alive"}
+    assert client.get("/health/ready").json() == {"status": "ready", "model_version": version}
+    card = client.get("/model").json()
+    assert card["version"] == version and card["window"] == 60
+    assert card["execution_providers"] == ["CPUExecutionProvider"]
+    assert card["requested_providers"] == ["CPUExecutionProvider"]
+    assert card["normalization"]["kind"] == "window"
+    assert {"model", "naive", "mae_ratio"} <= set(card["metrics"]["test"])
+    assert card["created"] and card["features"] == ["price"]
+
+
+def test_metrics_report_requests_batches_and_model(
+    client: TestClient, model_pair: tuple[Path, str, str]
+) -> None:
+    client.post("/predict", json={"windows": windows(3)})
+    client.post("/predict", json={"window": [1.0]})
+    text = client.get("/metrics").text
+    assert 'forecast_http_requests_total{method="POST",route="/predict",status="200"} 1.0' in text
+    assert 'forecast_failures_total{reason="invalid_input"} 1.0' in text
+    assert "forecast_batch_size_windows_sum 3.0" in text
+    assert f'forecast_model_info{{version="{model_pair[2]}"}} 1.0' in text
+    assert 'forecast_execution_provider_info{provider="CPUExecutionProvider"' in text
+    for name in (
+        "forecast_request_duration_seconds_bucket",
+        "forecast_queue_wait_seconds_bucket",
+        "forecast_inference_duration_seconds_bucket",
+        "forecast_pending_windows",
+        "forecast_model_load_seconds",
+        "forecast_model_reloads_total",
+    ):
+        assert name in text
+
+
+def test_admin_reload_needs_the_token(client: TestClient, model_pair: tuple[Path, str, str]) -> None:
+    assert client.post("/admin/reload").status_code == 401
+    wrong = client.post("/admin/reload", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    ok = client.post("/admin/reload", headers={"Authorization": "Bearer s3cret"})
+    assert ok.status_code == 200 and ok.json()["model_version"] == model_pair[2]
+
+
+def test_admin_is_off_without_a_token(model_pair: tuple[Path, str, str]) -> None:
+    with make_client(model_pair[0]) as c:
+        assert c.post("/admin/reload", headers={"Authorization": "Bearer x"}).status_code == 404
+
+
+def test_empty_registry_is_not_ready_until_a_model_appears(
+    tmp_path: Path, model_pair: tuple[Path, str, str]
+) -> None:
+    registry, _, version = model_pair
+    with make_client(tmp_path, admin_token="t") as c:
+        ready = c.get("/health/ready")
+        assert ready.status_code == 503 and "no model yet" in ready.json()["error"]
+        assert c.post("/predict", json={"window": [1.0] * 60}).status_code == 503
+        assert c.get("/health/live").status_code == 200
+        import shutil
+
+        shutil.copytree(registry / version, tmp_path / version)
+        (tmp_path / "CURRENT").write_text(version)
+        c.post("/admin/reload", headers={"Authorization": "Bearer t"})
+        assert c.get("/health/ready").status_code == 200
+
+
+def test_refused_reload_keeps_the_old_model(registry_copy: tuple[Path, str, str]) -> None:
+    registry, first, second = registry_copy
+    with make_client(registry, admin_token="t") as c:
+        (registry / first / "model.onnx").write_bytes(b"garbage")
+        (registry / "CURRENT").write_text(first)
+        refused = c.post("/admin/reload", headers={"Authorization": "Bearer t"})
+        assert refused.status_code == 409
+        assert f"model '{first}' refused: onnxruntime cannot load model.onnx" in refused.json()["error"]
+        assert f"still serving {second}" in refused.json()["error"]
+        answer = c.post("/predict", json={"window": windows(1)[0]}).json()
+        assert answer["model_version"] == second
+        assert 'forecast_model_reloads_total{result="failure"} 1.0' in c.get("/metrics").text
+
+
+def test_openapi_documents_predict_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    predict = schema["paths"]["/predict"]["post"]
+    assert "422" in predict["responses"] and "503" in predict["responses"]
+    request_schema = schema["components"]["schemas"]["PredictRequest"]
+    assert request_schema["examples"][0]["window"]
+    assert json.dumps(schema)  # serialisable as served

@@ -1,0 +1,143 @@
+"""The Batcher without HTTP: gathering, limits, overload, timeouts, errors reaching every caller."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.batching import Batcher
+from service.errors import InferenceFailed, Overloaded, TimedOut
+from service.forecaster import Forecaster, SessionConfig, load_forecaster
+from service.metrics import ServiceMetrics
+
+
+@pytest.fixture(scope="module")
+def model(model_pair: tuple[Path, str, str]) -> Forecaster:
+    registry, _, version = model_pair
+    return load_forecaster(registry / version, version, SessionConfig("cpu", 1))
+
+
+def windows(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (1000 * np.exp(np.cumsum(rng.normal(0, 0.01, (n, 60)), axis=1))).astype(np.float32)
+
+
+def run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def batch_count(metrics: ServiceMetrics) -> tuple[float, float]:
+    """(number of runs, windows run) from the batch-size histogram."""
+    samples = {s.name: s.value for s in metrics.batch_windows.collect()[0].samples}
+    return samples["forecast_batch_size_windows_count"], samples["forecast_batch_size_windows_sum"]
+
+
+def test_concurrent_requests_share_one_run_and_get_their_own_answers(model: Forecaster) -> None:
+    metrics = ServiceMetrics()
+    x = windows(32)
+    expected = model.predict(x)
+
+    async def scenario() -> list[np.ndarray]:
+        batcher = Batcher(max_batch=1024, wait_s=0.05, max_queue=4096, metrics=metrics)
+        batcher.start()
+        try:
+            return await asyncio.gather(*(batcher.submit(model, x[i : i + 1], 5) for i in range(32)))
+        finally:
+            await batcher.stop()
+
+    answers = run(scenario())
+    np.testing.assert_allclose(np.concatenate(answers), expected, rtol=1e-6)
+    runs, total = batch_count(metrics)
+    assert total == 32 and runs < 32  # gathered: fewer onnxruntime runs than requests
+
+
+def test_batches_never_exceed_max_batch(model: Forecaster) -> None:
+    metrics = ServiceMetrics()
+
+    async def scenario() -> list[np.ndarray]:
+        batcher = Batcher(max_batch=8, wait_s=0.05, max_queue=4096, metrics=metrics)
+        batcher.start()
+        try:
+            return await asyncio.gather(*(batcher.submit(model, windows(3, i), 5) for i in range(10)))
+        finally:
+            await batcher.stop()
+
+    answers = run(scenario())
+    assert [len(a) for a in answers] == [3] * 10
+    buckets = {
+        s.labels["le"]: s.value
+        for s in metrics.batch_windows.collect()[0].samples
+        if s.name.endswith("_bucket")
+    }
+    assert buckets["8.0"] == buckets["+Inf"]  # every run had at most 8 windows
+
+
+def test_full_queue_answers_overloaded(model: Forecaster) -> None:
+    async def scenario() -> None:
+        batcher = Batcher(max_batch=4, wait_s=0.5, max_queue=4)
+        batcher.start()
+        try:
+            first = asyncio.ensure_future(batcher.submit(model, windows(4), 5))
+            await asyncio.sleep(0)
+            with pytest.raises(Overloaded, match="too many windows waiting") as info:
+                await batcher.submit(model, windows(1), 5)
+            assert info.value.headers == {"Retry-After": "1"}
+            assert len(await first) == 4
+        finally:
+            await batcher.stop()
+
+    run(scenario())
+
+
+def test_waiting_too_long_times_out_and_is_dropped(model: Forecaster) -> None:
+    async def scenario() -> None:
+        batcher = Batcher(max_batch=100, wait_s=0.3, max_queue=100)
+        batcher.start()
+        try:
+            with pytest.raises(TimedOut, match="no forecast within 50 ms"):
+                await batcher.submit(model, windows(1), 0.05)
+            assert len(await batcher.submit(model, windows(2), 5)) == 2
+            assert batcher.pending_windows == 0
+        finally:
+            await batcher.stop()
+
+    run(scenario())
+
+
+def test_an_inference_error_reaches_every_caller_of_the_batch(model: Forecaster) -> None:
+    async def scenario() -> None:
+        batcher = Batcher(max_batch=100, wait_s=0.05, max_queue=100)
+        batcher.start()
+        try:
+            bad = windows(1)[:, :59]  # onnxruntime rejects the shape inside the run
+            results = await asyncio.gather(
+                batcher.submit(model, bad, 5), batcher.submit(model, bad, 5), return_exceptions=True
+            )
+            assert all(isinstance(r, InferenceFailed) for r in results)
+            assert len(await batcher.submit(model, windows(1), 5)) == 1  # the batcher lives on
+        finally:
+            await batcher.stop()
+
+    run(scenario())
+
+
+def test_requests_for_different_models_are_not_mixed(model_pair: tuple[Path, str, str]) -> None:
+    registry, first, second = model_pair
+    old = load_forecaster(registry / first, first, SessionConfig("cpu", 1))
+    new = load_forecaster(registry / second, second, SessionConfig("cpu", 1))
+    x = windows(2)
+
+    async def scenario() -> list[np.ndarray]:
+        batcher = Batcher(max_batch=100, wait_s=0.05, max_queue=100)
+        batcher.start()
+        try:
+            return await asyncio.gather(batcher.submit(old, x[:1], 5), batcher.submit(new, x[1:], 5))
+        finally:
+            await batcher.stop()
+
+    a, b = run(scenario())
+    np.testing.assert_allclose(a, old.predict(x[:1]), rtol=1e-6)
+    np.testing.assert_allclose(b, new.predict(x[1:]), rtol=1e-6)

@@ -1,0 +1,42 @@
+"""Settings: environment variables, validation, and the README's table listing every one of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from service.config import Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORECAST_PORT", "9001")
+    monkeypatch.setenv("FORECAST_PROVIDERS", "cpu")
+    monkeypatch.setenv("FORECAST_ADMIN_TOKEN", "zq9-secret-77")
+    settings = Settings(_env_file=None)
+    assert settings.port == 9001 and settings.providers == "cpu"
+    assert settings.admin_token is not None and "zq9-secret-77" not in repr(settings)  # secrets stay out of logs
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FORECAST_PROVIDERS", "tpu"),
+        ("FORECAST_MAX_BATCH", "0"),
+        ("FORECAST_PORT", "70000"),
+        ("FORECAST_MAX_QUEUE", "10"),
+    ],
+)
+def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)
+
+
+def test_readme_documents_every_setting() -> None:
+    text = README.read_text()
+    for name in Settings.model_fields:
+        assert f"| `FORECAST_{name.upper()}` |" in text, f"FORECAST_{name.upper()} missing from README"

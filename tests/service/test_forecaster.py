@@ -1,0 +1,135 @@
+"""Loading a version: providers, signature and metadata checks, golden check, refusal reasons."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from service.forecaster import (
+    CPU,
+    CUDA,
+    ModelError,
+    ProviderError,
+    SessionConfig,
+    check_active_provider,
+    load_forecaster,
+    requested_providers,
+)
+
+CONFIG = SessionConfig("cpu", 1)
+
+
+def test_provider_selection_on_a_cpu_machine() -> None:
+    assert requested_providers("auto") == [CPU]  # this machine's onnxruntime has no CUDA
+    assert requested_providers("cpu") == [CPU]
+    with pytest.raises(ProviderError, match="FORECAST_PROVIDERS=cuda but onnxruntime offers only"):
+        requested_providers("cuda")
+
+
+def test_provider_selection_where_cuda_is_offered() -> None:
+    # Only the GPU is mocked: the list onnxruntime would report on a CUDA machine.
+    assert requested_providers("auto", [CUDA, CPU]) == [CUDA, CPU]
+    assert requested_providers("cuda", [CUDA, CPU]) == [CUDA, CPU]
+    assert requested_providers("cpu", [CUDA, CPU]) == [CPU]
+
+
+def test_silent_cpu_fallback_is_refused_for_cuda() -> None:
+    check_active_provider("cuda", [CUDA, CPU])
+    check_active_provider("auto", [CPU])
+    with pytest.raises(ProviderError, match="the CUDA provider failed to initialise"):
+        check_active_provider("cuda", [CPU])
+
+
+def test_loads_a_real_version(model_pair: tuple[Path, str, str]) -> None:
+    registry, _, version = model_pair
+    model = load_forecaster(registry / version, version, CONFIG)
+    assert model.window == 60 and model.providers == [CPU]
+    golden = model.card["golden"]
+    out = model.predict(np.array([g["window"] for g in golden], dtype=np.float32))
+    np.testing.assert_allclose(out, [g["forecast"] for g in golden], rtol=1e-5)
+    card = model.describe()
+    assert card["version"] == version and card["execution_providers"] == [CPU]
+    assert "golden" not in card and "history" not in card
+
+
+def edit_card(directory: Path, change: dict) -> None:
+    card = json.loads((directory / "model.json").read_text())
+    card.update(change)
+    (directory / "model.json").write_text(json.dumps(card))
+
+
+def set_metadata(directory: Path, key: str, value: str) -> None:
+    proto = onnx.load(str(directory / "model.onnx"))
+    for entry in proto.metadata_props:
+        if entry.key == key:
+            entry.value = value
+    onnx.save(proto, str(directory / "model.onnx"))
+
+
+def truncate(directory: Path) -> None:
+    data = (directory / "model.onnx").read_bytes()
+    (directory / "model.onnx").write_bytes(data[: len(data) // 2])
+
+
+def random_bytes(directory: Path) -> None:
+    (directory / "model.onnx").write_bytes(np.random.default_rng(0).bytes(4096))
+
+
+def wrong_golden(directory: Path) -> None:
+    card = json.loads((directory / "model.json").read_text())
+    card["golden"][0]["forecast"] *= 1.01
+    (directory / "model.json").write_text(json.dumps(card))
+
+
+CORRUPTIONS = {
+    "truncated onnx": (truncate, "onnxruntime cannot load model.onnx"),
+    "random bytes": (random_bytes, "onnxruntime cannot load model.onnx"),
+    "missing onnx": (lambda d: (d / "model.onnx").unlink(), "model.onnx is missing"),
+    "missing card": (lambda d: (d / "model.json").unlink(), "model.json is missing"),
+    "card not json": (lambda d: (d / "model.json").write_text("{"), "model.json is not valid JSON"),
+    "card version": (lambda d: edit_card(d, {"version": "other"}), "model.json names version 'other'"),
+    "card window": (lambda d: edit_card(d, {"window": 59}), "metadata window '60' differs"),
+    "no golden": (lambda d: edit_card(d, {"golden": []}), "no golden reference windows"),
+    "golden mismatch": (wrong_golden, "golden check failed"),
+    "onnx version": (lambda d: set_metadata(d, "version", "x"), "ONNX metadata names version 'x'"),
+}
+
+
+@pytest.mark.parametrize("name", CORRUPTIONS)
+def test_corrupt_versions_are_refused(tmp_path: Path, model_pair: tuple[Path, str, str], name: str) -> None:
+    registry, _, version = model_pair
+    directory = tmp_path / version
+    shutil.copytree(registry / version, directory)
+    damage, message = CORRUPTIONS[name]
+    damage(directory)
+    with pytest.raises(ModelError, match=message):
+        load_forecaster(directory, version, CONFIG)
+
+
+def test_wrong_input_name_or_window_is_refused(tmp_path: Path, model_pair: tuple[Path, str, str]) -> None:
+    registry, _, version = model_pair
+    directory = tmp_path / version
+    shutil.copytree(registry / version, directory)
+    proto = onnx.load(str(directory / "model.onnx"))
+    proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 30
+    onnx.save(proto, str(directory / "model.onnx"))
+    with pytest.raises(ModelError, match=r"shape|cannot load"):
+        load_forecaster(directory, version, CONFIG)
+
+
+def test_renamed_input_is_refused(tmp_path: Path, model_pair: tuple[Path, str, str]) -> None:
+    registry, _, version = model_pair
+    directory = tmp_path / version
+    shutil.copytree(registry / version, directory)
+    proto = onnx.load(str(directory / "model.onnx"))
+    for node in proto.graph.node:
+        node.input[:] = ["prices" if name == "window" else name for name in node.input]
+    proto.graph.input[0].name = "prices"
+    onnx.save(proto, str(directory / "model.onnx"))
+    with pytest.raises(ModelError, match="expected one float input 'window'"):
+        load_forecaster(directory, version, CONFIG)

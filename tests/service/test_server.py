@@ -1,0 +1,75 @@
+"""The real server as a process: hot reload by polling, refused versions, empty start, provider refusal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from tests.service.server import ROOT, running_service, wait_for
+
+WINDOW = [round(1300 + 5 * np.sin(i / 4) + i, 2) for i in range(60)]
+
+
+def point_current(registry: Path, version: str) -> None:
+    tmp = registry / ".CURRENT.tmp"
+    tmp.write_text(version + "\n")
+    os.replace(tmp, registry / "CURRENT")
+
+
+def served_version(base: str) -> str:
+    return httpx.post(f"{base}/predict", json={"window": WINDOW}).json()["model_version"]
+
+
+def test_swaps_models_without_restart_and_refuses_a_corrupt_one(registry_copy: tuple[Path, str, str]) -> None:
+    registry, first, second = registry_copy
+    with running_service(registry, FORECAST_RELOAD_SECONDS="0.2") as (base, _):
+        assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200)
+        assert served_version(base) == second
+        point_current(registry, first)
+        assert wait_for(lambda: served_version(base) == first, timeout=10)
+        broken = registry / "zz-broken"
+        shutil.copytree(registry / second, broken)
+        (broken / "model.onnx").write_bytes((broken / "model.onnx").read_bytes()[:500])
+        point_current(registry, "zz-broken")
+        assert wait_for(
+            lambda: 'forecast_model_reloads_total{result="failure"} 1.0' in httpx.get(f"{base}/metrics").text,
+            timeout=10,
+        )
+        answer = httpx.post(f"{base}/predict", json={"window": WINDOW})
+        assert answer.status_code == 200 and answer.json()["model_version"] == first
+        assert httpx.get(f"{base}/health/ready").status_code == 200
+
+
+def test_starts_empty_and_becomes_ready_by_itself(tmp_path: Path, model_pair: tuple[Path, str, str]) -> None:
+    source, _, version = model_pair
+    with running_service(tmp_path, FORECAST_RELOAD_SECONDS="0.2") as (base, _):
+        ready = httpx.get(f"{base}/health/ready")
+        assert ready.status_code == 503 and ready.json()["error"].startswith("not ready: no model yet")
+        shutil.copytree(source / version, tmp_path / version)
+        point_current(tmp_path, version)
+        assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200, timeout=10)
+        assert served_version(base) == version
+
+
+def test_cuda_on_a_cpu_machine_refuses_to_start(tmp_path: Path) -> None:
+    env = {**os.environ, "FORECAST_MODEL_DIR": str(tmp_path), "FORECAST_PROVIDERS": "cuda"}
+    result = subprocess.run(
+        [sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "FORECAST_PROVIDERS=cuda but onnxruntime offers only" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_settings_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "FORECAST_MODEL_DIR": str(tmp_path), "FORECAST_MAX_BATCH": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "max_batch" in result.stderr
