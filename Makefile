@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODELS ?= models
 
-.PHONY: install serve train test lint format clean
+.PHONY: install serve train test lint format clean docker-smoke lock
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,19 @@ test: install lint
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile docker/Dockerfile.train docker/Dockerfile.gpu
+
+## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
+docker-smoke:
+	bash tests/docker/smoke.sh
+
+## lock: regenerate the service image's locked dependencies from the serve extra
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet '.[serve]'
+	{ head -2 docker/requirements-serve.txt; .venv-lock/bin/pip freeze --exclude lstm-forecast; } > docker/requirements-serve.txt.new
+	mv docker/requirements-serve.txt.new docker/requirements-serve.txt
+	rm -rf .venv-lock
 
 format: install
 	$(VENV)/bin/ruff format .

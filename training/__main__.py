@@ -1,10 +1,11 @@
-"""Command line: `python -m training train ...` (more subcommands join as the project grows)."""
+"""Command line: `python -m training train | retrain ...`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -146,11 +147,53 @@ def config_from_args(args: argparse.Namespace, out: Path) -> TrainConfig:
 
 def run_train(args: argparse.Namespace) -> int:
     """`train`: train, verify and publish one version; CURRENT points at it."""
+    from training.registry import current_version
     from training.version import train_and_publish  # torch loads only for commands that need it
+
+    existing = current_version(args.out)
+    if args.if_missing and existing and (args.out / existing / "model.onnx").is_file():
+        print(f"{args.out} already has a current model ({existing}); not training (--if-missing)")
+        return 0
 
     built = train_and_publish(config_from_args(args, args.out))
     print(f"model {built.version} written to {args.out / built.version} (CURRENT -> {built.version})")
     return 0
+
+
+def duration(text: str) -> float:
+    """argparse type: '90s', '30m', '24h', '7d' or plain seconds -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        value = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 30m, 24h, 7d)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def run_retrain(args: argparse.Namespace) -> int:
+    """`retrain`: one champion/challenger round, or one every --every seconds until stopped."""
+    from training.retrain import RetrainConfig, retrain, summary
+
+    config = RetrainConfig(
+        train=config_from_args(args, args.registry),
+        registry=args.registry,
+        min_improvement=args.min_improvement,
+        keep=args.keep,
+        force=args.force,
+    )
+    while True:
+        try:
+            print(summary(retrain(config)), flush=True)
+        except (DataError, ExportError, RegistryBusy) as exc:
+            if args.every is None:
+                raise
+            log.error("retrain round failed: %s", exc)
+        if args.every is None:
+            return 0
+        log.info("next retrain round in %.0f s", args.every)
+        time.sleep(args.every)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,7 +214,47 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("models"),
         help="model registry directory; gets <version>/ and CURRENT (default %(default)s)",
     )
+    p.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the registry already has a current version (idempotent start-up)",
+    )
     p.set_defaults(func=run_train)
+    r = sub.add_parser(
+        "retrain",
+        help="train a challenger and promote it only if it beats the champion",
+        description="Train a challenger on all data before the holdout (the newest "
+        "--test-days trading days), score it, the current champion and naive "
+        "persistence on that holdout, promote the challenger only if its MAE beats "
+        "the champion's by at least --min-improvement, append the decision to "
+        "<registry>/history.jsonl and prune old versions. Exit 0 when promoted or "
+        "kept by decision, 2 on bad input, 1 on failure.",
+    )
+    add_train_options(r)
+    r.add_argument(
+        "--registry", type=Path, default=Path("models"), help="model registry directory (default %(default)s)"
+    )
+    r.add_argument(
+        "--min-improvement",
+        type=float,
+        default=0.0,
+        help="relative MAE improvement over the champion needed to promote, e.g. 0.01 for 1%% "
+        "(default %(default)s: at least as good)",
+    )
+    r.add_argument(
+        "--keep",
+        type=positive_int,
+        default=5,
+        help="versions to keep; older ones are deleted, never the current one (default %(default)s)",
+    )
+    r.add_argument("--force", action="store_true", help="promote the challenger whatever the scores")
+    r.add_argument(
+        "--every",
+        type=duration,
+        default=None,
+        help="run again every DURATION (e.g. 24h) until stopped, as a long-lived service",
+    )
+    r.set_defaults(func=run_retrain)
     return parser
 
 

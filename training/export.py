@@ -56,9 +56,17 @@ def torch_forecast(model: PriceForecaster, windows: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(windows.astype(np.float32))).numpy()
 
 
+def cpu_session(path: Path) -> ort.InferenceSession:
+    """An onnxruntime CPU session that keeps onnxruntime's own warnings (telemetry, ...) off stderr."""
+    ort.set_default_logger_severity(3)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
 def check_parity(model: PriceForecaster, path: Path, windows: np.ndarray) -> float:
     """Largest relative torch/onnxruntime difference over PARITY_BATCHES; raises ExportError past 1e-5."""
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = cpu_session(path)
     pool = np.resize(windows.astype(np.float32), (max(PARITY_BATCHES), windows.shape[1]))
     worst = 0.0
     for batch in PARITY_BATCHES:

@@ -107,9 +107,9 @@ def onnx_metadata(card: dict) -> dict[str, object]:
     }
 
 
-def build_version(config: TrainConfig, registry_dir: Path) -> BuiltVersion:
+def build_version(config: TrainConfig, registry_dir: Path, series: PriceSeries | None = None) -> BuiltVersion:
     """Trains and verifies a model in a staging directory of the registry; publishes nothing."""
-    series = load_csv(config.data, config.column)
+    series = series if series is not None else load_csv(config.data, config.column)
     split = chronological_split(series, config.model.window, config.val_days, config.test_days)
     result = train(config, series, split)
     scores, test_x, test_forecast = score_test_split(result, series)

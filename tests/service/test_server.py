@@ -22,6 +22,14 @@ def point_current(registry: Path, version: str) -> None:
     os.replace(tmp, registry / "CURRENT")
 
 
+def healthcheck(base: str) -> int:
+    """Exit code of the image's HEALTHCHECK command against this server."""
+    env = {**os.environ, "FORECAST_PORT": base.rsplit(":", 1)[1]}
+    return subprocess.run(
+        [sys.executable, "-m", "service.healthcheck"], env=env, cwd=ROOT, capture_output=True, timeout=30
+    ).returncode
+
+
 def served_version(base: str) -> str:
     return httpx.post(f"{base}/predict", json={"window": WINDOW}).json()["model_version"]
 
@@ -51,9 +59,11 @@ def test_starts_empty_and_becomes_ready_by_itself(tmp_path: Path, model_pair: tu
     with running_service(tmp_path, FORECAST_RELOAD_SECONDS="0.2") as (base, _):
         ready = httpx.get(f"{base}/health/ready")
         assert ready.status_code == 503 and ready.json()["error"].startswith("not ready: no model yet")
+        assert healthcheck(base) == 1  # the container HEALTHCHECK says unhealthy
         shutil.copytree(source / version, tmp_path / version)
         point_current(tmp_path, version)
         assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200, timeout=10)
+        assert healthcheck(base) == 0
         assert served_version(base) == version
 
 
