@@ -31,9 +31,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {m: [] for m in MODES}
     for _ in range(args.repeats):  # interleaved, so that drift in machine load hits both modes alike
         for mode, env in MODES.items():
-            with server(
-                service_argv(), "/health/ready", {"FORECAST_MODEL_DIR": str(args.models), **env}
-            ) as s:
+            with server(service_argv(), "/health/ready", {"FORECAST_MODEL_DIR": str(args.models), **env}) as s:
                 run_wrk(s["url"] + "/predict", body, args.connections, 2)  # warm-up
                 runs[mode].append(run_wrk(s["url"] + "/predict", body, args.connections, args.seconds))
     print(f"| mode | req/s (median of {args.repeats}) | p50 ms | p99 ms | errors |")

@@ -21,9 +21,11 @@ from service.schemas import (
     ErrorResponse,
     Forecast,
     PredictRequest,
+    business_days_after,
     check_dates,
-    next_business_day,
-    windows_array,
+    check_horizon,
+    one_answer,
+    request_array,
 )
 
 
@@ -65,36 +67,40 @@ router = APIRouter()
 
 @router.post(
     "/predict",
-    summary="Next-day forecast for one window or a batch of windows",
+    summary="Forecast for one window or a batch of windows",
     response_model=Forecast | BatchForecast,
     responses=ERRORS,
 )
 async def predict(
-    body: PredictRequest,
-    request: Request,
-    model: ModelDep,
-    batcher: BatcherDep,
-    settings: SettingsDep,
+    body: PredictRequest, request: Request, model: ModelDep, batcher: BatcherDep, settings: SettingsDep
 ) -> JSONResponse:
-    windows = windows_array(body, model.window, settings.max_batch)
+    windows = request_array(body, model, settings.max_batch)
+    steps = check_horizon(body, model)
     if body.dates is not None:
         check_dates(body.dates, model.window)
     request.state.batch_size, request.state.model_version = len(windows), model.version
-    forecasts = await batcher.submit(model, windows, settings.request_timeout_ms / 1000)
-    if not np.all(np.isfinite(forecasts)):
-        i = int(np.argmin(np.isfinite(forecasts)))
-        raise InvalidInput(
-            f"the model gave no finite forecast for window {i}; its prices span too wide a range"
-        )
-    if body.window is not None:
-        answer: dict[str, object] = {
-            "forecast": float(forecasts[0]),
-            "model_version": model.version,
-        }
+    forecasts, quantiles = await batcher.submit(model, windows, settings.request_timeout_ms / 1000)
+    if not (np.all(np.isfinite(forecasts)) and np.all(np.isfinite(quantiles))):
+        i = int(np.argmin(np.all(np.isfinite(forecasts), axis=1)))
+        raise InvalidInput(f"the model gave no finite forecast for window {i}; its values span too wide a range")
+    per_step = body.horizon  # None: answer scalars for the next day
+    answers = [one_answer(f, q, model.quantiles, per_step) for f, q in zip(forecasts, quantiles, strict=True)]
+    if body.windows is None:
+        answer = {**answers[0], "model_version": model.version}
         if body.dates:
-            answer["forecast_date"] = next_business_day(body.dates[-1]).isoformat()
+            days = business_days_after(body.dates[-1], steps)
+            answer.update(
+                {"forecast_date": days[0].isoformat()}
+                if per_step is None
+                else {"forecast_dates": [d.isoformat() for d in days]}
+            )
         return JSONResponse(answer)
-    return JSONResponse({"forecasts": forecasts.astype(np.float64).tolist(), "model_version": model.version})
+    batch: dict[str, object] = {"forecasts": [a["forecast"] for a in answers], "model_version": model.version}
+    if model.quantiles:
+        batch["quantiles"] = [a["quantiles"] for a in answers]
+        if "interval" in answers[0]:
+            batch["intervals"] = [a["interval"] for a in answers]
+    return JSONResponse(batch)
 
 
 @router.get("/health/live", summary="The process is up")

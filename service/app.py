@@ -35,9 +35,7 @@ def model_observer(metrics: ServiceMetrics) -> callable:
         metrics.ready.set(1 if current else 0)
         if current is not None:
             metrics.model.info({"version": current.version})
-            metrics.provider.info(
-                {"provider": current.providers[0], "requested": ",".join(current.requested)}
-            )
+            metrics.provider.info({"provider": current.providers[0], "requested": ",".join(current.requested)})
             metrics.load_seconds.set(current.load_seconds)
 
     return observe
@@ -79,9 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.registry = ModelRegistry(
         settings.model_dir, SessionConfig(settings.providers, threads), model_observer(metrics)
     )
-    app.state.batcher = Batcher(
-        settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics
-    )
+    app.state.batcher = Batcher(settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics)
     app.include_router(router)
     install_error_handlers(app)
     if settings.cors_origins:

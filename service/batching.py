@@ -18,23 +18,23 @@ from service.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
+Prediction = tuple[np.ndarray, ...]  # Forecaster.predict's arrays: (forecasts (n, h), quantiles (n, h, Q))
+
 
 @dataclass
 class Pending:
     """One request's windows, the model it started with, and the future its forecasts go to."""
 
-    windows: np.ndarray  # (n, window) float32
+    windows: np.ndarray  # (n, window[, features]) float32
     model: Forecaster
-    future: asyncio.Future[np.ndarray]
+    future: asyncio.Future[Prediction]
     enqueued: float = field(default_factory=time.perf_counter)
 
 
 class Batcher:
     """Gathers concurrent requests into batches of at most max_batch windows, waiting at most wait_s."""
 
-    def __init__(
-        self, max_batch: int, wait_s: float, max_queue: int, metrics: ServiceMetrics | None = None
-    ) -> None:
+    def __init__(self, max_batch: int, wait_s: float, max_queue: int, metrics: ServiceMetrics | None = None) -> None:
         self.max_batch, self.wait_s, self.max_queue = max_batch, wait_s, max_queue
         self.metrics = metrics
         self.pending_windows = 0
@@ -60,7 +60,7 @@ class Batcher:
         self._queue.clear()
         self._executor.shutdown(wait=True)
 
-    async def submit(self, model: Forecaster, windows: np.ndarray, timeout_s: float) -> np.ndarray:
+    async def submit(self, model: Forecaster, windows: np.ndarray, timeout_s: float) -> Prediction:
         """Forecasts for `windows` (n, window) from `model`; 503 when the queue is full, 504 on timeout."""
         n = len(windows)
         if self.pending_windows + n > self.max_queue:
@@ -75,9 +75,7 @@ class Batcher:
         try:
             return await asyncio.wait_for(item.future, timeout_s)
         except TimeoutError:
-            raise TimedOut(
-                f"no forecast within {timeout_s * 1000:.0f} ms; the service is overloaded"
-            ) from None
+            raise TimedOut(f"no forecast within {timeout_s * 1000:.0f} ms; the service is overloaded") from None
 
     def _count_pending(self, delta: int) -> None:
         self.pending_windows += delta
@@ -142,7 +140,7 @@ class Batcher:
                 if isinstance(forecasts, Exception):
                     item.future.set_exception(forecasts)
                 else:
-                    item.future.set_result(forecasts[offset : offset + n])
+                    item.future.set_result(tuple(a[offset : offset + n] for a in forecasts))
             offset += n
 
     def _observe(self, batch: list[Pending], started: float, windows: int) -> None:

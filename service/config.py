@@ -12,13 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every knob of the service; the README's settings table lists the same fields."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="FORECAST_", env_file=".env", extra="ignore", protected_namespaces=()
-    )
+    model_config = SettingsConfigDict(env_prefix="FORECAST_", env_file=".env", extra="ignore", protected_namespaces=())
 
-    model_dir: Path = Field(
-        Path("models"), description="Model registry root: <dir>/CURRENT names <dir>/<version>/."
-    )
+    model_dir: Path = Field(Path("models"), description="Model registry root: <dir>/CURRENT names <dir>/<version>/.")
     host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 inside a container).")
     port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
     providers: Literal["auto", "cpu", "cuda"] = Field(

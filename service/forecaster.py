@@ -59,9 +59,20 @@ class SessionConfig:
     intra_op_threads: int = 1
 
 
+PRICE_FEATURES = ("close", "open", "high", "low")
+
+
+def feature_kinds(card: dict, features: list[str]) -> list[str]:
+    """'ratio' (a positive price), 'volume' or 'level' per feature, from the card or by name."""
+    kinds = (card.get("normalization") or {}).get("feature_kinds")
+    if isinstance(kinds, list) and len(kinds) == len(features):
+        return [str(k) for k in kinds]
+    return ["ratio" if f in PRICE_FEATURES or f.endswith("_close") else "level" for f in features]
+
+
 @dataclass
 class Forecaster:
-    """A validated, warmed-up model ready to serve; immutable once built (swapped whole on reload)."""
+    """A validated, warmed-up model ready to serve; swapped whole on reload, never changed in place."""
 
     version: str
     path: Path
@@ -71,10 +82,23 @@ class Forecaster:
     requested: list[str]
     load_seconds: float
     providers: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=lambda: ["close"])
+    horizon: int = 1
+    quantiles: list[float] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=lambda: ["forecast"])
 
-    def predict(self, windows: np.ndarray) -> np.ndarray:
-        """(B, window) float32 prices -> (B,) float32 forecasts."""
-        return self.session.run(["forecast"], {"window": windows})[0]
+    @property
+    def univariate(self) -> bool:
+        return len(self.features) == 1
+
+    def predict(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(B, window[, F]) float32 -> forecasts (B, horizon) and quantiles (B, horizon, Q); Q may be 0."""
+        out = self.session.run(self.outputs, {"window": windows})
+        batch = len(windows)
+        forecast = out[0].reshape(batch, self.horizon)
+        if len(out) == 1:
+            return forecast, np.empty((batch, self.horizon, 0), dtype=np.float32)
+        return forecast, out[1].reshape(batch, self.horizon, len(self.quantiles))
 
     def describe(self) -> dict[str, object]:
         """The model card the API shows: what was trained, how it scored, where it runs."""
@@ -128,7 +152,23 @@ def read_card(directory: Path, version: str) -> dict:
     return card
 
 
-def check_metadata(session: ort.InferenceSession, version: str, window: int) -> None:
+def read_signature(card: dict) -> dict:
+    """features, horizon and quantile levels from model.json (older cards: one feature, one day, none)."""
+    features = card.get("features", ["close"])
+    horizon = card.get("horizon", 1)
+    quantiles = card.get("quantiles", [])
+    if not (isinstance(features, list) and features and all(isinstance(f, str) for f in features)):
+        raise ModelError(f"model.json features must be a list of names, got {features!r}")
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1 <= horizon <= 100:
+        raise ModelError(f"model.json horizon must be 1..100, got {horizon!r}")
+    if not (isinstance(quantiles, list) and all(isinstance(q, float) and 0 < q < 1 for q in quantiles)):
+        raise ModelError(f"model.json quantiles must be levels in (0, 1), got {quantiles!r}")
+    if quantiles and (quantiles != sorted(quantiles) or 0.5 not in quantiles):
+        raise ModelError("model.json quantiles must be sorted and include 0.5")
+    return {"features": features, "horizon": horizon, "quantiles": quantiles}
+
+
+def check_metadata(session: ort.InferenceSession, version: str, window: int, features: int = 1) -> None:
     """The graph's own metadata and signature must agree with model.json."""
     meta = session.get_modelmeta().custom_metadata_map
     if meta.get("version") != version:
@@ -139,8 +179,9 @@ def check_metadata(session: ort.InferenceSession, version: str, window: int) -> 
     if [i.name for i in inputs] != ["window"] or inputs[0].type != "tensor(float)":
         raise ModelError(f"expected one float input 'window', got {[(i.name, i.type) for i in inputs]}")
     shape = inputs[0].shape
-    if len(shape) != 2 or shape[1] != window or (isinstance(shape[0], int) and shape[0] != -1):
-        raise ModelError(f"input 'window' has shape {shape}; expected [batch, {window}]")
+    expected = [window] if features == 1 else [window, features]
+    if shape[1:] != expected or (isinstance(shape[0], int) and shape[0] != -1):
+        raise ModelError(f"input 'window' has shape {shape}; expected [batch, {', '.join(map(str, expected))}]")
     if "forecast" not in [o.name for o in outputs]:
         raise ModelError(f"no output 'forecast' (outputs: {[o.name for o in outputs]})")
 
@@ -150,22 +191,32 @@ def check_outputs(forecaster: Forecaster) -> None:
     golden = forecaster.card.get("golden")
     if not isinstance(golden, list) or not golden:
         raise ModelError("model.json has no golden reference windows")
+    n, h, q = len(golden), forecaster.horizon, len(forecaster.quantiles)
     try:
         windows = np.array([g["window"] for g in golden], dtype=np.float32)
-        expected = np.array([g["forecast"] for g in golden], dtype=np.float64)
-    except (KeyError, TypeError, ValueError):
+        expected = np.array([g["forecast"] for g in golden], dtype=np.float64).reshape(n, h)
+        expected_q = np.array([g.get("quantiles", []) for g in golden], dtype=np.float64).reshape(n, h, -1)
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise ModelError("model.json golden references are malformed") from None
-    if windows.shape[1:] != (forecaster.window,):
-        raise ModelError(f"golden windows have shape {windows.shape}, expected (n, {forecaster.window})")
+    want_shape = (forecaster.window,) if forecaster.univariate else (forecaster.window, len(forecaster.features))
+    if windows.shape[1:] != want_shape:
+        raise ModelError(f"golden windows have shape {windows.shape}, expected (n, {want_shape})")
     try:
-        got = forecaster.predict(windows).astype(np.float64)
+        got, got_q = forecaster.predict(windows)
     except Exception as exc:  # any onnxruntime failure here means the model is unusable
         raise ModelError(f"warm-up run failed: {first_line(exc)}") from None
-    if got.shape != expected.shape or not np.all(np.isfinite(got)):
-        raise ModelError(f"warm-up run gave {got!r}, expected {len(expected)} finite forecasts")
-    rel = float(np.max(np.abs(got - expected) / np.maximum(np.abs(expected), 1e-12)))
+    if not (np.all(np.isfinite(got)) and np.all(np.isfinite(got_q))):
+        raise ModelError("warm-up run gave non-finite forecasts")
+    if got_q.shape[-1] != q or (q and expected_q.shape != got_q.shape):
+        raise ModelError(f"quantiles output has {got_q.shape[-1]} levels; model.json lists {q}")
+    rel = max(relative_difference(got, expected), relative_difference(got_q, expected_q) if q else 0.0)
     if rel > GOLDEN_RTOL:
         raise ModelError(f"golden check failed: forecasts differ from the trainer's by {rel:.3g} relative")
+
+
+def relative_difference(got: np.ndarray, expected: np.ndarray) -> float:
+    """Largest |got - expected| / |expected|."""
+    return float(np.max(np.abs(got.astype(np.float64) - expected) / np.maximum(np.abs(expected), 1e-12)))
 
 
 def load_forecaster(directory: Path, version: str, config: SessionConfig) -> Forecaster:
@@ -180,7 +231,11 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
     except FileNotFoundError:
         raise ModelError("model.onnx is missing") from None
     session, requested = make_session(onnx_bytes, config)
-    check_metadata(session, version, card["window"])
+    signature = read_signature(card)
+    check_metadata(session, version, card["window"], len(signature["features"]))
+    names = [o.name for o in session.get_outputs()]
+    if signature["quantiles"] and "quantiles" not in names:
+        raise ModelError("model.json lists quantiles but the graph has no 'quantiles' output")
     forecaster = Forecaster(
         version=version,
         path=directory,
@@ -190,6 +245,8 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
         requested=requested,
         providers=session.get_providers(),
         load_seconds=0.0,
+        outputs=["forecast", "quantiles"] if signature["quantiles"] else ["forecast"],
+        **signature,
     )
     check_outputs(forecaster)
     forecaster.load_seconds = time.perf_counter() - started

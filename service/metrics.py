@@ -81,9 +81,7 @@ class ServiceMetrics:
             registry=r,
         )
         self.model = Info("forecast_model", "The live model version.", registry=r)
-        self.provider = Info(
-            "forecast_execution_provider", "The onnxruntime execution provider in use.", registry=r
-        )
+        self.provider = Info("forecast_execution_provider", "The onnxruntime execution provider in use.", registry=r)
         self.reloads = Counter("forecast_model_reloads", "Model reloads by result.", ["result"], registry=r)
         self.ready = Gauge("forecast_ready", "1 when a model is loaded and serving.", registry=r)
 

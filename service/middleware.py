@@ -124,9 +124,7 @@ class RequestObserver:
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         given = header(scope, b"x-request-id")
-        request_id = (
-            given.decode() if given and REQUEST_ID.match(given.decode("latin-1")) else uuid.uuid4().hex
-        )
+        request_id = given.decode() if given and REQUEST_ID.match(given.decode("latin-1")) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500

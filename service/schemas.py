@@ -1,4 +1,4 @@
-"""Request and response models of the HTTP API, and the checks that turn a request into a window array."""
+"""Request and response models of the HTTP API, the checks that turn a request into arrays, and the answers."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
 
 from service.errors import InvalidInput
+from service.forecaster import Forecaster, feature_kinds
 
 EXAMPLE_WINDOW = [round(2700 + 3.5 * i + (7 if i % 3 else -5), 2) for i in range(60)]
+INTERVAL_LEVEL = 0.8  # the interval the answer shows: the 0.1 and 0.9 quantiles
 
 
 class PredictRequest(BaseModel):
-    """Exactly one of `window` or `windows`; unknown fields are rejected so that typos are not ignored."""
+    """Exactly one of `window`, `windows` or `features`; unknown fields are rejected so that typos show."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -26,41 +28,70 @@ class PredictRequest(BaseModel):
     )
 
     window: list[StrictFloat] | None = Field(
-        None,
-        description="One window of positive prices, oldest first, exactly the model's window length.",
+        None, description="One window of positive prices, oldest first, exactly the model's window length."
     )
     windows: list[list[StrictFloat]] | None = Field(
         None, description="1..FORECAST_MAX_BATCH windows; forecasts come back in the same order."
     )
+    features: dict[str, list[StrictFloat]] | None = Field(
+        None,
+        description="One window of a multi-feature model: every feature it names (see GET /model), "
+        "each a list of the window's length, oldest first.",
+    )
+    horizon: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="Trading days ahead, up to the model's horizon; the answer then holds lists of that length.",
+    )
     dates: list[dt.date] | None = Field(
         None,
-        description="ISO dates of `window`'s prices, oldest first; adds `forecast_date` (the next "
+        description="ISO dates of the window's prices, oldest first; adds `forecast_date` (the next "
         "weekday after the last date; exchange holidays are not known).",
     )
 
     @model_validator(mode="after")
     def exactly_one_input(self) -> PredictRequest:
-        if (self.window is None) == (self.windows is None):
+        given = [name for name in ("window", "windows", "features") if getattr(self, name) is not None]
+        if len(given) != 1:
             raise ValueError(
-                "send exactly one of 'window' (one list of prices) or 'windows' (a list of lists)"
+                "send exactly one of 'window' (one list of prices), 'windows' (a list of lists) or "
+                f"'features' (one window of a multi-feature model); got {given or 'none'}"
             )
-        if self.dates is not None and self.window is None:
-            raise ValueError("'dates' goes with 'window', not with 'windows'")
+        if self.dates is not None and self.windows is not None:
+            raise ValueError("'dates' goes with 'window' or 'features', not with 'windows'")
         return self
 
 
-class Forecast(BaseModel):
-    """The answer to a single `window`."""
+class Interval(BaseModel):
+    """The central prediction interval: the 0.1 and 0.9 quantiles for level 0.8."""
 
-    forecast: float = Field(description="Next-day price forecast, in the window's price units.")
+    level: float
+    lower: float | list[float]
+    upper: float | list[float]
+
+
+class Forecast(BaseModel):
+    """The answer to one window."""
+
+    forecast: float | list[float] = Field(
+        description="Median price forecast for the next day; a list of `horizon` values when asked."
+    )
+    quantiles: dict[str, float | list[float]] | None = Field(
+        None, description='Price quantiles by level, e.g. {"0.1": ..., "0.9": ...}, when the model has them.'
+    )
+    interval: Interval | None = None
     model_version: str
     forecast_date: dt.date | None = Field(None, description="Present when `dates` was sent.")
+    forecast_dates: list[dt.date] | None = Field(None, description="With `dates` and `horizon`.")
 
 
 class BatchForecast(BaseModel):
     """The answer to `windows`: one forecast per window, in order."""
 
-    forecasts: list[float]
+    forecasts: list[float] | list[list[float]]
+    quantiles: list[dict[str, float | list[float]]] | None = None
+    intervals: list[Interval] | None = None
     model_version: str
 
 
@@ -71,28 +102,74 @@ class ErrorResponse(BaseModel):
     code: str
 
 
-def windows_array(request: PredictRequest, window: int, max_batch: int) -> np.ndarray:
-    """The request's windows as a (n, window) float32 array; every value checked, errors name the index."""
+def request_array(request: PredictRequest, model: Forecaster, max_batch: int) -> np.ndarray:
+    """The request's windows as float32 (n, window) or (1, window, features); every value is checked."""
+    if request.features is not None:
+        return features_array(request.features, model)
+    if not model.univariate:
+        raise InvalidInput(
+            f"this model reads several features ({', '.join(model.features)}); send "
+            "{\"features\": {name: [values...]}} instead of 'window'/'windows'"
+        )
     rows = [request.window] if request.window is not None else request.windows or []
     single = request.window is not None
     if not 1 <= len(rows) <= max_batch:
         raise InvalidInput(f"'windows' holds {len(rows)} windows; send 1 to {max_batch}")
     for i, row in enumerate(rows):
-        if len(row) != window:
+        if len(row) != model.window:
             where = "'window'" if single else f"windows[{i}]"
-            raise InvalidInput(f"{where} has {len(row)} prices; this model expects exactly {window}")
-    array = np.asarray(rows, dtype=np.float64)
-    with np.errstate(over="ignore"):  # what the model sees: float64 values past float32's range become inf
+            raise InvalidInput(f"{where} has {len(row)} prices; this model expects exactly {model.window}")
+    values = checked_float32(
+        np.asarray(rows, dtype=np.float64),
+        "ratio",
+        lambda r, c: f"window[{c}]" if single else f"windows[{r}][{c}]",
+    )
+    return values
+
+
+def features_array(features: dict[str, list[float]], model: Forecaster) -> np.ndarray:
+    """One multi-feature window (1, window, F) in the model's feature order."""
+    missing = [f for f in model.features if f not in features]
+    unexpected = [f for f in features if f not in model.features]
+    if missing or unexpected:
+        parts = [f"missing {missing}" if missing else "", f"unexpected {unexpected}" if unexpected else ""]
+        raise InvalidInput(f"'features' must hold exactly {model.features}: {'; '.join(p for p in parts if p)}")
+    columns = []
+    for name, kind in zip(model.features, feature_kinds(model.card, model.features), strict=True):
+        values = features[name]
+        if len(values) != model.window:
+            raise InvalidInput(f"features.{name} has {len(values)} values; this model expects exactly {model.window}")
+        columns.append(
+            checked_float32(np.asarray([values], dtype=np.float64), kind, lambda r, c, n=name: f"features.{n}[{c}]")
+        )
+    array = np.stack(columns, axis=-1)  # (1, window, F)
+    return array[..., 0] if model.univariate else array
+
+
+def checked_float32(array: np.ndarray, kind: str, where: callable) -> np.ndarray:
+    """float32 values (what the model sees); prices must be positive, volumes >= 0, all finite in float32."""
+    with np.errstate(over="ignore"):  # float64 values past float32's range become inf, and are refused
         values = array.astype(np.float32)
-    bad = ~np.isfinite(values) | (values <= 0)
+    bad = ~np.isfinite(values)
+    if kind == "ratio":
+        bad |= values <= 0
+    elif kind == "volume":
+        bad |= values < 0
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        where = f"window[{col}]" if single else f"windows[{row}][{col}]"
+        rule = {"ratio": "positive finite numbers", "volume": "finite numbers >= 0"}.get(kind, "finite numbers")
         raise InvalidInput(
-            f"{where} is {float(array[row, col])!r}; prices must be positive finite numbers "
-            f"(below 3.4e38); {int(bad.sum())} value(s) are not"
+            f"{where(row, col)} is {float(array[row, col])!r}; values must be {rule} (below 3.4e38); "
+            f"{int(bad.sum())} value(s) are not"
         )
     return values
+
+
+def check_horizon(request: PredictRequest, model: Forecaster) -> int:
+    """The steps to answer: 1 by default, at most the model's horizon."""
+    if request.horizon is not None and request.horizon > model.horizon:
+        raise InvalidInput(f"'horizon' is {request.horizon}; this model forecasts at most {model.horizon} day(s)")
+    return request.horizon or 1
 
 
 def check_dates(dates: list[dt.date], window: int) -> None:
@@ -110,3 +187,32 @@ def next_business_day(day: dt.date) -> dt.date:
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
     return day
+
+
+def business_days_after(day: dt.date, count: int) -> list[dt.date]:
+    """The `count` weekdays after `day`."""
+    days = []
+    for _ in range(count):
+        day = next_business_day(day)
+        days.append(day)
+    return days
+
+
+def one_answer(
+    forecast: np.ndarray, quantiles: np.ndarray, levels: list[float], steps: int | None
+) -> dict[str, object]:
+    """forecast (h,), quantiles (h, Q) -> the answer's forecast/quantiles/interval, scalars when steps is None."""
+
+    def pick(values: np.ndarray) -> float | list[float]:
+        return float(values[0]) if steps is None else values[:steps].astype(np.float64).tolist()
+
+    answer: dict[str, object] = {"forecast": pick(forecast)}
+    if levels:
+        answer["quantiles"] = {f"{q:g}": pick(quantiles[:, i]) for i, q in enumerate(levels)}
+        if 0.1 in levels and 0.9 in levels:
+            answer["interval"] = {
+                "level": INTERVAL_LEVEL,
+                "lower": pick(quantiles[:, levels.index(0.1)]),
+                "upper": pick(quantiles[:, levels.index(0.9)]),
+            }
+    return answer

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from training.data import DEFAULT_DATA, DataError
+from training.data import DEFAULT_DATA, DataError, parse_extras
 from training.export import ExportError
 from training.model import CELLS, NORMALIZATIONS, LSTMConfig
 from training.registry import RegistryBusy
@@ -37,6 +37,31 @@ def unit_float(text: str) -> float:
     return value
 
 
+def feature_list(text: str) -> list[str]:
+    """argparse type: 'close,volume' -> ['close', 'volume'] (close first, no duplicates)."""
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    return ["close", *dict.fromkeys(n for n in names if n != "close")]
+
+
+def horizon_days(text: str) -> int:
+    """argparse type: an integer in 1..10."""
+    value = int(text)
+    if not 1 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"must be 1..10 trading days, got {value}")
+    return value
+
+
+def quantile_list(text: str) -> tuple[float, ...]:
+    """argparse type: '0.1,0.9' -> (0.1, 0.5, 0.9), sorted, each in (0, 1)."""
+    try:
+        levels = {round(float(v), 6) for v in text.split(",") if v.strip()} | {0.5}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not all(0 < q < 1 for q in levels):
+        raise argparse.ArgumentTypeError(f"quantile levels must lie strictly between 0 and 1: {text!r}")
+    return tuple(sorted(levels))
+
+
 def add_train_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `train` and `retrain`: data, split and model shape, optimisation."""
     d, m = TrainConfig(), LSTMConfig()
@@ -54,6 +79,35 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
         "it, else 'Close', else the only value column)",
     )
     p.add_argument(
+        "--features",
+        type=feature_list,
+        default=["close"],
+        help="comma-separated input features, 'close' (the --column price, always first) plus any of "
+        "open, high, low, volume, hl_range ((High-Low)/Close), <name>_close from --extra "
+        "(default: close alone)",
+    )
+    p.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="another daily CSV joined on date, usable as feature NAME_close "
+        "(e.g. --extra nasdaq=training/data/nasdaq.csv.gz); repeatable",
+    )
+    p.add_argument(
+        "--horizon",
+        type=horizon_days,
+        default=m.horizon,
+        help="trading days forecast at once, 1..10 (default %(default)s)",
+    )
+    p.add_argument(
+        "--quantiles",
+        type=quantile_list,
+        default=m.quantiles,
+        help="quantile levels of the interval output, comma-separated; 0.5 is always included "
+        "(default: 0.025,0.1,0.5,0.9,0.975)",
+    )
+    p.add_argument(
         "--window",
         type=positive_int,
         default=m.window,
@@ -67,9 +121,7 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
         "tutorial's global scaler fitted on training prices (default %(default)s)",
     )
     p.add_argument("--cell", choices=CELLS, default=m.cell, help="recurrent cell (default %(default)s)")
-    p.add_argument(
-        "--layers", type=positive_int, default=m.layers, help="stacked layers (default %(default)s)"
-    )
+    p.add_argument("--layers", type=positive_int, default=m.layers, help="stacked layers (default %(default)s)")
     p.add_argument(
         "--hidden",
         type=positive_int,
@@ -126,12 +178,17 @@ def config_from_args(args: argparse.Namespace, out: Path) -> TrainConfig:
         column=args.column,
         out=out,
         normalize=args.normalize,
+        features=args.features,
+        extras=parse_extras(args.extra),
         model=LSTMConfig(
             window=args.window,
             cell=args.cell,
             layers=args.layers,
             hidden=args.hidden,
             dropout=args.dropout,
+            features=len(args.features),
+            horizon=args.horizon,
+            quantiles=args.quantiles,
         ),
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -182,6 +239,7 @@ def run_retrain(args: argparse.Namespace) -> int:
         min_improvement=args.min_improvement,
         keep=args.keep,
         force=args.force,
+        gate=not args.no_gate,
     )
     while True:
         try:
@@ -248,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="versions to keep; older ones are deleted, never the current one (default %(default)s)",
     )
     r.add_argument("--force", action="store_true", help="promote the challenger whatever the scores")
+    r.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="skip the quality gate (MAE at most 1.02x naive, 80%%/95%% interval coverage within "
+        "75-85%%/92-98%% on the holdout) that a challenger must otherwise pass",
+    )
     r.add_argument(
         "--every",
         type=duration,

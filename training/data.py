@@ -149,16 +149,12 @@ def load_csv(path: str | Path, column: str | None = None) -> PriceSeries:
         try:
             price = parse_price(row[price_idx])
         except ValueError:
-            raise DataError(
-                f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a number"
-            ) from None
+            raise DataError(f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a number") from None
         if price is None:
             counts["missing"] += 1
             continue
         if not np.isfinite(price) or price <= 0:
-            raise DataError(
-                f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a positive price"
-            )
+            raise DataError(f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a positive price")
         records.append((day, price))
     return finish_series(path, records, col_name, counts, text)
 
@@ -176,8 +172,7 @@ def finish_series(
     duplicates = len(records) - len(by_day)
     days = sorted(by_day)
     log.info(
-        "%s: %d rows, %d prices kept from column %r; %d blank rows, %d missing values, "
-        "%d duplicate dates dropped%s",
+        "%s: %d rows, %d prices kept from column %r; %d blank rows, %d missing values, %d duplicate dates dropped%s",
         path.name,
         counts["rows"],
         len(days),
@@ -197,7 +192,7 @@ def finish_series(
 
 
 def chronological_split(
-    series: PriceSeries, window: int, val_days: int, test_days: int, horizon: int = 1
+    series: PriceSeries | FeatureSeries, window: int, val_days: int, test_days: int, horizon: int = 1
 ) -> Split:
     """Test = the newest test_days targets, validation the val_days before; raises if too short."""
     n = len(series)
@@ -222,4 +217,89 @@ def make_windows(
     idx = targets[:, None] + np.arange(-window, 0)[None, :]
     x = prices[idx]  # (N, window)
     y = prices[targets[:, None] + np.arange(horizon)[None, :]]  # (N, horizon)
+    return x, y, targets
+
+
+@dataclass(frozen=True)
+class FeatureSeries:
+    """Aligned daily features (N, F), oldest first; feature 0 is `close`, the price being forecast."""
+
+    dates: np.ndarray  # (N,) datetime64[D]
+    values: np.ndarray  # (N, F) float64
+    names: list[str]
+    target: PriceSeries  # the price column, on the same dates
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    @property
+    def prices(self) -> np.ndarray:
+        return self.values[:, 0]
+
+    @property
+    def source(self) -> str:
+        return self.target.source
+
+    @property
+    def column(self) -> str:
+        return self.target.column
+
+
+def parse_extras(specs: list[str]) -> dict[str, Path]:
+    """--extra name=path pairs -> {name: path}; names become features '<name>_close'."""
+    extras = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not re.fullmatch(r"[a-z][a-z0-9]*", name) or not path:
+            raise DataError(f"--extra {spec!r}: expected NAME=PATH with a lower-case name, e.g. nasdaq=nasdaq.csv")
+        extras[name] = Path(path)
+    return extras
+
+
+def feature_column(path: Path, name: str, column: str | None, extras: dict[str, Path]) -> PriceSeries:
+    """The series behind one feature name (hl_range is (High - Low) / Close of the same file)."""
+    if name == "close":
+        return load_csv(path, column)
+    if name in ("open", "high", "low", "volume"):
+        return load_csv(path, name)
+    if name == "hl_range":
+        high, low, close = (load_csv(path, c) for c in ("high", "low", "close"))
+        days = np.intersect1d(np.intersect1d(high.dates, low.dates), close.dates)
+        pick = [s.prices[np.searchsorted(s.dates, days)] for s in (high, low, close)]
+        return PriceSeries(days, (pick[0] - pick[1]) / pick[2], "hl_range", path.name, close.sha256)
+    if name.endswith("_close") and name.removesuffix("_close") in extras:
+        return load_csv(extras[name.removesuffix("_close")])
+    known = ", ".join(["close", "open", "high", "low", "volume", "hl_range", *(f"{e}_close" for e in extras)])
+    raise DataError(f"{path}: unknown feature {name!r}; available: {known} (add series with --extra NAME=PATH)")
+
+
+def load_features(
+    path: str | Path,
+    column: str | None = None,
+    features: list[str] | None = None,
+    extras: dict[str, Path] | None = None,
+) -> FeatureSeries:
+    """Loads each feature and keeps the dates all of them have; `close` is always first."""
+    path = Path(path)
+    names = ["close", *[f for f in (features or []) if f != "close"]]
+    columns = [feature_column(path, name, column, extras or {}) for name in names]
+    days = columns[0].dates
+    for series in columns[1:]:
+        days = np.intersect1d(days, series.dates)
+    if len(days) < len(columns[0].dates):
+        log.info("%d dates dropped that not every feature has", len(columns[0].dates) - len(days))
+    values = np.stack([s.prices[np.searchsorted(s.dates, days)] for s in columns], axis=1)
+    target = columns[0]
+    aligned = PriceSeries(days, values[:, 0], target.column, target.source, target.sha256)
+    return FeatureSeries(dates=days, values=values, names=names, target=aligned)
+
+
+def make_feature_windows(
+    values: np.ndarray, window: int, start: int, stop: int, horizon: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows values[t-window:t] (N, T, F) with targets values[t:t+horizon, 0] (N, h) for t in [start, stop)."""
+    start, stop = max(start, window), min(stop, len(values) - horizon + 1)
+    targets = np.arange(start, stop)
+    x = values[targets[:, None] + np.arange(-window, 0)[None, :]]  # (N, T, F)
+    y = values[targets[:, None] + np.arange(horizon)[None, :], 0]  # (N, h)
     return x, y, targets

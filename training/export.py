@@ -23,10 +23,18 @@ class ExportError(Exception):
     """The exported graph does not give what torch gives; nothing is published."""
 
 
-def export_onnx(model: PriceForecaster, window: int, path: Path, metadata: dict[str, object]) -> None:
-    """Writes model.onnx: input `window` float32 [batch, window], output `forecast` float32 [batch]."""
+def example_input(model: PriceForecaster, window: int, features: int) -> torch.Tensor:
+    """A batch of 2 positive windows of the model's input shape."""
+    steps = torch.full((2, window), 100.0) + torch.arange(window, dtype=torch.float32)
+    return steps if model.univariate else steps.unsqueeze(-1).repeat(1, 1, features)
+
+
+def export_onnx(
+    model: PriceForecaster, window: int, path: Path, metadata: dict[str, object], features: int = 1
+) -> None:
+    """Writes model.onnx: input `window` [batch, window(, features)], outputs `forecast` and `quantiles`."""
     model.eval()
-    example = torch.full((2, window), 100.0) + torch.arange(window, dtype=torch.float32)
+    example = example_input(model, window, features)
     with warnings.catch_warnings():
         # The TorchScript exporter is chosen on purpose (it handles nn.LSTM with a dynamic batch and
         # no h0/c0 inputs); torch announces its deprecation and tracer notes that do not apply here.
@@ -36,8 +44,8 @@ def export_onnx(model: PriceForecaster, window: int, path: Path, metadata: dict[
             (example,),
             str(path),
             input_names=["window"],
-            output_names=["forecast"],
-            dynamic_axes={"window": {0: "batch"}, "forecast": {0: "batch"}},
+            output_names=["forecast", "quantiles"],
+            dynamic_axes={"window": {0: "batch"}, "forecast": {0: "batch"}, "quantiles": {0: "batch"}},
             opset_version=OPSET,
             dynamo=False,
         )
@@ -50,10 +58,16 @@ def export_onnx(model: PriceForecaster, window: int, path: Path, metadata: dict[
     onnx.save(proto, str(path))
 
 
-def torch_forecast(model: PriceForecaster, windows: np.ndarray) -> np.ndarray:
-    """Torch's forecasts (N,) float32 for the same float32 inputs onnxruntime gets."""
+def torch_outputs(model: PriceForecaster, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Torch's (forecast, quantiles) float32 for the same float32 inputs onnxruntime gets."""
     with torch.no_grad():
-        return model(torch.from_numpy(windows.astype(np.float32))).numpy()
+        forecast, quantiles = model(torch.from_numpy(windows.astype(np.float32)))
+    return forecast.numpy(), quantiles.numpy()
+
+
+def relative_difference(got: np.ndarray, want: np.ndarray) -> float:
+    """Largest |got - want| / |want|."""
+    return float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12)))
 
 
 def cpu_session(path: Path) -> ort.InferenceSession:
@@ -67,18 +81,22 @@ def cpu_session(path: Path) -> ort.InferenceSession:
 def check_parity(model: PriceForecaster, path: Path, windows: np.ndarray) -> float:
     """Largest relative torch/onnxruntime difference over PARITY_BATCHES; raises ExportError past 1e-5."""
     session = cpu_session(path)
-    pool = np.resize(windows.astype(np.float32), (max(PARITY_BATCHES), windows.shape[1]))
+    pool = np.resize(windows.astype(np.float32), (max(PARITY_BATCHES), *windows.shape[1:]))
     worst = 0.0
     for batch in PARITY_BATCHES:
         x = pool[-batch:]
-        got = session.run(["forecast"], {"window": x})[0]
-        want = torch_forecast(model, x)
-        if got.shape != want.shape:
-            raise ExportError(f"batch {batch}: onnxruntime gave shape {got.shape}, torch {want.shape}")
-        rel = float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12)))
-        if not np.isfinite(rel) or rel > PARITY_RTOL:
-            raise ExportError(f"batch {batch}: onnxruntime differs from torch by {rel:.3g} relative")
-        worst = max(worst, rel)
+        for name, got, want in zip(
+            ("forecast", "quantiles"),
+            session.run(["forecast", "quantiles"], {"window": x}),
+            torch_outputs(model, x),
+            strict=True,
+        ):
+            if got.shape != want.shape:
+                raise ExportError(f"batch {batch}: onnxruntime gave {name} shape {got.shape}, torch {want.shape}")
+            rel = relative_difference(got, want)
+            if not np.isfinite(rel) or rel > PARITY_RTOL:
+                raise ExportError(f"batch {batch}: onnxruntime {name} differs from torch by {rel:.3g} relative")
+            worst = max(worst, rel)
     return worst
 
 
@@ -86,8 +104,8 @@ def golden_references(model: PriceForecaster, windows: np.ndarray, count: int = 
     """A few windows spread over the test split with torch's forecasts, re-checked by the service at load."""
     picks = np.linspace(0, len(windows) - 1, num=min(count, len(windows))).astype(int)
     chosen = windows[picks].astype(np.float32)
-    forecasts = torch_forecast(model, chosen)
+    forecasts, quantiles = torch_outputs(model, chosen)
     return [
-        {"window": [float(v) for v in w], "forecast": float(f)}
-        for w, f in zip(chosen, forecasts, strict=True)
+        {"window": w.tolist(), "forecast": f.tolist(), "quantiles": q.tolist()}
+        for w, f, q in zip(chosen, forecasts, quantiles, strict=True)
     ]

@@ -1,6 +1,12 @@
-"""Point-forecast metrics, always scored next to naive persistence (tomorrow = today)."""
+"""Forecast metrics and tests, always scored next to naive persistence (tomorrow = today).
+
+Formulas follow Hyndman & Koehler (2006) for MASE, Christoffersen (1998) for interval coverage tests,
+Diebold & Mariano (1995) with the Harvey, Leybourne & Newbold (1997) small-sample correction.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -20,6 +26,11 @@ def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
     return float(np.mean(np.abs((actual - forecast) / actual)) * 100.0)
 
 
+def mase(actual: np.ndarray, forecast: np.ndarray, in_sample: np.ndarray) -> float:
+    """MAE scaled by the in-sample one-step naive MAE (mean |p_t - p_{t-1}| over the training prices)."""
+    return mae(actual, forecast) / float(np.mean(np.abs(np.diff(in_sample))))
+
+
 def directional_accuracy(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> float | None:
     """Share of days where the forecast's move from the last price has the actual move's sign.
 
@@ -33,8 +44,118 @@ def directional_accuracy(last: np.ndarray, actual: np.ndarray, forecast: np.ndar
     return float(np.mean(predicted[keep] == moved[keep]))
 
 
+def normal_sf(z: float) -> float:
+    """P(Z > z) for a standard normal Z."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def chi2_1_sf(x: float) -> float:
+    """P(X > x) for X ~ chi-squared with one degree of freedom."""
+    return math.erfc(math.sqrt(max(x, 0.0) / 2.0))
+
+
+def binomial_sf(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), summed exactly in log space."""
+    if k <= 0:
+        return 1.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    logs = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
+        for i in range(k, n + 1)
+    ]
+    top = max(logs)
+    return min(1.0, math.exp(top) * sum(math.exp(v - top) for v in logs))
+
+
+def direction_test(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray, up_share: float) -> dict:
+    """Hits of the predicted direction and the one-sided binomial p-value against guessing 'up' at up_share.
+
+    The benchmark hit rate of a forecaster that ignores the data is max(up_share, 1 - up_share).
+    """
+    predicted, moved = np.sign(forecast - last), np.sign(actual - last)
+    keep = (moved != 0) & (predicted != 0)
+    n, hits = int(keep.sum()), int(np.sum(predicted[keep] == moved[keep]))
+    baseline = max(up_share, 1.0 - up_share)
+    return {
+        "n": n,
+        "hits": hits,
+        "baseline": baseline,
+        "p_value": binomial_sf(hits, n, baseline) if n else None,
+    }
+
+
+def pinball(actual: np.ndarray, quantiles: np.ndarray, levels: np.ndarray) -> float:
+    """Mean pinball loss over days and levels: tau*(y-q) when y >= q, else (1-tau)*(q-y). Lower is better."""
+    u = actual[:, None] - quantiles  # (N, Q)
+    return float(np.mean(np.where(u >= 0, levels * u, (levels - 1) * u)))
+
+
+def coverage_test(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> dict:
+    """Empirical coverage of [lower, upper] and Christoffersen's unconditional and independence LR tests."""
+    hit = ((actual < lower) | (actual > upper)).astype(int)  # 1 = a violation
+    n, v = len(hit), int(hit.sum())
+    alpha = 1.0 - level
+    return {
+        "level": level,
+        "coverage": 1.0 - v / n,
+        "mean_width": float(np.mean(upper - lower)),
+        "violations": v,
+        "n": n,
+        "uc_p_value": chi2_1_sf(lr_unconditional(n, v, alpha)),
+        "ind_p_value": chi2_1_sf(lr_independence(hit)),
+    }
+
+
+def xlogy(x: float, y: float) -> float:
+    """x * log(y) with 0 * log(0) = 0."""
+    return 0.0 if x == 0 else x * math.log(y)
+
+
+def lr_unconditional(n: int, violations: int, alpha: float) -> float:
+    """-2 log of (likelihood at the nominal violation rate / at the observed one)."""
+    pi = violations / n
+    null = xlogy(n - violations, 1 - alpha) + xlogy(violations, alpha)
+    alt = xlogy(n - violations, 1 - pi) + xlogy(violations, pi)
+    return -2.0 * (null - alt)
+
+
+def lr_independence(hit: np.ndarray) -> float:
+    """Christoffersen's first-order Markov test: do violations cluster?"""
+    prev, cur = hit[:-1], hit[1:]
+    n = {(a, b): int(np.sum((prev == a) & (cur == b))) for a in (0, 1) for b in (0, 1)}
+    n0, n1 = n[0, 0] + n[0, 1], n[1, 0] + n[1, 1]
+    pi01 = n[0, 1] / n0 if n0 else 0.0
+    pi11 = n[1, 1] / n1 if n1 else 0.0
+    pi = (n[0, 1] + n[1, 1]) / max(n0 + n1, 1)
+    null = xlogy(n[0, 0] + n[1, 0], 1 - pi) + xlogy(n[0, 1] + n[1, 1], pi)
+    alt = xlogy(n[0, 0], 1 - pi01) + xlogy(n[0, 1], pi01) + xlogy(n[1, 0], 1 - pi11) + xlogy(n[1, 1], pi11)
+    return -2.0 * (null - alt)
+
+
+def diebold_mariano(e_model: np.ndarray, e_other: np.ndarray, horizon: int = 1, power: int = 2) -> dict:
+    """DM test of equal accuracy, loss |e|^power, HLN-corrected; negative statistic = model more accurate.
+
+    The p-value is two-sided from the normal distribution.
+    """
+    d = np.abs(e_model) ** power - np.abs(e_other) ** power
+    n = len(d)
+    mean = float(d.mean())
+    centred = d - mean
+    var = float(np.sum(centred**2)) / n
+    for lag in range(1, horizon):
+        var += 2.0 * float(np.sum(centred[lag:] * centred[:-lag])) / n
+    if var <= 0:
+        return {"statistic": 0.0, "p_value": 1.0, "mean_loss_difference": mean}
+    stat = mean / math.sqrt(var / n)
+    stat *= math.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
+    return {"statistic": stat, "p_value": 2.0 * normal_sf(abs(stat)), "mean_loss_difference": mean}
+
+
 def score(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> dict[str, float | None]:
-    """MAE, RMSE, MAPE and directional accuracy of one forecast."""
+    """MAE, RMSE, MAPE and directional accuracy of one point forecast."""
     return {
         "mae": mae(actual, forecast),
         "rmse": rmse(actual, forecast),
@@ -43,17 +164,58 @@ def score(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> dict[st
     }
 
 
-def compare_with_naive(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> dict[str, object]:
-    """The model's and naive persistence's scores on the same days, and the model/naive MAE ratio."""
+def interval_scores(actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]) -> dict:
+    """Coverage of every central interval the levels allow (e.g. 0.1/0.9 -> 80%) and the pinball loss."""
+    result: dict[str, object] = {"pinball": pinball(actual, quantiles, np.array(levels))}
+    for i, low in enumerate(levels):
+        high = round(1.0 - low, 6)
+        if low < 0.5 and high in levels:
+            level = round(high - low, 6)
+            result[f"coverage_{round(level * 100)}"] = coverage_test(
+                actual, quantiles[:, i], quantiles[:, levels.index(high)], level
+            )
+    return result
+
+
+def compare_with_naive(
+    last: np.ndarray,
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    quantiles: np.ndarray | None = None,
+    levels: tuple[float, ...] = (),
+) -> dict[str, object]:
+    """The model's and naive persistence's scores on the same days, the MAE ratio, and interval scores."""
     model, naive = score(last, actual, forecast), score(last, actual, last)
     moved = actual != last
-    return {
+    result: dict[str, object] = {
         "days": len(actual),
         "model": model,
         "naive": naive,
         "mae_ratio": float(model["mae"] / naive["mae"]) if naive["mae"] else None,
         "up_share": float(np.mean(actual[moved] > last[moved])) if moved.any() else None,
     }
+    if quantiles is not None:
+        result["intervals"] = interval_scores(actual, quantiles, levels)
+    return result
+
+
+# The gate a model must pass to ship (make serve's default, docker compose's, every retrain promotion).
+MAX_MAE_RATIO = 1.02
+COVERAGE_TARGETS = {"80": (0.75, 0.85), "95": (0.92, 0.98)}
+
+
+def gate_failures(model: dict, naive: dict) -> list[str]:
+    """Why a model must not ship: worse than naive by > 2% MAE, or interval coverage off target."""
+    problems = []
+    ratio = model["mae"] / naive["mae"]
+    if ratio > MAX_MAE_RATIO:
+        problems.append(f"MAE is {ratio:.4f}x naive (limit {MAX_MAE_RATIO})")
+    intervals = model.get("intervals") or {}
+    for level, (low, high) in COVERAGE_TARGETS.items():
+        found = intervals.get(f"coverage_{level}")
+        if found is not None and not low <= found["coverage"] <= high:
+            problems.append(f"{level}% interval coverage {found['coverage']:.3f} outside [{low}, {high}]")
+    return problems
 
 
 def format_table(metrics: dict[str, object]) -> str:
@@ -74,4 +236,9 @@ def format_table(metrics: dict[str, object]) -> str:
         f"MAE ratio model/naive: {cell(metrics['mae_ratio'], '.4f')}   "
         f"share of up days: {cell(metrics['up_share'], '.3f')}   days: {metrics['days']}"
     )
+    for key, value in (metrics.get("intervals") or {}).items():
+        if key.startswith("coverage_"):
+            lines.append(
+                f"{key[9:]}% interval coverage: {value['coverage']:.3f} (mean width {value['mean_width']:.2f})"
+            )
     return "\n".join(lines)

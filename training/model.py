@@ -1,9 +1,9 @@
-"""The stacked LSTM/GRU and the in-graph normalisation that makes the exported model take and give prices."""
+"""The stacked LSTM/GRU with a monotone quantile head, and the in-graph normalisation (prices in, prices out)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -11,6 +11,19 @@ from torch import nn
 
 NORMALIZATIONS = ("window", "minmax")
 CELLS = ("lstm", "gru")
+DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
+# How each input feature is made scale-free inside the graph (see WindowNormalizer).
+PRICE_FEATURES = ("close", "open", "high", "low")
+FEATURE_KINDS = {"volume": "volume", "hl_range": "level"}
+
+
+def feature_kind(name: str) -> str:
+    """'ratio' for prices (close, open, high, low, <extra>_close), 'volume', or 'level' (hl_range)."""
+    if name in PRICE_FEATURES or name.endswith("_close"):
+        return "ratio"
+    if name in FEATURE_KINDS:
+        return FEATURE_KINDS[name]
+    raise ValueError(f"unknown feature {name!r}")
 
 
 @dataclass
@@ -22,44 +35,66 @@ class LSTMConfig:
     layers: int = 4
     hidden: int = 50
     dropout: float = 0.2
+    features: int = 1
+    horizon: int = 1
+    quantiles: tuple[float, ...] = field(default=DEFAULT_QUANTILES)
+
+    @property
+    def median_index(self) -> int:
+        return self.quantiles.index(0.5)
 
 
 class StackedLSTM(nn.Module):
-    """A stack of recurrent layers reading normalised steps, with a linear head on the last step."""
+    """Recurrent layers over normalised steps; a head gives (B, horizon, quantiles), monotone by construction."""
 
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
         rnn_class = nn.LSTM if config.cell == "lstm" else nn.GRU
         self.rnn = rnn_class(
-            input_size=1,
+            input_size=config.features,
             hidden_size=config.hidden,
             num_layers=config.layers,
             dropout=config.dropout if config.layers > 1 else 0.0,
             batch_first=True,
         )
-        self.head = nn.Linear(config.hidden, 1)
+        self.horizon, self.n_quantiles, self.median = (
+            config.horizon,
+            len(config.quantiles),
+            config.median_index,
+        )
+        self.head = nn.Linear(config.hidden, config.horizon * self.n_quantiles)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(x)  # (B, T, H); no h0/c0 given, so none is exposed in the export
-        return self.head(out[:, -1, :]).squeeze(-1)  # (B,)
+        raw = self.head(out[:, -1, :]).reshape(-1, self.horizon, self.n_quantiles)  # (B, h, Q)
+        return monotone_quantiles(raw, self.median)
+
+
+def monotone_quantiles(raw: torch.Tensor, median: int) -> torch.Tensor:
+    """Median from raw[..., median]; the others are it -/+ cumulative softplus steps, so they never cross."""
+    center = raw[..., median : median + 1]
+    steps = nn.functional.softplus(raw)
+    below = center - torch.flip(torch.cumsum(torch.flip(steps[..., :median], [-1]), -1), [-1])
+    above = center + torch.cumsum(steps[..., median + 1 :], -1)
+    return torch.cat([below, center, above], dim=-1)
 
 
 class Normalizer(nn.Module, ABC):
-    """Maps raw price windows to network inputs and network outputs back to prices."""
+    """Maps raw feature windows to network inputs, and network outputs back to prices of feature 0."""
 
     kind = "base"
 
     @abstractmethod
-    def encode(self, prices: torch.Tensor) -> torch.Tensor:
-        """(B, T) prices -> (B, T, 1) network input."""
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, F) raw features -> (B, T, F) network input."""
 
     @abstractmethod
-    def encode_target(self, prices: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """(B,) next-day prices -> (B,) the value the network is trained to output."""
+    def encode_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """(B, h) future prices -> (B, h) the values the quantiles are fitted to."""
 
     @abstractmethod
-    def decode(self, prices: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """(B,) network output -> (B,) price forecast."""
+    def decode(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(B, h, Q) network output -> (B, h, Q) prices."""
 
     @abstractmethod
     def describe(self) -> dict[str, object]:
@@ -67,36 +102,66 @@ class Normalizer(nn.Module, ABC):
 
 
 class WindowNormalizer(Normalizer):
-    """Scale-invariant: each step as log(p_t / p_last) / scale; the network predicts the next log-return."""
+    """Scale-invariant: prices as log(x_t / x_last)/s, volume as log(v_t / mean v)/s, levels as (x - m)/s.
+
+    The network predicts log-returns of feature 0 relative to its last value, so multiplying every price
+    feature by k multiplies every forecast and quantile by k.
+    """
 
     kind = "window"
 
-    def __init__(self, scale: float) -> None:
+    def __init__(self, kinds: list[str], scales: list[float], means: list[float]) -> None:
         super().__init__()
-        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
+        self.kinds = list(kinds)
+        self.register_buffer("scales", torch.tensor(scales, dtype=torch.float32))
+        self.register_buffer("means", torch.tensor(means, dtype=torch.float32))
 
     @classmethod
-    def fit(cls, train_prices: np.ndarray) -> WindowNormalizer:
-        """scale = standard deviation of the training period's daily log-returns."""
-        returns = np.diff(np.log(train_prices))
-        return cls(float(max(returns.std(), 1e-6)))
+    def fit(cls, train: np.ndarray, names: list[str]) -> WindowNormalizer:
+        """Scales from the training period only: std of daily log-changes, or of the level itself."""
+        kinds = [feature_kind(n) for n in names]
+        scales, means = [], []
+        for i, kind in enumerate(kinds):
+            column = train[:, i]
+            if kind == "level":
+                means.append(float(column.mean()))
+                scales.append(float(max(column.std(), 1e-6)))
+            else:
+                means.append(0.0)
+                scales.append(float(max(np.diff(np.log(np.maximum(column, 1e-12))).std(), 1e-6)))
+        return cls(kinds, scales, means)
 
-    def encode(self, prices: torch.Tensor) -> torch.Tensor:
-        last = prices[:, -1:]  # (B, 1)
-        return (torch.log(prices / last) / self.scale).unsqueeze(-1)
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        columns = []
+        for i, kind in enumerate(self.kinds):
+            col = x[:, :, i]  # (B, T)
+            if kind == "ratio":
+                col = torch.log(col / col[:, -1:])
+            elif kind == "volume":
+                col = torch.log(torch.clamp(col, min=1e-12) / torch.clamp(col.mean(1, keepdim=True), min=1e-12))
+            else:
+                col = col - self.means[i]
+            columns.append(col / self.scales[i])
+        return torch.stack(columns, dim=-1)
 
-    def encode_target(self, prices: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return torch.log(target / prices[:, -1]) / self.scale
+    def encode_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.log(target / x[:, -1:, 0]) / self.scales[0]
 
-    def decode(self, prices: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return prices[:, -1] * torch.exp(y * self.scale)
+    def decode(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return x[:, -1, 0].reshape(-1, 1, 1) * torch.exp(y * self.scales[0])
 
     def describe(self) -> dict[str, object]:
-        return {"kind": self.kind, "scale": float(self.scale), "formula": "log(p_t/p_last)/scale"}
+        return {
+            "kind": self.kind,
+            "formula": "prices: log(x_t/x_last)/scale; volume: log(v_t/mean(v))/scale; levels: (x-mean)/scale",
+            "feature_kinds": self.kinds,
+            "scales": [float(s) for s in self.scales],
+            "means": [float(m) for m in self.means],
+        }
 
 
 class MinMaxNormalizer(Normalizer):
-    """The tutorial's global scaler fitted on training prices; breaks when prices leave that range."""
+    """The tutorial's global scaler on feature 0, fitted on training prices; breaks outside that range."""
 
     kind = "minmax"
 
@@ -106,16 +171,18 @@ class MinMaxNormalizer(Normalizer):
         self.register_buffer("span", torch.tensor(max(high - low, 1e-6), dtype=torch.float32))
 
     @classmethod
-    def fit(cls, train_prices: np.ndarray) -> MinMaxNormalizer:
-        return cls(float(train_prices.min()), float(train_prices.max()))
+    def fit(cls, train: np.ndarray, names: list[str]) -> MinMaxNormalizer:
+        if len(names) != 1:
+            raise ValueError("--normalize minmax supports a single price feature only")
+        return cls(float(train[:, 0].min()), float(train[:, 0].max()))
 
-    def encode(self, prices: torch.Tensor) -> torch.Tensor:
-        return ((prices - self.low) / self.span).unsqueeze(-1)
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.low) / self.span
 
-    def encode_target(self, prices: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def encode_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (target - self.low) / self.span
 
-    def decode(self, prices: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def decode(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return y * self.span + self.low
 
     def describe(self) -> dict[str, object]:
@@ -123,19 +190,30 @@ class MinMaxNormalizer(Normalizer):
         return {"kind": self.kind, "min": low, "max": low + span, "formula": "(p-min)/(max-min)"}
 
 
-def fit_normalizer(kind: str, train_prices: np.ndarray) -> Normalizer:
-    """The normaliser of that kind, fitted on training-period prices only."""
-    return WindowNormalizer.fit(train_prices) if kind == "window" else MinMaxNormalizer.fit(train_prices)
+def fit_normalizer(kind: str, train: np.ndarray, names: list[str]) -> Normalizer:
+    """The normaliser of that kind, fitted on training-period values (N, F) only."""
+    return WindowNormalizer.fit(train, names) if kind == "window" else MinMaxNormalizer.fit(train, names)
 
 
 class PriceForecaster(nn.Module):
-    """What is exported: raw price windows (B, T) in, next-day price forecasts (B,) out."""
+    """What is exported: raw windows in; the median forecast and the quantiles, in prices, out.
 
-    def __init__(self, normalizer: Normalizer, net: StackedLSTM) -> None:
+    Shapes: input (B, T) for one feature or (B, T, F); outputs forecast (B,) and quantiles (B, Q) for a
+    one-day horizon, (B, h) and (B, h, Q) for h > 1 days.
+    """
+
+    def __init__(self, normalizer: Normalizer, net: StackedLSTM, univariate: bool) -> None:
         super().__init__()
-        self.normalizer = normalizer
-        self.net = net
+        self.normalizer, self.net, self.univariate = normalizer, net, univariate
 
-    def forward(self, window: torch.Tensor) -> torch.Tensor:
-        y = self.net(self.normalizer.encode(window))  # (B,)
-        return self.normalizer.decode(window, y)
+    def quantile_prices(self, window: torch.Tensor) -> torch.Tensor:
+        """(B, T[, F]) -> (B, h, Q) price quantiles."""
+        x = window.unsqueeze(-1) if self.univariate else window  # (B, T, F)
+        return self.normalizer.decode(x, self.net(self.normalizer.encode(x)))
+
+    def forward(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        q = self.quantile_prices(window)  # (B, h, Q)
+        point = q[..., self.net.median]  # (B, h)
+        if self.net.horizon == 1:
+            return point[:, 0], q[:, 0, :]
+        return point, q

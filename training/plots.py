@@ -18,10 +18,13 @@ def plot_test_period(
     naive: np.ndarray,
     path: Path,
     title: str,
+    band: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
-    """Actual prices, the model's forecasts and naive persistence over the test period."""
+    """Actual prices, the model's forecasts (and 80% band) and naive persistence over the test period."""
     fig, ax = plt.subplots(figsize=(11, 5), dpi=100)
     days = dates.astype("datetime64[D]").astype(object)
+    if band is not None:
+        ax.fill_between(days, band[0], band[1], color="tab:blue", alpha=0.15, label="80% interval")
     ax.plot(days, actual, color="black", linewidth=1.4, label="actual")
     ax.plot(days, forecast, color="tab:blue", linewidth=1.0, label="model forecast")
     ax.plot(

@@ -112,9 +112,7 @@ def list_versions(registry: Path) -> list[str]:
     if not registry.is_dir():
         return []
     return sorted(
-        p.name
-        for p in registry.iterdir()
-        if p.is_dir() and is_valid_version(p.name) and (p / "model.onnx").is_file()
+        p.name for p in registry.iterdir() if p.is_dir() and is_valid_version(p.name) and (p / "model.onnx").is_file()
     )
 
 

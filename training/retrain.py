@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from training import metrics, registry
-from training.data import PriceSeries, load_csv, make_windows
+from training.data import FeatureSeries, make_feature_windows
 from training.export import cpu_session
 from training.train import TrainConfig
-from training.version import BuiltVersion, build_version
+from training.version import BuiltVersion, build_version, load_training_data
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class RetrainConfig:
     min_improvement: float = 0.0
     keep: int = 5
     force: bool = False
+    gate: bool = True  # the quality gate against naive persistence (metrics.gate_failures)
 
 
 @dataclass
@@ -43,26 +44,40 @@ class Decision:
     record: dict = field(default_factory=dict)
 
 
-def onnx_forecasts(model_dir: Path, series: PriceSeries, start: int) -> np.ndarray:
-    """Forecasts of a published model.onnx for the targets [start, n), using its own window length."""
+def onnx_outputs(model_dir: Path, series: FeatureSeries, start: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Next-day forecasts (N,) and quantiles (N, Q) or None of a model.onnx for targets [start, n)."""
+    card = json.loads((model_dir / "model.json").read_text())
+    if card.get("features", ["close"]) != series.names:
+        raise ValueError(f"it reads features {card.get('features')}, this data has {series.names}")
     session = cpu_session(model_dir / "model.onnx")
-    window = int(session.get_modelmeta().custom_metadata_map["window"])
-    x, _, _ = make_windows(series.prices, window, start, len(series))
-    return session.run(["forecast"], {"window": x.astype(np.float32)})[0].astype(np.float64)
+    x, _, _ = make_feature_windows(series.values, int(card["window"]), start, len(series))
+    inputs = x[..., 0] if len(series.names) == 1 else x
+    names = [o.name for o in session.get_outputs()]
+    out = session.run(names, {"window": inputs.astype(np.float32)})
+    forecast = out[0].reshape(len(x), -1)[:, 0].astype(np.float64)
+    if "quantiles" not in names:
+        return forecast, None
+    q = out[names.index("quantiles")].reshape(len(x), -1, len(card["quantiles"]))
+    return forecast, q[:, 0, :].astype(np.float64)
 
 
-def holdout_prices(series: PriceSeries, start: int) -> tuple[np.ndarray, np.ndarray]:
+def holdout_prices(series: FeatureSeries, start: int) -> tuple[np.ndarray, np.ndarray]:
     """(last known price, actual price) for each holdout day [start, n)."""
     return series.prices[start - 1 : -1], series.prices[start:]
 
 
-def holdout_scores(model_dir: Path, series: PriceSeries, start: int) -> dict[str, float | None]:
-    """MAE, RMSE, MAPE, directional accuracy of one ONNX model on the holdout."""
+def holdout_scores(model_dir: Path, series: FeatureSeries, start: int) -> dict[str, object]:
+    """MAE, RMSE, MAPE, directional accuracy (and interval coverage) of one ONNX model on the holdout."""
     last, actual = holdout_prices(series, start)
-    return metrics.score(last, actual, onnx_forecasts(model_dir, series, start))
+    forecast, quantiles = onnx_outputs(model_dir, series, start)
+    scores: dict[str, object] = metrics.score(last, actual, forecast)
+    if quantiles is not None:
+        levels = tuple(json.loads((model_dir / "model.json").read_text())["quantiles"])
+        scores["intervals"] = metrics.interval_scores(actual, quantiles, levels)
+    return scores
 
 
-def champion_scores(config: RetrainConfig, series: PriceSeries, start: int) -> tuple[str | None, dict | None]:
+def champion_scores(config: RetrainConfig, series: FeatureSeries, start: int) -> tuple[str | None, dict | None]:
     """The current champion and its holdout scores; (name, None) when it cannot be scored."""
     champion = registry.current_version(config.registry)
     if champion is None or not (config.registry / champion / "model.onnx").is_file():
@@ -75,14 +90,19 @@ def champion_scores(config: RetrainConfig, series: PriceSeries, start: int) -> t
 
 
 def decide(
-    champion: dict | None, challenger: dict, min_improvement: float, force: bool
+    champion: dict | None, challenger: dict, min_improvement: float, force: bool, naive: dict | None = None
 ) -> tuple[bool, str, float | None]:
-    """Promote when forced, when there is no scorable champion, or when MAE improves by >= min_improvement."""
+    """Promote when forced; otherwise the challenger must pass the quality gate against naive, then beat
+    the champion's MAE by >= min_improvement (any challenger that passes the gate beats no champion)."""
+    improvement = None if champion is None else 1.0 - challenger["mae"] / champion["mae"]
+    if force:
+        shown = "n/a" if improvement is None else f"{improvement:+.2%}"
+        return True, f"forced (MAE improvement {shown})", improvement
+    problems = metrics.gate_failures(challenger, naive) if naive is not None else []
+    if problems:
+        return False, "quality gate: " + "; ".join(problems), improvement
     if champion is None:
         return True, "no champion to compare with (first run or unusable champion)", None
-    improvement = 1.0 - challenger["mae"] / champion["mae"]
-    if force:
-        return True, f"forced (MAE improvement {improvement:+.2%})", improvement
     if improvement >= min_improvement:
         return True, f"MAE improvement {improvement:+.2%} >= required {min_improvement:.2%}", improvement
     return False, f"MAE improvement {improvement:+.2%} < required {min_improvement:.2%}", improvement
@@ -91,7 +111,7 @@ def decide(
 def retrain(config: RetrainConfig) -> Decision:
     """The whole job under the registry lock; the registry is only ever changed by atomic renames."""
     with registry.registry_lock(config.registry):
-        series = load_csv(config.train.data, config.train.column)
+        series = load_training_data(config.train)
         start = len(series) - config.train.test_days
         champion, champ_scores = champion_scores(config, series, start)
         built = build_version(config.train, config.registry, series)
@@ -103,7 +123,7 @@ def retrain(config: RetrainConfig) -> Decision:
 
 def conclude(
     config: RetrainConfig,
-    series: PriceSeries,
+    series: FeatureSeries,
     start: int,
     built: BuiltVersion,
     champion: str | None,
@@ -113,7 +133,9 @@ def conclude(
     chall_scores = holdout_scores(built.staged, series, start)
     last, actual = holdout_prices(series, start)
     naive = metrics.score(last, actual, last)
-    promoted, reason, improvement = decide(champ_scores, chall_scores, config.min_improvement, config.force)
+    promoted, reason, improvement = decide(
+        champ_scores, chall_scores, config.min_improvement, config.force, naive if config.gate else None
+    )
     if promoted:
         registry.publish(config.registry, built.staged, built.version)
         registry.set_current(config.registry, built.version)
@@ -131,7 +153,7 @@ def conclude(
             "end": str(series.dates[-1]),
             "days": len(series) - start,
             "data_file": series.source,
-            "data_sha256": series.sha256,
+            "data_sha256": series.target.sha256,
         },
         "scores": {"challenger": chall_scores, "champion": champ_scores, "naive": naive},
         "min_improvement": config.min_improvement,

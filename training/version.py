@@ -16,7 +16,7 @@ import onnx
 import torch
 
 from training import export, metrics, plots, registry
-from training.data import PriceSeries, chronological_split, load_csv, make_windows
+from training.data import FeatureSeries, chronological_split, load_features, make_feature_windows
 from training.train import TrainConfig, TrainResult, predict, train
 
 log = logging.getLogger(__name__)
@@ -36,32 +36,50 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def score_test_split(result: TrainResult, series: PriceSeries) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Model vs naive on the test split; also returns the test windows and the model's forecasts."""
-    split, window = result.split, result.split.window
-    x, y, _ = make_windows(series.prices, window, split.test_start, split.n)
-    forecast = predict(result.model, x)
-    return metrics.compare_with_naive(x[:, -1], y[:, 0], forecast), x, forecast
+def score_test_split(
+    result: TrainResult, series: FeatureSeries, levels: tuple[float, ...]
+) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """Model vs naive on the test split (step 1, plus MAE per step); returns windows, targets, quantiles."""
+    split, horizon = result.split, result.model.net.horizon
+    x, y, _ = make_feature_windows(series.values, split.window, split.test_start, split.n, horizon)
+    point, quantiles = predict(result.model, x)
+    last = x[:, -1, 0]
+    scores = metrics.compare_with_naive(last, y[:, 0], point[:, 0], quantiles[:, 0, :], levels)
+    if horizon > 1:
+        scores["mae_by_step"] = [
+            {"step": h + 1, "model": metrics.mae(y[:, h], point[:, h]), "naive": metrics.mae(y[:, h], last)}
+            for h in range(horizon)
+        ]
+    return scores, x, y, quantiles
 
 
 def model_card(
-    config: TrainConfig, series: PriceSeries, result: TrainResult, scores: dict, created: datetime
+    config: TrainConfig, series: FeatureSeries, result: TrainResult, scores: dict, created: datetime
 ) -> dict:
     """Everything a server or a person needs to know about the model (model.json and ONNX metadata)."""
-    split = result.split
+    split, mc = result.split, config.model
+    univariate = len(series.names) == 1
+    shape = ["batch", mc.window] if univariate else ["batch", mc.window, len(series.names)]
+    step = [] if mc.horizon == 1 else [mc.horizon]
+    intervals = scores.get("intervals", {})
     return {
         "format": export.FORMAT,
-        "window": config.model.window,
-        "horizon": 1,
-        "features": ["price"],
-        "inputs": {"window": ["batch", config.model.window]},
-        "outputs": {"forecast": ["batch"]},
+        "window": mc.window,
+        "horizon": mc.horizon,
+        "features": series.names,
+        "quantiles": list(mc.quantiles),
+        "interval_coverage": {
+            k.removeprefix("coverage_"): v["coverage"] for k, v in intervals.items() if k.startswith("coverage_")
+        },
+        "inputs": {"window": shape},
+        "outputs": {"forecast": ["batch", *step], "quantiles": ["batch", *step, len(mc.quantiles)]},
         "normalization": result.model.normalizer.describe(),
-        "architecture": asdict(config.model),
+        "architecture": {k: v for k, v in asdict(mc).items() if k not in ("quantiles",)},
         "training": {
             "data_file": series.source,
-            "data_sha256": series.sha256,
+            "data_sha256": series.target.sha256,
             "column": series.column,
+            "extras": {name: Path(path).name for name, path in config.extras.items()},
             "data_start": str(series.dates[0]),
             "data_end": str(series.dates[-1]),
             "rows": len(series),
@@ -70,6 +88,7 @@ def model_card(
             "test_start": str(series.dates[split.test_start]),
             "epochs_run": len(result.history),
             "best_epoch": result.best_epoch,
+            "loss": "pinball (quantile) loss; the forecast is the median",
             "batch_size": config.batch_size,
             "lr": config.lr,
             "seed": config.seed,
@@ -91,6 +110,7 @@ def onnx_metadata(card: dict) -> dict[str, object]:
         "window": str(card["window"]),
         "horizon": str(card["horizon"]),
         "features": card["features"],
+        "quantiles": card["quantiles"],
         "normalization": card["normalization"],
         "cell": card["architecture"]["cell"],
         "layers": str(card["architecture"]["layers"]),
@@ -107,12 +127,18 @@ def onnx_metadata(card: dict) -> dict[str, object]:
     }
 
 
-def build_version(config: TrainConfig, registry_dir: Path, series: PriceSeries | None = None) -> BuiltVersion:
+def load_training_data(config: TrainConfig) -> FeatureSeries:
+    """The features the config names, aligned on dates."""
+    return load_features(config.data, config.column, config.features, config.extras)
+
+
+def build_version(config: TrainConfig, registry_dir: Path, series: FeatureSeries | None = None) -> BuiltVersion:
     """Trains and verifies a model in a staging directory of the registry; publishes nothing."""
-    series = series if series is not None else load_csv(config.data, config.column)
-    split = chronological_split(series, config.model.window, config.val_days, config.test_days)
+    series = series if series is not None else load_training_data(config)
+    config.model.features = len(series.names)
+    split = chronological_split(series, config.model.window, config.val_days, config.test_days, config.model.horizon)
     result = train(config, series, split)
-    scores, test_x, test_forecast = score_test_split(result, series)
+    scores, test_x, test_y, test_q = score_test_split(result, series, config.model.quantiles)
     print(metrics.format_table(scores), flush=True)
     created = datetime.now(UTC)
     card = model_card(config, series, result, scores, created)
@@ -121,7 +147,7 @@ def build_version(config: TrainConfig, registry_dir: Path, series: PriceSeries |
     card["version"] = registry.new_version(created, digest.hexdigest())
     staged = registry.staging_dir(registry_dir)
     try:
-        write_version(staged, card, result, series, test_x, test_forecast)
+        write_version(staged, card, result, series, (test_x, test_y, test_q))
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
@@ -132,27 +158,31 @@ def write_version(
     staged: Path,
     card: dict,
     result: TrainResult,
-    series: PriceSeries,
-    test_x: np.ndarray,
-    test_forecast: np.ndarray,
+    series: FeatureSeries,
+    test: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     """model.onnx (verified against torch), model.json and the test plot, into the staging directory."""
-    window, split = result.split.window, result.split
+    test_x, test_y, test_q = test
+    inputs = test_x[..., 0] if result.model.univariate else test_x
     onnx_path = staged / "model.onnx"
-    export.export_onnx(result.model, window, onnx_path, onnx_metadata(card))
-    card["parity_max_rel_diff"] = export.check_parity(result.model, onnx_path, test_x)
-    card["golden"] = export.golden_references(result.model, test_x)
+    export.export_onnx(result.model, card["window"], onnx_path, onnx_metadata(card), len(series.names))
+    card["parity_max_rel_diff"] = export.check_parity(result.model, onnx_path, inputs)
+    card["golden"] = export.golden_references(result.model, inputs)
     card["onnx_sha256"] = sha256_file(onnx_path)
     card["history"] = result.history
     (staged / "model.json").write_text(json.dumps(card, indent=2) + "\n")
-    _, y, _ = make_windows(series.prices, split.window, split.test_start, split.n)
+    levels = card["quantiles"]
+    band = (
+        (test_q[:, 0, levels.index(0.1)], test_q[:, 0, levels.index(0.9)]) if 0.1 in levels and 0.9 in levels else None
+    )
     plots.plot_test_period(
-        series.dates[split.test_start :],
-        y[:, 0],
-        test_forecast,
-        test_x[:, -1],
+        series.dates[result.split.test_start : result.split.test_start + len(test_y)],
+        test_y[:, 0],
+        test_q[:, 0, result.model.net.median],
+        test_x[:, -1, 0],
         staged / "test_forecast.png",
         f"{series.source} ({series.column}), test split: {card['version']}",
+        band,
     )
 
 

@@ -62,9 +62,7 @@ def running_service(registry: Path, **env: str) -> Iterator[tuple[str, subproces
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            if not wait_for(
-                lambda: proc.poll() is None and httpx.get(f"{base}/health/live").status_code == 200
-            ):
+            if not wait_for(lambda: proc.poll() is None and httpx.get(f"{base}/health/live").status_code == 200):
                 raise AssertionError(f"service did not come up:\n{read_log(log)}")
             yield base, proc
         finally:

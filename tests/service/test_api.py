@@ -36,6 +36,11 @@ def offline(registry: Path, version: str, x: list[list[float]]) -> np.ndarray:
     return session.run(None, {"window": np.array(x, dtype=np.float32)})[0]
 
 
+def offline_quantiles(registry: Path, version: str, x: list[list[float]]) -> np.ndarray:
+    session = ort.InferenceSession(str(registry / version / "model.onnx"))
+    return session.run(None, {"window": np.array(x, dtype=np.float32)})[1]
+
+
 def test_single_and_batch_forecasts_match_offline_onnxruntime(
     client: TestClient, model_pair: tuple[Path, str, str]
 ) -> None:
@@ -50,6 +55,15 @@ def test_single_and_batch_forecasts_match_offline_onnxruntime(
     np.testing.assert_allclose(batch["forecasts"], [s["forecast"] for s in single], rtol=1e-6)
     reordered = client.post("/predict", json={"windows": x[::-1]}).json()["forecasts"]
     np.testing.assert_allclose(reordered, batch["forecasts"][::-1], rtol=1e-6)
+    quantiles = offline_quantiles(registry, version, x)
+    for i, answer in enumerate(single):
+        np.testing.assert_allclose(list(answer["quantiles"].values()), quantiles[i], rtol=1e-6)
+        assert answer["interval"] == {
+            "level": 0.8,
+            "lower": answer["quantiles"]["0.1"],
+            "upper": answer["quantiles"]["0.9"],
+        }
+        assert batch["quantiles"][i] == answer["quantiles"] and batch["intervals"][i] == answer["interval"]
 
 
 def test_dates_add_the_next_business_day(client: TestClient) -> None:
@@ -104,9 +118,7 @@ def test_bad_input_gets_a_json_error_naming_the_problem(
         (b"x" * 200_001, {"content-type": "application/json"}, 413, "too_large"),
     ],
 )
-def test_raw_bodies_never_get_a_500(
-    client: TestClient, raw: bytes, headers: dict, status: int, code: str
-) -> None:
+def test_raw_bodies_never_get_a_500(client: TestClient, raw: bytes, headers: dict, status: int, code: str) -> None:
     response = client.post("/predict", content=raw, headers=headers)
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
@@ -130,12 +142,11 @@ def test_health_and_model_card(client: TestClient, model_pair: tuple[Path, str, 
     assert card["requested_providers"] == ["CPUExecutionProvider"]
     assert card["normalization"]["kind"] == "window"
     assert {"model", "naive", "mae_ratio"} <= set(card["metrics"]["test"])
-    assert card["created"] and card["features"] == ["price"]
+    assert card["created"] and card["features"] == ["close"]
+    assert card["quantiles"] == [0.025, 0.1, 0.5, 0.9, 0.975] and set(card["interval_coverage"]) == {"80", "95"}
 
 
-def test_metrics_report_requests_batches_and_model(
-    client: TestClient, model_pair: tuple[Path, str, str]
-) -> None:
+def test_metrics_report_requests_batches_and_model(client: TestClient, model_pair: tuple[Path, str, str]) -> None:
     client.post("/predict", json={"windows": windows(3)})
     client.post("/predict", json={"window": [1.0]})
     text = client.get("/metrics").text
@@ -168,9 +179,7 @@ def test_admin_is_off_without_a_token(model_pair: tuple[Path, str, str]) -> None
         assert c.post("/admin/reload", headers={"Authorization": "Bearer x"}).status_code == 404
 
 
-def test_empty_registry_is_not_ready_until_a_model_appears(
-    tmp_path: Path, model_pair: tuple[Path, str, str]
-) -> None:
+def test_empty_registry_is_not_ready_until_a_model_appears(tmp_path: Path, model_pair: tuple[Path, str, str]) -> None:
     registry, _, version = model_pair
     with make_client(tmp_path, admin_token="t") as c:
         ready = c.get("/health/ready")

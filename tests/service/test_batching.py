@@ -49,7 +49,7 @@ def test_concurrent_requests_share_one_run_and_get_their_own_answers(model: Fore
             await batcher.stop()
 
     answers = run(scenario())
-    np.testing.assert_allclose(np.concatenate(answers), expected, rtol=1e-6)
+    np.testing.assert_allclose(np.concatenate([a[0] for a in answers]), expected[0], rtol=1e-6)
     runs, total = batch_count(metrics)
     assert total == 32 and runs < 32  # gathered: fewer onnxruntime runs than requests
 
@@ -66,11 +66,9 @@ def test_batches_never_exceed_max_batch(model: Forecaster) -> None:
             await batcher.stop()
 
     answers = run(scenario())
-    assert [len(a) for a in answers] == [3] * 10
+    assert [len(a[0]) for a in answers] == [3] * 10
     buckets = {
-        s.labels["le"]: s.value
-        for s in metrics.batch_windows.collect()[0].samples
-        if s.name.endswith("_bucket")
+        s.labels["le"]: s.value for s in metrics.batch_windows.collect()[0].samples if s.name.endswith("_bucket")
     }
     assert buckets["8.0"] == buckets["+Inf"]  # every run had at most 8 windows
 
@@ -85,7 +83,7 @@ def test_full_queue_answers_overloaded(model: Forecaster) -> None:
             with pytest.raises(Overloaded, match="too many windows waiting") as info:
                 await batcher.submit(model, windows(1), 5)
             assert info.value.headers == {"Retry-After": "1"}
-            assert len(await first) == 4
+            assert len((await first)[0]) == 4
         finally:
             await batcher.stop()
 
@@ -99,7 +97,7 @@ def test_waiting_too_long_times_out_and_is_dropped(model: Forecaster) -> None:
         try:
             with pytest.raises(TimedOut, match="no forecast within 50 ms"):
                 await batcher.submit(model, windows(1), 0.05)
-            assert len(await batcher.submit(model, windows(2), 5)) == 2
+            assert len((await batcher.submit(model, windows(2), 5))[0]) == 2
             assert batcher.pending_windows == 0
         finally:
             await batcher.stop()
@@ -117,7 +115,7 @@ def test_an_inference_error_reaches_every_caller_of_the_batch(model: Forecaster)
                 batcher.submit(model, bad, 5), batcher.submit(model, bad, 5), return_exceptions=True
             )
             assert all(isinstance(r, InferenceFailed) for r in results)
-            assert len(await batcher.submit(model, windows(1), 5)) == 1  # the batcher lives on
+            assert len((await batcher.submit(model, windows(1), 5))[0]) == 1  # the batcher lives on
         finally:
             await batcher.stop()
 
@@ -139,5 +137,5 @@ def test_requests_for_different_models_are_not_mixed(model_pair: tuple[Path, str
             await batcher.stop()
 
     a, b = run(scenario())
-    np.testing.assert_allclose(a, old.predict(x[:1]), rtol=1e-6)
-    np.testing.assert_allclose(b, new.predict(x[1:]), rtol=1e-6)
+    np.testing.assert_allclose(a[0], old.predict(x[:1])[0], rtol=1e-6)
+    np.testing.assert_allclose(b[0], new.predict(x[1:])[0], rtol=1e-6)

@@ -18,9 +18,7 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("FORECAST_ADMIN_TOKEN", "zq9-secret-77")
     settings = Settings(_env_file=None)
     assert settings.port == 9001 and settings.providers == "cpu"
-    assert settings.admin_token is not None and "zq9-secret-77" not in repr(
-        settings
-    )  # secrets stay out of logs
+    assert settings.admin_token is not None and "zq9-secret-77" not in repr(settings)  # secrets stay out of logs
 
 
 @pytest.mark.parametrize(

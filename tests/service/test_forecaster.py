@@ -50,8 +50,10 @@ def test_loads_a_real_version(model_pair: tuple[Path, str, str]) -> None:
     model = load_forecaster(registry / version, version, CONFIG)
     assert model.window == 60 and model.providers == [CPU]
     golden = model.card["golden"]
-    out = model.predict(np.array([g["window"] for g in golden], dtype=np.float32))
-    np.testing.assert_allclose(out, [g["forecast"] for g in golden], rtol=1e-5)
+    out, quantiles = model.predict(np.array([g["window"] for g in golden], dtype=np.float32))
+    assert out.shape == (len(golden), 1) and quantiles.shape == (len(golden), 1, 5)
+    np.testing.assert_allclose(out[:, 0], [g["forecast"] for g in golden], rtol=1e-5)
+    np.testing.assert_allclose(quantiles[:, 0], [g["quantiles"] for g in golden], rtol=1e-5)
     card = model.describe()
     assert card["version"] == version and card["execution_providers"] == [CPU]
     assert "golden" not in card and "history" not in card

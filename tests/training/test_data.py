@@ -20,8 +20,7 @@ def write(tmp_path: Path, text: str, name: str = "prices.csv") -> Path:
 def test_yahoo_file_defaults_to_adj_close(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "Date,Open,High,Low,Close,Adj Close,Volume\n"
-        "1/4/1999,1,2,0.5,10,9.5,100\n1/5/1999,1,2,0.5,11,10.5,100\n",
+        "Date,Open,High,Low,Close,Adj Close,Volume\n1/4/1999,1,2,0.5,10,9.5,100\n1/5/1999,1,2,0.5,11,10.5,100\n",
     )
     series = load_csv(path)
     assert series.column == "Adj Close"
@@ -98,9 +97,7 @@ def test_gzip_input_is_read() -> None:
         ("", None, "empty or has no header"),
     ],
 )
-def test_malformed_files_raise_one_line_errors(
-    tmp_path: Path, text: str, column: str | None, message: str
-) -> None:
+def test_malformed_files_raise_one_line_errors(tmp_path: Path, text: str, column: str | None, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(DataError) as info:
         load_csv(path, column)

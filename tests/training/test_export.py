@@ -28,12 +28,13 @@ def test_onnx_signature_and_metadata(version_dir: Path, sp500_small: Path) -> No
     assert inp.name == "window"
     dims = inp.type.tensor_type.shape.dim
     assert dims[0].dim_param and dims[1].dim_value == 60  # dynamic batch, fixed window
-    assert [o.name for o in outs] == ["forecast"]
+    assert [o.name for o in outs] == ["forecast", "quantiles"]
     assert len(proto.graph.input) == 1  # no h0/c0 inputs
     meta = {p.key: p.value for p in proto.metadata_props}
     card = json.loads((version_dir / "model.json").read_text())
     assert meta["version"] == card["version"] == version_dir.name
-    assert meta["window"] == "60" and json.loads(meta["features"]) == ["price"]
+    assert meta["window"] == "60" and json.loads(meta["features"]) == ["close"]
+    assert json.loads(meta["quantiles"]) == [0.025, 0.1, 0.5, 0.9, 0.975]
     assert json.loads(meta["normalization"])["kind"] == "window"
     assert (meta["cell"], meta["layers"], meta["hidden"]) == ("lstm", "2", "8")
     assert meta["data_file"] == sp500_small.name
@@ -55,8 +56,11 @@ def test_model_card_has_history_golden_and_naive_scores(version_dir: Path) -> No
     session = ort.InferenceSession(str(version_dir / "model.onnx"))
     golden = card["golden"]
     windows = np.array([g["window"] for g in golden], dtype=np.float32)
-    got = session.run(None, {"window": windows})[0]
+    got, quantiles = session.run(None, {"window": windows})
     np.testing.assert_allclose(got, [g["forecast"] for g in golden], rtol=1e-5)
+    np.testing.assert_allclose(quantiles, [g["quantiles"] for g in golden], rtol=1e-5)
+    assert np.all(np.diff(quantiles, axis=1) >= 0)
+    assert set(card["interval_coverage"]) == {"80", "95"}
     assert (version_dir / "test_forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -64,17 +68,18 @@ def test_onnx_forecast_is_scale_invariant(version_dir: Path) -> None:
     session = ort.InferenceSession(str(version_dir / "model.onnx"))
     rng = np.random.default_rng(1)
     x = (1500 * np.exp(np.cumsum(rng.normal(0, 0.01, (16, 60)), axis=1))).astype(np.float32)
-    base = session.run(None, {"window": x})[0]
+    base, base_q = session.run(None, {"window": x})
     for k in (0.001, 0.37, 12.0, 5000.0):
-        scaled = session.run(None, {"window": (x * k).astype(np.float32)})[0]
+        scaled, scaled_q = session.run(None, {"window": (x * k).astype(np.float32)})
         np.testing.assert_allclose(scaled, base * k, rtol=1e-4)
+        np.testing.assert_allclose(scaled_q, base_q * k, rtol=1e-4)
 
 
 def test_parity_check_catches_a_mismatched_file(tmp_path: Path) -> None:
     torch.manual_seed(0)
     config = LSTMConfig(window=10, layers=1, hidden=4)
-    model = PriceForecaster(WindowNormalizer(0.01), StackedLSTM(config)).eval()
-    other = PriceForecaster(WindowNormalizer(0.02), StackedLSTM(config)).eval()
+    model = PriceForecaster(WindowNormalizer(["ratio"], [0.01], [0.0]), StackedLSTM(config), True).eval()
+    other = PriceForecaster(WindowNormalizer(["ratio"], [0.02], [0.0]), StackedLSTM(config), True).eval()
     path = tmp_path / "m.onnx"
     export_onnx(other, 10, path, {"version": "x"})
     windows = np.linspace(90, 110, 30).reshape(3, 10)

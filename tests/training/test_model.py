@@ -1,4 +1,4 @@
-"""The in-graph normalisations: the window one is scale-invariant, the min-max one is not."""
+"""The network and the in-graph normalisations: monotone quantiles, scale invariance, min-max's failure."""
 
 from __future__ import annotations
 
@@ -12,52 +12,87 @@ from training.model import (
     PriceForecaster,
     StackedLSTM,
     WindowNormalizer,
+    feature_kind,
+    monotone_quantiles,
 )
 
 
-def model_with(normalizer: torch.nn.Module, cell: str = "lstm") -> PriceForecaster:
+def model_with(normalizer: torch.nn.Module, cell: str = "lstm", features: int = 1, horizon: int = 1) -> PriceForecaster:
     torch.manual_seed(0)
-    return PriceForecaster(
-        normalizer, StackedLSTM(LSTMConfig(window=20, cell=cell, layers=2, hidden=8))
-    ).eval()
+    config = LSTMConfig(window=20, cell=cell, layers=2, hidden=8, features=features, horizon=horizon)
+    return PriceForecaster(normalizer, StackedLSTM(config), univariate=features == 1).eval()
+
+
+def random_walk(shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
+    steps = np.random.default_rng(seed).normal(0, 0.01, shape)
+    return torch.tensor(100 * np.exp(np.cumsum(steps, axis=1)), dtype=torch.float32)
 
 
 def test_window_normalizer_round_trip() -> None:
-    norm = WindowNormalizer(0.01)
-    prices = torch.tensor([[100.0, 101.0, 102.0]])
-    target = torch.tensor([103.0])
-    y = norm.encode_target(prices, target)
-    assert torch.allclose(norm.decode(prices, y), target)
-    assert torch.allclose(norm.encode(prices)[0, -1, 0], torch.tensor(0.0))  # last step is log(1) = 0
+    norm = WindowNormalizer(["ratio"], [0.01], [0.0])
+    x = torch.tensor([[100.0, 101.0, 102.0]]).unsqueeze(-1)
+    target = torch.tensor([[103.0, 104.0]])
+    y = norm.encode_target(x, target)  # (1, 2)
+    torch.testing.assert_close(norm.decode(x, y.unsqueeze(-1))[..., 0], target)
+    assert torch.allclose(norm.encode(x)[0, -1, 0], torch.tensor(0.0))  # the last step is log(1) = 0
 
 
-def test_window_model_is_scale_invariant() -> None:
-    model = model_with(WindowNormalizer(0.012))
-    x = torch.tensor(
-        100 + np.cumsum(np.random.default_rng(0).normal(0, 1, (4, 20)), axis=1), dtype=torch.float32
-    )
+def test_quantiles_never_cross() -> None:
+    raw = torch.randn(64, 3, 5) * 10
+    q = monotone_quantiles(raw, median=2)
+    assert torch.all(q[..., 1:] >= q[..., :-1])
+    torch.testing.assert_close(q[..., 2], raw[..., 2])
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_window_model_is_scale_invariant(horizon: int) -> None:
+    model = model_with(WindowNormalizer(["ratio"], [0.012], [0.0]), horizon=horizon)
+    x = random_walk((4, 20))
     with torch.no_grad():
-        base = model(x)
+        base_f, base_q = model(x)
         for k in (0.01, 3.0, 1000.0):
-            torch.testing.assert_close(model(x * k), base * k, rtol=1e-5, atol=0)
+            f, q = model(x * k)
+            torch.testing.assert_close(f, base_f * k, rtol=1e-5, atol=0)
+            torch.testing.assert_close(q, base_q * k, rtol=1e-5, atol=0)
+    assert base_f.shape == ((4,) if horizon == 1 else (4, horizon))
+    assert base_q.shape == ((4, 5) if horizon == 1 else (4, horizon, 5))
+
+
+def test_multivariate_model_is_scale_invariant_in_every_price_and_volume() -> None:
+    names = ["close", "volume", "hl_range", "nasdaq_close"]
+    norm = WindowNormalizer([feature_kind(n) for n in names], [0.01, 0.3, 0.005, 0.012], [0, 0, 0.01, 0])
+    model = model_with(norm, features=4)
+    x = torch.stack([random_walk((3, 20), i) for i in range(4)], dim=-1)
+    x[..., 2] = x[..., 2] / 5000  # hl_range is a small dimensionless level
+    with torch.no_grad():
+        base, _ = model(x)
+        scaled = x.clone()
+        scaled[..., 0] *= 7.0  # the forecast price scales with close ...
+        scaled[..., 1] *= 1e6  # ... and does not care about the units of volume or the other index
+        scaled[..., 3] *= 0.2
+        torch.testing.assert_close(model(scaled)[0], base * 7.0, rtol=1e-5, atol=0)
 
 
 def test_minmax_model_is_not_scale_invariant() -> None:
     model = model_with(MinMaxNormalizer(50.0, 150.0))
     x = torch.linspace(90, 110, 20).repeat(2, 1)
     with torch.no_grad():
-        assert not torch.allclose(model(x * 10), model(x) * 10, rtol=1e-2)
+        assert not torch.allclose(model(x * 10)[0], model(x)[0] * 10, rtol=1e-2)
 
 
 def test_gru_cell_builds() -> None:
-    model = model_with(WindowNormalizer(0.01), cell="gru")
+    model = model_with(WindowNormalizer(["ratio"], [0.01], [0.0]), cell="gru")
     assert isinstance(model.net.rnn, torch.nn.GRU)
-    assert model(torch.full((3, 20), 50.0)).shape == (3,)
+    assert model(torch.full((3, 20), 50.0))[0].shape == (3,)
 
 
-def test_normalizers_fit_on_given_prices_only() -> None:
-    prices = np.array([10.0, 20.0, 15.0])
-    norm = MinMaxNormalizer.fit(prices)
+def test_normalizers_fit_on_given_values_only() -> None:
+    prices = np.array([[10.0], [20.0], [15.0]])
+    norm = MinMaxNormalizer.fit(prices, ["close"])
     assert norm.describe()["min"] == 10.0 and norm.describe()["max"] == 20.0
-    scale = WindowNormalizer.fit(prices).describe()["scale"]
-    assert scale == pytest.approx(np.diff(np.log(prices)).std(), rel=1e-6)
+    scale = WindowNormalizer.fit(prices, ["close"]).describe()["scales"][0]
+    assert scale == pytest.approx(np.diff(np.log(prices[:, 0])).std(), rel=1e-6)
+    with pytest.raises(ValueError, match="single price feature"):
+        MinMaxNormalizer.fit(np.ones((3, 2)), ["close", "volume"])
+    with pytest.raises(ValueError, match="unknown feature 'colour'"):
+        feature_kind("colour")

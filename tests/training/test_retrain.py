@@ -21,7 +21,9 @@ from training.retrain import decide
 
 
 def retrain(reg: Path, data: Path, *extra: str) -> int:
-    return training_main(["retrain", "--data", str(data), "--registry", str(reg), *TINY, *extra])
+    """One retrain round of tiny models; the quality gate is tested on its own (tiny models fail it)."""
+    args = ["retrain", "--data", str(data), "--registry", str(reg), *TINY, *extra]
+    return training_main(args if "--gate" in extra else [*args, "--no-gate"])
 
 
 def history(reg: Path) -> list[dict]:
@@ -72,9 +74,7 @@ def test_champion_is_scored_with_its_own_onnx(tmp_path: Path, sp500_small: Path)
     assert retrain(reg, sp500_small, "--seed", "1", "--min-improvement", "0.9") == 0
     first, second = history(reg)
     # same seed, same data: the challenger equals the champion, so their holdout scores agree
-    assert second["scores"]["champion"]["mae"] == pytest.approx(
-        first["scores"]["challenger"]["mae"], rel=1e-6
-    )
+    assert second["scores"]["champion"]["mae"] == pytest.approx(first["scores"]["challenger"]["mae"], rel=1e-6)
 
 
 def test_keep_prunes_old_versions_but_never_current(tmp_path: Path, sp500_small: Path) -> None:
@@ -153,3 +153,32 @@ def test_killed_jobs_never_leave_current_incomplete(tmp_path: Path, sp500_small:
     assert retrain(reg, sp500_small, "--seed", "9", "--force") == 0  # the lock died with the killed jobs
     assert_current_is_complete(reg)
     assert not list(reg.glob(".staging-*"))  # leftovers of killed jobs were cleaned up
+
+
+def test_quality_gate_blocks_a_challenger_worse_than_naive_or_miscalibrated() -> None:
+    naive = {"mae": 10.0}
+    good = {"mae": 10.1, "intervals": {"coverage_80": {"coverage": 0.8}, "coverage_95": {"coverage": 0.95}}}
+    assert decide(None, good, 0.0, False, naive)[0]
+    promoted, reason, _ = decide(None, {"mae": 10.3}, 0.0, False, naive)
+    assert not promoted and "MAE is 1.0300x naive (limit 1.02)" in reason
+    wide = {"mae": 9.0, "intervals": {"coverage_80": {"coverage": 0.9}, "coverage_95": {"coverage": 0.99}}}
+    promoted, reason, _ = decide({"mae": 12.0}, wide, 0.0, False, naive)
+    assert not promoted and "80% interval coverage 0.900 outside [0.75, 0.85]" in reason
+    assert "95% interval coverage 0.990" in reason
+    assert decide({"mae": 12.0}, wide, 0.0, True, naive)[0]  # --force overrides the gate
+
+
+def test_gate_is_applied_by_the_job(tmp_path: Path, sp500_small: Path) -> None:
+    reg = tmp_path / "reg"
+    code = training_main(["retrain", "--data", str(sp500_small), "--registry", str(reg), *TINY])
+    assert code == 0
+    record = history(reg)[-1]
+    intervals = record["scores"]["challenger"]["intervals"]
+    off = (
+        not 0.75 <= intervals["coverage_80"]["coverage"] <= 0.85
+        or not 0.92 <= intervals["coverage_95"]["coverage"] <= 0.98
+    )
+    ratio = record["scores"]["challenger"]["mae"] / record["scores"]["naive"]["mae"]
+    should_fail = off or ratio > 1.02
+    assert (record["decision"] == "kept") == should_fail
+    assert record["reason"].startswith("quality gate") == should_fail
