@@ -71,3 +71,24 @@ def registry_copy(tmp_path: Path, model_pair: tuple[Path, str, str]) -> tuple[Pa
     dest = tmp_path / "registry"
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".lock"))
     return dest, first, second
+
+
+@pytest.fixture(scope="session")
+def multi_model(tmp_path_factory: pytest.TempPathFactory, sp500_small: Path) -> tuple[Path, str]:
+    """A tiny 3-day-horizon model over close, volume, hl_range and the NASDAQ close."""
+    data = tmp_path_factory.mktemp("multi")
+    lines = gzip.decompress((SP500.parent / "nasdaq.csv.gz").read_bytes()).decode().splitlines()
+    nasdaq = data / "nasdaq_small.csv"
+    nasdaq.write_text("\n".join(lines[:401]) + "\n")
+    registry = data / "registry"
+    version = train_tiny(
+        registry,
+        sp500_small,
+        "--horizon",
+        "3",
+        "--features",
+        "close,volume,hl_range,nasdaq_close",
+        "--extra",
+        f"nasdaq={nasdaq}",
+    )
+    return registry, version

@@ -1,4 +1,4 @@
-"""Command line: `python -m training train | retrain ...`."""
+"""Command line: `python -m training train | retrain | evaluate ...`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from training.data import DEFAULT_DATA, DataError, parse_extras
+from training.data import BUNDLED_DATA, DEFAULT_DATA, DataError, parse_extras
 from training.export import ExportError
 from training.model import CELLS, NORMALIZATIONS, LSTMConfig
 from training.registry import RegistryBusy
@@ -254,6 +254,67 @@ def run_retrain(args: argparse.Namespace) -> int:
         time.sleep(args.every)
 
 
+def run_evaluate(args: argparse.Namespace) -> int:
+    """`evaluate`: walk-forward backtest, baselines, cross-asset and out-of-range checks, report."""
+    import json
+    from dataclasses import replace
+
+    from training import evaluate, report
+
+    base = config_from_args(args, Path("unused"))
+    base.progress = False
+    variants = {}
+    if not args.no_variants:
+        variants["tutorial (min-max 4x50)"] = replace(evaluate.univariate(base), normalize="minmax")
+        if args.cross:
+            variants["multivariate"] = replace(
+                base,
+                features=["close", "volume", "hl_range", "cross_close"],
+                extras={"cross": args.cross},
+                model=replace(base.model, features=4),
+            )
+    bt = evaluate.BacktestConfig(
+        train=base,
+        years=args.years,
+        holdout_days=args.holdout_days,
+        refit_every=args.refit_every,
+        fine_tune_epochs=args.fine_tune_epochs,
+        variants=variants,
+    )
+    series = evaluate.load(base)
+    result = evaluate.backtest(bt, series, {name: evaluate.load(cfg) for name, cfg in variants.items()})
+    scores = evaluate.score_backtest(result, series)
+    extra = {}
+    if args.cross and len(series.names) == 1:
+        extra["cross_asset"] = evaluate.cross_asset(
+            result, base.model.window, evaluate.load(evaluate.univariate(base, args.cross)), series
+        )
+    if args.oor_train_end:
+        extra["out_of_range"] = evaluate.out_of_range(
+            evaluate.univariate(base), evaluate.load(evaluate.univariate(base)), args.oor_train_end, args.holdout_days
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    plots = report.write_plots(result, series, scores, args.out, args.name)
+    settings = {
+        "data": series.source,
+        "column": series.column,
+        "years": args.years,
+        "holdout_days": args.holdout_days,
+        "refit_every": args.refit_every,
+        "fine_tune_epochs": args.fine_tune_epochs,
+        "window": base.model.window,
+        "horizon": base.model.horizon,
+        "epochs": base.epochs,
+    }
+    (args.out / f"{args.name}.md").write_text(report.markdown(args.name, scores, extra, settings, plots))
+    (args.out / f"{args.name}.json").write_text(json.dumps({"settings": settings, **scores, **extra}, indent=1))
+    if args.readme:
+        report.update_readme(args.readme, report.readme_block(args.name, scores, plots[0]))
+    print("\n".join(report.headline(scores)))
+    print(f"report: {args.out / (args.name + '.md')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's parser with one subparser per command."""
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
@@ -319,6 +380,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="run again every DURATION (e.g. 24h) until stopped, as a long-lived service",
     )
     r.set_defaults(func=run_retrain)
+    e = sub.add_parser(
+        "evaluate",
+        help="walk-forward backtest against naive and other baselines, with a report",
+        description="Rolling-origin backtest over the newest years: refit every --refit-every "
+        "trading days on data strictly before each origin (first fold from scratch, "
+        "later folds fine-tuned), forecast the following days, and score the model, "
+        "naive, drift, EWMA, the min-max tutorial LSTM and a multivariate variant on "
+        "the same days; then cross-asset and out-of-range checks; writes "
+        "reports/<name>.md, PNG plots and <name>.json.",
+    )
+    add_train_options(e)
+    e.add_argument("--name", default="sp500", help="report name (default %(default)s)")
+    e.add_argument("--out", type=Path, default=Path("reports"), help="report directory (default %(default)s)")
+    e.add_argument(
+        "--years",
+        type=float,
+        default=2.0,
+        help="walk-forward period before the final hold-out, in years of 252 days (default %(default)s)",
+    )
+    e.add_argument(
+        "--holdout-days",
+        type=positive_int,
+        default=250,
+        help="final hold-out: the newest days, reported on their own (default %(default)s)",
+    )
+    e.add_argument(
+        "--refit-every", type=positive_int, default=126, help="K: trading days between refits (default %(default)s)"
+    )
+    e.add_argument(
+        "--fine-tune-epochs",
+        type=positive_int,
+        default=4,
+        help="epochs of fine-tuning at each later refit (default %(default)s)",
+    )
+    e.add_argument(
+        "--cross",
+        type=Path,
+        default=BUNDLED_DATA / "nasdaq.csv.gz",
+        help="a second series for the cross-asset check and the multivariate variant (default: bundled NASDAQ)",
+    )
+    e.add_argument(
+        "--oor-train-end",
+        default="2012-12-31",
+        help="out-of-range check: train up to this date, score where prices top the training "
+        "maximum; empty to skip (default %(default)s)",
+    )
+    e.add_argument("--no-variants", action="store_true", help="score the model and the baselines only")
+    e.add_argument("--readme", type=Path, default=None, help="also update this README's generated report block")
+    e.set_defaults(func=run_evaluate)
     return parser
 
 

@@ -139,9 +139,12 @@ def build_version(config: TrainConfig, registry_dir: Path, series: FeatureSeries
     split = chronological_split(series, config.model.window, config.val_days, config.test_days, config.model.horizon)
     result = train(config, series, split)
     scores, test_x, test_y, test_q = score_test_split(result, series, config.model.quantiles)
+    problems = metrics.gate_failures({**scores["model"], **scores}, scores["naive"])
     print(metrics.format_table(scores), flush=True)
+    print("quality gate on the test split: " + ("passed" if not problems else "FAILED: " + "; ".join(problems)))
     created = datetime.now(UTC)
     card = model_card(config, series, result, scores, created)
+    card["quality_gate"] = {"passed": not problems, "problems": problems}
     # The version name hashes the weights, so it is known before the ONNX file (which holds it) exists.
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in result.model.parameters()))
     card["version"] = registry.new_version(created, digest.hexdigest())

@@ -215,3 +215,66 @@ def test_openapi_documents_predict_with_examples(client: TestClient) -> None:
     request_schema = schema["components"]["schemas"]["PredictRequest"]
     assert request_schema["examples"][0]["window"]
     assert json.dumps(schema)  # serialisable as served
+
+
+@pytest.fixture
+def multi_client(multi_model: tuple[Path, str]) -> Iterator[TestClient]:
+    with make_client(multi_model[0]) as c:
+        yield c
+
+
+def multi_features(seed: int = 0) -> dict[str, list[float]]:
+    rng = np.random.default_rng(seed)
+    walk = lambda scale: (scale * np.exp(np.cumsum(rng.normal(0, 0.01, 60)))).round(4).tolist()  # noqa: E731
+    return {
+        "close": walk(1400),
+        "volume": walk(9e8),
+        "hl_range": (np.abs(rng.normal(0.01, 0.003, 60))).tolist(),
+        "nasdaq_close": walk(4000),
+    }
+
+
+def test_multi_feature_model_with_horizon(multi_client: TestClient, multi_model: tuple[Path, str]) -> None:
+    registry, version = multi_model
+    features = multi_features()
+    x = np.stack([features[n] for n in ("close", "volume", "hl_range", "nasdaq_close")], axis=-1)[None]
+    session = ort.InferenceSession(str(registry / version / "model.onnx"))
+    forecast, quantiles = session.run(None, {"window": x.astype(np.float32)})  # (1, 3), (1, 3, 5)
+    one = multi_client.post("/predict", json={"features": features}).json()
+    assert one["forecast"] == pytest.approx(float(forecast[0, 0]), rel=1e-6)
+    three = multi_client.post(
+        "/predict",
+        json={
+            "features": features,
+            "horizon": 3,
+            "dates": [f"2024-01-{d:02d}" for d in range(1, 32)] + [f"2024-02-{d:02d}" for d in range(1, 30)],
+        },
+    ).json()
+    np.testing.assert_allclose(three["forecast"], forecast[0], rtol=1e-6)
+    np.testing.assert_allclose(three["quantiles"]["0.9"], quantiles[0, :, 3], rtol=1e-6)
+    assert three["interval"]["lower"] == three["quantiles"]["0.1"]
+    assert three["forecast_dates"] == ["2024-03-01", "2024-03-04", "2024-03-05"]
+    card = multi_client.get("/model").json()
+    assert card["features"] == ["close", "volume", "hl_range", "nasdaq_close"] and card["horizon"] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"window": [100.0] * 60}, "this model reads several features (close, volume, hl_range, nasdaq_close)"),
+        ({"features": {"close": [1.0] * 60}}, "missing ['volume', 'hl_range', 'nasdaq_close']"),
+        ({"features": {**multi_features(), "colour": [1.0] * 60}}, "unexpected ['colour']"),
+        ({"features": multi_features(), "horizon": 4}, "'horizon' is 4; this model forecasts at most 3 day(s)"),
+        ({"features": {**multi_features(), "volume": [-1.0] * 60}}, "features.volume[0] is -1.0"),
+    ],
+)
+def test_multi_feature_errors_say_what_is_missing(multi_client: TestClient, body: dict, message: str) -> None:
+    response = multi_client.post("/predict", json=body)
+    assert response.status_code == 422
+    assert message in response.json()["error"]
+
+
+def test_univariate_model_refuses_a_longer_horizon(client: TestClient) -> None:
+    response = client.post("/predict", json={"window": windows(1)[0], "horizon": 2})
+    assert response.status_code == 422 and "at most 1 day(s)" in response.json()["error"]
+    assert client.post("/predict", json={"window": windows(1)[0], "horizon": 1}).json()["forecast"][0] > 0

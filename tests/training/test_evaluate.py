@@ -1,0 +1,94 @@
+"""The walk-forward backtest's invariants on a short real series with tiny models."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import cut_csv
+from training import baselines, evaluate
+from training.data import FeatureSeries
+from training.model import LSTMConfig
+from training.train import TrainConfig
+
+
+def tiny(data: Path) -> TrainConfig:
+    model = LSTMConfig(window=20, layers=1, hidden=4)
+    return TrainConfig(data=data, model=model, epochs=2, val_days=40, test_days=40, progress=False, threads=1)
+
+
+@pytest.fixture(scope="module")
+def short_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return cut_csv(tmp_path_factory.mktemp("wf") / "sp500_wf.csv", 300, start=1000)
+
+
+def run(series: FeatureSeries, cfg: TrainConfig) -> evaluate.Backtest:
+    bt = evaluate.BacktestConfig(train=cfg, years=40 / 252, holdout_days=40, refit_every=20, fine_tune_epochs=1)
+    return evaluate.backtest(bt, series, {})
+
+
+def test_folds_cover_the_period_and_train_only_before_each_origin(short_series: Path) -> None:
+    series = evaluate.load(tiny(short_series))
+    result = run(series, tiny(short_series))
+    assert result.targets.tolist() == list(range(220, 300))
+    assert [(o, s) for o, s, _ in result.fold_models] == [(220, 240), (240, 260), (260, 280), (280, 300)]
+    split = evaluate.fold_split(220, 20, 40, 1, 300)
+    assert split.test_start == 219 and split.val_start == 179  # last fitted target 218: a one-day gap
+
+
+def test_shuffling_the_future_leaves_past_forecasts_unchanged(short_series: Path) -> None:
+    cfg = tiny(short_series)
+    series = evaluate.load(cfg)
+    before = run(series, cfg)
+    rng = np.random.default_rng(0)
+    values = series.values.copy()
+    values[260:] = rng.permutation(values[260:])  # everything from day 260 on is scrambled
+    shuffled = FeatureSeries(series.dates, values, series.names, series.target)
+    after = run(shuffled, cfg)
+    first = before.targets < 260
+    for name in ("model", "naive", "drift", "ewma", "naive + gaussian 60d vol", "naive + empirical 250d"):
+        np.testing.assert_array_equal(before.forecasts[name].point[first], after.forecasts[name].point[first])
+    np.testing.assert_array_equal(before.forecasts["model"].quantiles[first], after.forecasts["model"].quantiles[first])
+    assert not np.array_equal(before.forecasts["model"].point[~first], after.forecasts["model"].point[~first])
+
+
+def test_scores_cover_both_segments_with_every_metric(short_series: Path) -> None:
+    cfg = tiny(short_series)
+    series = evaluate.load(cfg)
+    result = run(series, cfg)
+    scores = evaluate.score_backtest(result, series)
+    assert scores["walk_forward"]["days"] == 40 and scores["holdout"]["days"] == 40
+    model = scores["holdout"]["forecasters"]["model"]
+    for key in ("mae", "rmse", "mape", "mase", "return_mae", "return_rmse", "direction", "dm_vs_naive"):
+        assert key in model
+    assert {"coverage_80", "coverage_95", "pinball"} <= set(model["intervals"])
+    naive = scores["holdout"]["forecasters"]["naive"]
+    targets = result.targets[result.targets >= result.holdout_start]
+    expected = np.mean(np.abs(series.prices[targets] - series.prices[targets - 1]))
+    assert naive["mae"] == pytest.approx(expected)
+
+
+def test_baselines_use_only_the_past() -> None:
+    prices = np.array([100.0, 110.0, 121.0, 133.1, 146.41])
+    targets = np.array([2, 3, 4])
+    np.testing.assert_allclose(baselines.naive(prices, targets), [110.0, 121.0, 133.1])
+    np.testing.assert_allclose(baselines.drift(prices, targets), [121.0, 133.1, 146.41])  # constant 10% growth
+    ewma = baselines.ewma(prices, targets, span=1)  # alpha = 1: the last price
+    np.testing.assert_allclose(ewma, [110.0, 121.0, 133.1])
+    returns = baselines.past_returns(prices, np.array([4]), 2)
+    np.testing.assert_allclose(returns, [[np.log(1.1), np.log(1.1)]])
+
+
+def test_cross_asset_and_out_of_range_checks_run(short_series: Path, tmp_path: Path) -> None:
+    cfg = tiny(short_series)
+    series = evaluate.load(cfg)
+    result = run(series, cfg)
+    other_csv = cut_csv(tmp_path / "other.csv", 300, start=1000)
+    other = evaluate.load(replace(cfg, data=other_csv))
+    cross = evaluate.cross_asset(result, 20, other, series)
+    assert cross["days"] == 80 and cross["mae_ratio"] > 0
+    oor = evaluate.out_of_range(cfg, series, str(series.dates[150]), 40)
+    assert set(oor["models"]) == {"model (window normalisation)", "tutorial (global min-max)"}

@@ -1,0 +1,27 @@
+"""The README's headline block is what the report code makes of reports/sp500.json, not typed numbers."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import ROOT
+from training import report
+
+
+def test_readme_block_matches_the_committed_report() -> None:
+    data = json.loads((ROOT / "reports" / "sp500.json").read_text())
+    scores = {k: data[k] for k in ("walk_forward", "holdout", "all")}
+    block = report.readme_block("sp500", scores, "sp500_forecast.png")
+    assert block in (ROOT / "README.md").read_text()
+    assert (ROOT / "reports" / "sp500_forecast.png").is_file()
+
+
+def test_verdict_needs_mase_below_one_and_a_significant_dm() -> None:
+    assert report.verdict({"mase": 0.9, "dm_vs_naive": {"statistic": -2.5, "p_value": 0.01}}) == "beats naive"
+    assert report.verdict({"mase": 1.1, "dm_vs_naive": {"statistic": -2.5, "p_value": 0.01}}) == (
+        "no significant difference"
+    )
+    assert report.verdict({"mase": 0.9, "dm_vs_naive": {"statistic": -1.0, "p_value": 0.3}}) == (
+        "no significant difference"
+    )
+    assert report.verdict({"mase": 0.9, "dm_vs_naive": {"statistic": 3.0, "p_value": 0.003}}) == "worse than naive"

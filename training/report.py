@@ -1,0 +1,244 @@
+"""The evaluation report: reports/<name>.md with tables and plots, a JSON of every number, the README block."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from training.data import FeatureSeries
+from training.evaluate import Backtest
+
+README_START, README_END = "<!-- report:start -->", "<!-- report:end -->"
+SIGNIFICANCE = 0.05
+
+
+def fmt(value: object, spec: str = ".3f") -> str:
+    """A number for a table, or n/a."""
+    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else format(value, spec)
+
+
+def verdict(row: dict) -> str:
+    """'beats naive' only with MASE < 1 and a significant Diebold-Mariano test in the model's favour."""
+    dm = row.get("dm_vs_naive")
+    if dm is None:
+        return "-"
+    if row["mase"] < 1 and dm["p_value"] < SIGNIFICANCE and dm["statistic"] < 0:
+        return "beats naive"
+    if dm["p_value"] < SIGNIFICANCE and dm["statistic"] > 0:
+        return "worse than naive"
+    return "no significant difference"
+
+
+def point_table(segment: dict) -> list[str]:
+    """Point-forecast metrics of every forecaster in one segment."""
+    lines = [
+        "| forecaster | MAE | RMSE | MAPE % | MASE | ret. MAE | ret. RMSE | dir. acc. (p) | DM vs naive (p) "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in segment["forecasters"].items():
+        d = r["direction"]
+        direction = "n/a" if not d["n"] else f"{d['hits'] / d['n']:.3f} ({fmt(d['p_value'], '.2f')})"
+        dm = r.get("dm_vs_naive")
+        dm_text = "-" if dm is None else f"{dm['statistic']:+.2f} ({dm['p_value']:.2f})"
+        lines.append(
+            f"| {name} | {r['mae']:.2f} | {r['rmse']:.2f} | {r['mape']:.3f} | {r['mase']:.4f} | "
+            f"{r['return_mae'] * 100:.3f}% | {r['return_rmse'] * 100:.3f}% | {direction} | {dm_text} | "
+            f"{verdict(r)} |"
+        )
+    lines.append(f"| always up | | | | | | | {segment['always_up_accuracy']:.3f} | | |")
+    return lines
+
+
+def interval_table(segment: dict) -> list[str]:
+    """Coverage (with Christoffersen p-values), width and pinball loss of every interval forecaster."""
+    lines = [
+        "| forecaster | 80% coverage (UC p, IND p) | 80% width | 95% coverage (UC p, IND p) | 95% width | pinball |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in segment["forecasters"].items():
+        iv = r.get("intervals")
+        if not iv:
+            continue
+        cells = []
+        for level in ("80", "95"):
+            c = iv.get(f"coverage_{level}")
+            cells += (
+                ["n/a", "n/a"]
+                if c is None
+                else [f"{c['coverage']:.3f} ({c['uc_p_value']:.2f}, {c['ind_p_value']:.2f})", f"{c['mean_width']:.1f}"]
+            )
+        lines.append(f"| {name} | {' | '.join(cells)} | {iv['pinball']:.3f} |")
+    return lines
+
+
+def headline(scores: dict) -> list[str]:
+    """The sentence the README and the report lead with, from the numbers."""
+    model = scores["holdout"]["forecasters"]["model"]
+    naive = scores["holdout"]["forecasters"]["naive"]
+    iv = model.get("intervals", {})
+    ratio = model["mae"] / naive["mae"]
+    dm = model["dm_vs_naive"]
+    if verdict(model) == "beats naive":
+        claim = (
+            f"the model **beats naive persistence** (MAE ratio {ratio:.4f}, MASE {model['mase']:.3f}, "
+            f"DM p = {dm['p_value']:.3f})"
+        )
+    else:
+        claim = (
+            f"the point forecast **matches the random walk**: MAE {ratio:.4f}x naive persistence, "
+            f"Diebold-Mariano p = {dm['p_value']:.2f} (no significant difference); the model's value is "
+            "in its calibrated intervals"
+        )
+    cov = ", ".join(
+        f"{lvl}% interval coverage {iv[f'coverage_{lvl}']['coverage']:.3f}"
+        for lvl in ("80", "95")
+        if f"coverage_{lvl}" in iv
+    )
+    return [
+        f"On the final hold-out ({scores['holdout']['start']} .. {scores['holdout']['end']}, "
+        f"{scores['holdout']['days']} trading days, never used to choose any setting), {claim}; {cov}."
+    ]
+
+
+def write_plots(result: Backtest, series: FeatureSeries, scores: dict, out: Path, name: str) -> list[str]:
+    """Hold-out forecasts with the 80% band, error distributions, and the calibration plot."""
+    hold = result.targets >= result.holdout_start
+    targets = result.targets[hold]
+    days = series.dates[targets].astype("datetime64[D]").astype(object)
+    model = result.forecasts["model"]
+    levels = list(model.levels)
+    files = []
+    fig, ax = plt.subplots(figsize=(11, 5), dpi=100)
+    if 0.1 in levels and 0.9 in levels:
+        ax.fill_between(
+            days,
+            model.quantiles[hold, levels.index(0.1)],
+            model.quantiles[hold, levels.index(0.9)],
+            color="tab:blue",
+            alpha=0.15,
+            label="model 80% interval",
+        )
+    ax.plot(days, series.prices[targets], color="black", lw=1.3, label="actual")
+    ax.plot(days, model.point[hold], color="tab:blue", lw=1.0, label="model (median)")
+    ax.plot(days, series.prices[targets - 1], color="tab:orange", lw=1.0, ls="--", label="naive")
+    ax.set_title(f"{name}: final hold-out, walk-forward forecasts")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    files.append(save(fig, out / f"{name}_forecast.png"))
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    actual = series.prices[result.targets]
+    for label in ("model", "naive"):
+        errors = np.log(result.forecasts[label].point / actual) * 100
+        ax.hist(errors, bins=60, alpha=0.5, label=label)
+    ax.set_xlabel("forecast error, % of price (log)")
+    ax.set_title(f"{name}: error distribution, all walk-forward days")
+    ax.legend()
+    files.append(save(fig, out / f"{name}_errors.png"))
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", label="perfect calibration")
+    for label, row in scores["all"]["forecasters"].items():
+        if "calibration" in row:
+            ax.plot(levels, row["calibration"], marker="o", label=label)
+    ax.set_xlabel("nominal quantile level")
+    ax.set_ylabel("share of actual prices at or below that quantile")
+    ax.set_title(f"{name}: calibration, all walk-forward days")
+    ax.legend(fontsize=8)
+    files.append(save(fig, out / f"{name}_calibration.png"))
+    return files
+
+
+def save(fig: plt.Figure, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path.name
+
+
+def markdown(name: str, scores: dict, extra: dict, settings: dict, plots: list[str]) -> str:
+    """The whole report."""
+    lines = [f"# Walk-forward evaluation: {name}", "", *headline(scores), "", f"Settings: {json.dumps(settings)}", ""]
+    for key, title in (("walk_forward", "Walk-forward period"), ("holdout", "Final hold-out")):
+        seg = scores[key]
+        lines += [
+            f"## {title}: {seg['start']} .. {seg['end']} ({seg['days']} days, up share {seg['up_share']:.3f})",
+            "",
+            *point_table(seg),
+            "",
+            *interval_table(seg),
+            "",
+        ]
+    if "cross_asset" in extra:
+        c = extra["cross_asset"]
+        lines += [
+            f"## Cross-asset: the S&P-trained fold models on {c['series']} ({c['days']} days)",
+            "",
+            "| | MAE | RMSE | MAPE % | MAE ratio | DM vs naive (p) |",
+            "|---|---|---|---|---|---|",
+            f"| model | {c['model']['mae']:.2f} | {c['model']['rmse']:.2f} | {c['model']['mape']:.3f} | "
+            f"{c['mae_ratio']:.4f} | {c['dm_vs_naive']['statistic']:+.2f} ({c['dm_vs_naive']['p_value']:.2f}) |",
+            f"| naive | {c['naive']['mae']:.2f} | {c['naive']['rmse']:.2f} | {c['naive']['mape']:.3f} | 1 | - |",
+            "",
+        ]
+    if "out_of_range" in extra:
+        o = extra["out_of_range"]
+        lines += [
+            f"## Out of range: trained up to {o['train_end']} (max price {o['training_max']:.2f}), "
+            f"scored {o['test_start']} .. {o['test_end']} ({o['share_above_training_max']:.0%} of days above "
+            "that maximum)",
+            "",
+            "| | MAE | MAE ratio to naive | MAPE % |",
+            "|---|---|---|---|",
+        ]
+        for label, r in o["models"].items():
+            lines.append(f"| {label} | {r['model']['mae']:.2f} | {r['mae_ratio']:.4f} | {r['model']['mape']:.3f} |")
+        lines.append("")
+    lines += ["## Plots", "", *[f"![{p}]({p})" for p in plots], ""]
+    return "\n".join(lines)
+
+
+def readme_block(name: str, scores: dict, plot: str) -> str:
+    """The README's headline table and plot, generated."""
+    seg = scores["holdout"]
+    rows = [
+        "| forecaster | MAE | MASE | dir. acc. | DM vs naive (p) | 80% cov. | 95% cov. | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, r in seg["forecasters"].items():
+        iv = r.get("intervals", {})
+        cov = [fmt(iv[f"coverage_{lvl}"]["coverage"]) if f"coverage_{lvl}" in iv else "" for lvl in ("80", "95")]
+        dm = r.get("dm_vs_naive")
+        d = r["direction"]
+        rows.append(
+            f"| {label} | {r['mae']:.2f} | {r['mase']:.4f} | "
+            f"{fmt(d['hits'] / d['n']) if d['n'] else 'n/a'} | "
+            f"{'-' if dm is None else format(dm['p_value'], '.2f')} | {cov[0]} | {cov[1]} | {verdict(r)} |"
+        )
+    return "\n".join(
+        [
+            README_START,
+            f"Generated by `make report` (reports/{name}.md).",
+            "",
+            *headline(scores),
+            "",
+            *rows,
+            "",
+            f"![hold-out forecasts](reports/{plot})",
+            README_END,
+        ]
+    )
+
+
+def update_readme(readme: Path, block: str) -> None:
+    """Replaces the text between the report markers."""
+    text = readme.read_text()
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
+    readme.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block + "\n")
