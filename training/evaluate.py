@@ -131,6 +131,8 @@ def score_segment(result: Backtest, series: FeatureSeries, mask: np.ndarray, in_
         }
         if name != "naive":
             row["dm_vs_naive"] = metrics.diebold_mariano(actual - point, naive_err)
+        if f.by_step is not None and f.by_step.shape[1] > 1:
+            row["mae_by_step"] = step_maes(series.prices, targets, f.by_step[mask])
         if f.quantiles is not None:
             row["intervals"] = metrics.interval_scores(actual, f.quantiles[mask], f.levels)
             row["calibration"] = [float(np.mean(actual <= f.quantiles[mask][:, i])) for i in range(len(f.levels))]
@@ -143,6 +145,19 @@ def score_segment(result: Backtest, series: FeatureSeries, mask: np.ndarray, in_
         "always_up_accuracy": baselines.always_up_accuracy(series.prices, targets),
         "forecasters": table,
     }
+
+
+def step_maes(prices: np.ndarray, targets: np.ndarray, by_step: np.ndarray) -> list[dict]:
+    """MAE of the model and of naive (the last price known at the origin) for each step ahead."""
+    last = prices[targets - 1]
+    return [
+        {
+            "step": h + 1,
+            "model": metrics.mae(prices[targets + h], by_step[:, h]),
+            "naive": metrics.mae(prices[targets + h], last),
+        }
+        for h in range(by_step.shape[1])
+    ]
 
 
 def score_backtest(result: Backtest, series: FeatureSeries) -> dict:

@@ -79,6 +79,16 @@ def interval_table(segment: dict) -> list[str]:
     return lines
 
 
+def step_table(segment: dict) -> list[str]:
+    """MAE per step ahead for a multi-day model, next to naive's."""
+    steps = segment["forecasters"]["model"].get("mae_by_step")
+    if not steps:
+        return []
+    lines = ["| step ahead | model MAE | naive MAE | ratio |", "|---|---|---|---|"]
+    lines += [f"| {s['step']} | {s['model']:.2f} | {s['naive']:.2f} | {s['model'] / s['naive']:.4f} |" for s in steps]
+    return [*lines, ""]
+
+
 def headline(scores: dict) -> list[str]:
     """The sentence the README and the report lead with, from the numbers."""
     model = scores["holdout"]["forecasters"]["model"]
@@ -175,6 +185,7 @@ def markdown(name: str, scores: dict, extra: dict, settings: dict, plots: list[s
             "",
             *interval_table(seg),
             "",
+            *step_table(seg),
         ]
     if "cross_asset" in extra:
         c = extra["cross_asset"]

@@ -92,3 +92,14 @@ def test_cross_asset_and_out_of_range_checks_run(short_series: Path, tmp_path: P
     assert cross["days"] == 80 and cross["mae_ratio"] > 0
     oor = evaluate.out_of_range(cfg, series, str(series.dates[150]), 40)
     assert set(oor["models"]) == {"model (window normalisation)", "tutorial (global min-max)"}
+
+
+def test_multi_day_models_are_scored_per_step(short_series: Path) -> None:
+    cfg = tiny(short_series)
+    cfg = replace(cfg, model=replace(cfg.model, horizon=3))
+    series = evaluate.load(cfg)
+    result = run(series, cfg)
+    scores = evaluate.score_backtest(result, series)
+    steps = scores["holdout"]["forecasters"]["model"]["mae_by_step"]
+    assert [s["step"] for s in steps] == [1, 2, 3]
+    assert steps[0]["model"] == pytest.approx(scores["holdout"]["forecasters"]["model"]["mae"])
