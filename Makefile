@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODELS ?= models
 
-.PHONY: install serve train test lint format clean docker-smoke lock report
+.PHONY: install serve train test lint format clean docker-smoke lock report bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/hadolint Dockerfile docker/Dockerfile.train docker/Dockerfile.gpu
+
+## bench: model speed, HTTP vs the floor and the PyTorch peer, batches, cold start, memory -> bench/results.md
+bench: install
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	test -s $(MODELS)/CURRENT || $(PY) -m training train --out $(MODELS) --no-progress
+	$(PY) -m bench.run --models $(MODELS)
 
 ## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md, README block
 report: install

@@ -20,6 +20,7 @@ from service.forecaster import Forecaster, SessionConfig
 from service.metrics import ServiceMetrics
 from service.middleware import BodyLimit, RequestObserver
 from service.registry import ModelRegistry, ReloadOutcome
+from service.schemas import PredictRequest
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.batcher.stop()
 
 
+def document_request_bodies(app: FastAPI) -> None:
+    """Adds the schemas of bodies that routes parse themselves (see api.predict) to the OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            definition = PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(definition.pop("$defs", {}))
+            schemas["PredictRequest"] = definition
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The whole service for these settings; nothing heavy happens until the lifespan starts."""
     threads = settings.intra_op_threads or usable_cpus()
@@ -79,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.batcher = Batcher(settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics)
     app.include_router(router)
+    document_request_bodies(app)
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(

@@ -101,8 +101,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     if errors and errors[0].get("type") == "json_invalid":
         request.state.failure = "malformed_json"
         reason = errors[0].get("ctx", {}).get("error", "invalid JSON")
-        position = errors[0].get("loc", ("body", "?"))[-1]
-        message = f"request body is not valid JSON: {reason} at character {position}"
+        message = f"request body is not valid JSON: {reason}"
         return JSONResponse(error_body("malformed_json", message), 400)
     request.state.failure = "invalid_request"
     return JSONResponse(error_body("invalid_request", describe_validation_error(exc)), 422)

@@ -120,6 +120,8 @@ def make_session(onnx_bytes: bytes, config: SessionConfig) -> tuple[ort.Inferenc
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # onnxruntime's own warnings go to stderr otherwise
+    # Idle intra-op threads otherwise spin for a while after each run, taking the CPU the event loop needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     requested = requested_providers(config.providers)
     try:
         session = ort.InferenceSession(onnx_bytes, sess_options=options, providers=requested)

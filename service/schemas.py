@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationError, model_validator
 
 from service.errors import InvalidInput
 from service.forecaster import Forecaster, feature_kinds
@@ -196,6 +197,41 @@ def business_days_after(day: dt.date, count: int) -> list[dt.date]:
         day = next_business_day(day)
         days.append(day)
     return days
+
+
+def parse_predict(raw: bytes) -> PredictRequest:
+    """The request body parsed and validated in one pass by pydantic-core; errors become 400/422 answers."""
+    try:
+        return PredictRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+def build_answer(
+    body: PredictRequest, model: Forecaster, forecasts: np.ndarray, quantiles: np.ndarray
+) -> dict[str, object]:
+    """The response body: one forecast (with quantiles, interval, dates) or one per window, in order."""
+    if not (np.all(np.isfinite(forecasts)) and np.all(np.isfinite(quantiles))):
+        i = int(np.argmin(np.all(np.isfinite(forecasts), axis=1)))
+        raise InvalidInput(f"the model gave no finite forecast for window {i}; its values span too wide a range")
+    steps = body.horizon  # None: scalars for the next day
+    answers = [one_answer(f, q, model.quantiles, steps) for f, q in zip(forecasts, quantiles, strict=True)]
+    if body.windows is None:
+        answer = {**answers[0], "model_version": model.version}
+        if body.dates:
+            days = business_days_after(body.dates[-1], steps or 1)
+            answer.update(
+                {"forecast_date": days[0].isoformat()}
+                if steps is None
+                else {"forecast_dates": [d.isoformat() for d in days]}
+            )
+        return answer
+    batch: dict[str, object] = {"forecasts": [a["forecast"] for a in answers], "model_version": model.version}
+    if model.quantiles:
+        batch["quantiles"] = [a["quantiles"] for a in answers]
+        if "interval" in answers[0]:
+            batch["intervals"] = [a["interval"] for a in answers]
+    return batch
 
 
 def one_answer(

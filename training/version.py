@@ -173,6 +173,8 @@ def write_version(
     card["golden"] = export.golden_references(result.model, inputs)
     card["onnx_sha256"] = sha256_file(onnx_path)
     card["history"] = result.history
+    # The PyTorch weights, for fine-tuning and for the benchmark's PyTorch peer; the service never reads them.
+    torch.save(result.model.state_dict(), staged / "weights.pt")
     (staged / "model.json").write_text(json.dumps(card, indent=2) + "\n")
     levels = card["quantiles"]
     band = (

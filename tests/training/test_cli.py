@@ -80,5 +80,6 @@ def test_tutorial_open_column_trains_and_publishes(tmp_path: Path) -> None:
         "model.json",
         "model.onnx",
         "test_forecast.png",
+        "weights.pt",
     ]
     assert not list(tmp_path.glob(".staging-*"))

@@ -1,0 +1,30 @@
+"""The floor: a minimal FastAPI app with the service's request model that answers the last price, no inference.
+
+What the HTTP stack alone costs. Run: PORT=8001 python -m bench.floor_app
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from service.schemas import PredictRequest
+
+app = FastAPI()
+
+
+@app.post("/predict")
+def predict(body: PredictRequest) -> dict:
+    rows = [body.window] if body.window is not None else body.windows or []
+    return {"forecasts": [row[-1] for row in rows]} if body.windows else {"forecast": rows[0][-1]}
+
+
+@app.get("/health/ready")
+def ready() -> dict:
+    return {"status": "ready"}
+
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning", access_log=False)

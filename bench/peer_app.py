@@ -1,0 +1,59 @@
+"""The tutorial peer: FastAPI + PyTorch eager inference per request, the way most published examples do it.
+
+Loads the same model's PyTorch weights (weights.pt beside model.onnx). Run: PORT=8002 python -m bench.peer_app
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from training.model import LSTMConfig, PriceForecaster, StackedLSTM, WindowNormalizer
+
+MODELS = Path(os.environ.get("FORECAST_MODEL_DIR", "models"))
+
+
+class PredictRequest(BaseModel):
+    window: list[float] | None = None
+    windows: list[list[float]] | None = None
+
+
+def load_model() -> PriceForecaster:
+    version_dir = MODELS / (MODELS / "CURRENT").read_text().strip()
+    card = json.loads((version_dir / "model.json").read_text())
+    arch = {k: v for k, v in card["architecture"].items() if k in LSTMConfig.__dataclass_fields__}
+    config = LSTMConfig(**arch, quantiles=tuple(card["quantiles"]))
+    norm = card["normalization"]
+    model = PriceForecaster(
+        WindowNormalizer(norm["feature_kinds"], norm["scales"], norm["means"]), StackedLSTM(config), univariate=True
+    )
+    model.load_state_dict(torch.load(version_dir / "weights.pt", weights_only=True))
+    return model.eval()
+
+
+model = load_model()
+app = FastAPI()
+
+
+@app.post("/predict")
+def predict(body: PredictRequest) -> dict:
+    rows = [body.window] if body.window is not None else body.windows
+    with torch.no_grad():
+        forecast, _ = model(torch.tensor(rows, dtype=torch.float32))
+    values = forecast.tolist()
+    return {"forecast": values[0]} if body.window is not None else {"forecasts": values}
+
+
+@app.get("/health/ready")
+def ready() -> dict:
+    return {"status": "ready"}
+
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning", access_log=False)
