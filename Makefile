@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODELS ?= models
 
-.PHONY: install serve train test lint format clean docker-smoke lock report bench
+.PHONY: install serve train test lint format clean docker-smoke lock report bench soak audit docker-scale
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,13 +34,21 @@ test: install lint
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/hadolint Dockerfile docker/Dockerfile.train docker/Dockerfile.gpu
+	$(VENV)/bin/hadolint Dockerfile docker/Dockerfile.train docker/Dockerfile.gpu docker/Dockerfile.lb
 
 ## bench: model speed, HTTP vs the floor and the PyTorch peer, batches, cold start, memory -> bench/results.md
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	test -s $(MODELS)/CURRENT || $(PY) -m training train --out $(MODELS) --no-progress
 	$(PY) -m bench.run --models $(MODELS)
+
+## soak: 5 minutes at 64 connections; no errors, memory growth under 10%
+soak: install
+	$(PY) -m bench.soak --models $(MODELS)
+
+## audit: known vulnerabilities in the service image's locked dependencies (pip-audit)
+audit: install
+	bash scripts/audit.sh
 
 ## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md, README block
 report: install
@@ -49,6 +57,10 @@ report: install
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:
 	bash tests/docker/smoke.sh
+
+## docker-scale: three api replicas behind nginx; spread and a replica killed mid-load (needs a Docker engine)
+docker-scale:
+	bash tests/docker/scale.sh
 
 ## lock: regenerate the service image's locked dependencies from the serve extra
 lock:

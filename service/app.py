@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from service import __version__
+from service import __version__, oip, timeseries
 from service.api import router
 from service.batching import Batcher
 from service.config import Settings
@@ -96,8 +96,11 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.batcher = Batcher(settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics)
     app.include_router(router)
+    app.include_router(oip.router)
+    app.include_router(timeseries.router)
     document_request_bodies(app)
     install_error_handlers(app)
+    app.add_exception_handler(oip.ProtocolError, oip.protocol_error)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

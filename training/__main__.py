@@ -1,4 +1,4 @@
-"""Command line: `python -m training train | retrain | evaluate ...`."""
+"""Command line: `python -m training train | retrain | evaluate | export-triton ...`."""
 
 from __future__ import annotations
 
@@ -315,6 +315,27 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_export_triton(args: argparse.Namespace) -> int:
+    """`export-triton`: a Triton model repository for the current (or given) version."""
+    from training.triton import export_triton
+
+    try:
+        model_dir = export_triton(
+            args.registry,
+            args.out,
+            args.version,
+            args.name,
+            args.triton_version,
+            args.max_batch,
+            args.cpu,
+            args.queue_delay_us,
+        )
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    print(f"Triton model repository written: {model_dir}/config.pbtxt, {model_dir}/{args.triton_version}/model.onnx")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's parser with one subparser per command."""
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
@@ -429,6 +450,31 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-variants", action="store_true", help="score the model and the baselines only")
     e.add_argument("--readme", type=Path, default=None, help="also update this README's generated report block")
     e.set_defaults(func=run_evaluate)
+    t = sub.add_parser(
+        "export-triton",
+        help="write a Triton Inference Server model repository",
+        description="Copy a registry version's model.onnx into <out>/<name>/<n>/ and write a "
+        "config.pbtxt for Triton's ONNX Runtime backend with dynamic batching.",
+    )
+    t.add_argument("--registry", type=Path, default=Path("models"), help="model registry (default %(default)s)")
+    t.add_argument("--out", type=Path, default=Path("triton_models"), help="repository root (default %(default)s)")
+    t.add_argument("--version", default=None, help="registry version to export (default: CURRENT's)")
+    t.add_argument("--name", default="lstm-forecast", help="Triton model name (default %(default)s)")
+    t.add_argument(
+        "--triton-version",
+        type=positive_int,
+        default=1,
+        help="Triton's numeric version directory (default %(default)s)",
+    )
+    t.add_argument("--max-batch", type=positive_int, default=1024, help="max_batch_size (default %(default)s)")
+    t.add_argument(
+        "--queue-delay-us",
+        type=positive_int,
+        default=2000,
+        help="dynamic batching max_queue_delay_microseconds (default %(default)s)",
+    )
+    t.add_argument("--cpu", action="store_true", help="instance_group KIND_CPU instead of KIND_GPU")
+    t.set_defaults(func=run_export_triton)
     return parser
 
 

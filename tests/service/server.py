@@ -64,14 +64,18 @@ def running_service(registry: Path, **env: str) -> Iterator[tuple[str, subproces
         try:
             if not wait_for(lambda: proc.poll() is None and httpx.get(f"{base}/health/live").status_code == 200):
                 raise AssertionError(f"service did not come up:\n{read_log(log)}")
+            proc.log_text = lambda: read_log(log, 1_000_000)  # type: ignore[attr-defined]
             yield base, proc
         finally:
             stop(proc, log)
 
 
-def read_log(log: IO[str]) -> str:
+def read_log(log: IO[str], limit: int = 5000) -> str:
+    log.flush()
     log.seek(0)
-    return log.read()[-5000:]
+    text = log.read()[-limit:]
+    log.seek(0, 2)
+    return text
 
 
 def stop(proc: subprocess.Popen[str], log: IO[str]) -> None:

@@ -142,11 +142,11 @@ def test_killed_jobs_never_leave_current_incomplete(tmp_path: Path, sp500_small:
         *TINY,
         "--force",
     ]
-    for i in range(5):
+    for i in range(20):  # killed at random points: importing, loading, training, exporting, publishing
         proc = subprocess.Popen(
             [*command, "--seed", str(i + 1)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(0.5, 4.0))
+        time.sleep(rng.uniform(0.2, 4.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert_current_is_complete(reg)

@@ -1,0 +1,180 @@
+"""KServe's time-series forecast API (POST /v1/timeseries/forecast) mapped onto the same model and batcher.
+
+Field names follow KServe's own types (kserve/protocol/rest/timeseries/types.py): a ForecastRequest with
+`model`, `inputs` (type, name, series, frequency, start_timestamp) and `options` (horizon, quantiles);
+a ForecastResponse with `outputs[].content[]` holding `mean_forecast` and `quantiles` per series.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.errors import ServiceError
+from service.forecaster import Forecaster
+from service.oip import MODEL_NAME
+from service.schemas import checked_float32
+
+router = APIRouter(tags=["KServe time series"])
+UNIVARIATE = "univariate_time_series"
+STEP = {
+    "S": timedelta(seconds=1),
+    "second": timedelta(seconds=1),
+    "T": timedelta(minutes=1),
+    "minute": timedelta(minutes=1),
+    "H": timedelta(hours=1),
+    "hour": timedelta(hours=1),
+    "D": timedelta(days=1),
+    "day": timedelta(days=1),
+    "W": timedelta(weeks=1),
+    "week": timedelta(weeks=1),
+}
+
+
+class TimeSeriesInput(BaseModel):
+    """One named series, oldest first."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="'univariate_time_series' (this model reads one series)")
+    name: str
+    series: list[float]
+    frequency: str = Field(description="S, T, H, D, W, M, Q, Y or their long names")
+    start_timestamp: str | None = None
+
+
+class ForecastOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    horizon: int = Field(ge=1)
+    quantiles: list[float] | None = None
+
+
+class ForecastRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str
+    inputs: list[TimeSeriesInput] = Field(min_length=1)
+    options: ForecastOptions
+    metadata: dict[str, Any] | None = None
+
+
+class ForecastFailure(Exception):
+    """Answered as KServe's ErrorResponse: {"error": {"type", "message"}} with status 400."""
+
+    def __init__(self, kind: str, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.status_code = kind, message, status_code
+
+
+def failure(kind: str, message: str, status: int) -> Response:
+    body = {"error": {"type": kind, "message": message, "code": str(status), "param": None}}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def check_request(req: ForecastRequest, model: Forecaster) -> tuple[np.ndarray, list[float]]:
+    """Windows (n, window) from the last `window` values of each series, and the quantile levels asked."""
+    if not model.univariate:
+        raise ForecastFailure("unsupported_time_series_type", "this model reads several features; use /predict")
+    if req.options.horizon > model.horizon:
+        raise ForecastFailure("invalid_horizon", f"horizon {req.options.horizon} > the model's {model.horizon}")
+    levels = req.options.quantiles if req.options.quantiles is not None else model.quantiles
+    missing = [q for q in levels if q not in model.quantiles]
+    if missing:
+        raise ForecastFailure("invalid_quantile", f"quantiles {missing} not among the model's {model.quantiles}")
+    rows = []
+    for item in req.inputs:
+        if item.type != UNIVARIATE:
+            raise ForecastFailure("unsupported_time_series_type", f"series '{item.name}': only {UNIVARIATE}")
+        if len(item.series) < model.window:
+            raise ForecastFailure(
+                "invalid_series",
+                f"series '{item.name}' has {len(item.series)} values; the model needs at least the last {model.window}",
+            )
+        rows.append(item.series[-model.window :])
+    try:
+        windows = checked_float32(np.asarray(rows, dtype=np.float64), "ratio", lambda r, c: f"inputs[{r}].series")
+    except ServiceError as exc:
+        raise ForecastFailure("invalid_series", exc.message) from None
+    return windows, levels
+
+
+def forecast_start(item: TimeSeriesInput) -> str | None:
+    """The timestamp of the first forecast step: start + len(series) steps, for fixed-length frequencies."""
+    if item.start_timestamp is None or item.frequency not in STEP:
+        return item.start_timestamp
+    try:
+        start = datetime.fromisoformat(item.start_timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise ForecastFailure(
+            "invalid_timestamp", f"start_timestamp {item.start_timestamp!r} is not ISO 8601"
+        ) from None
+    return (start + STEP[item.frequency] * len(item.series)).isoformat()
+
+
+def content(
+    item: TimeSeriesInput,
+    forecast: np.ndarray,
+    quantiles: np.ndarray,
+    levels: list[float],
+    model: Forecaster,
+    horizon: int,
+) -> dict[str, Any]:
+    """One TimeSeriesForecast: mean_forecast (the median here) and the asked quantiles, `horizon` steps."""
+    return {
+        "type": UNIVARIATE,
+        "name": item.name,
+        "mean_forecast": forecast[:horizon].astype(np.float64).tolist(),
+        "frequency": item.frequency,
+        "start_timestamp": forecast_start(item),
+        "quantiles": {
+            str(q): quantiles[:horizon, model.quantiles.index(q)].astype(np.float64).tolist() for q in levels
+        },
+    }
+
+
+@router.post("/v1/timeseries/forecast", summary="KServe time-series forecast API")
+async def forecast(request: Request) -> Response:
+    try:
+        req = ForecastRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        return failure("invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}", 400)
+    model = request.app.state.registry.current
+    if model is None:
+        return failure("model_not_ready", "no model is loaded yet", 503)
+    if req.model not in (MODEL_NAME, model.version):
+        return failure("model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404)
+    try:
+        windows, levels = check_request(req, model)
+        forecasts, quantiles = await request.app.state.batcher.submit(
+            model, windows, request.app.state.settings.request_timeout_ms / 1000
+        )
+        results = [
+            content(item, forecasts[i], quantiles[i], levels, model, req.options.horizon)
+            for i, item in enumerate(req.inputs)
+        ]
+    except ForecastFailure as exc:
+        return failure(exc.kind, exc.message, exc.status_code)
+    except ServiceError as exc:
+        return failure(exc.code, exc.message, exc.status_code)
+    request.state.batch_size, request.state.model_version = len(windows), model.version
+    outputs = [
+        {"type": "time_series_forecast", "id": str(uuid.uuid4()), "status": "completed", "content": [c], "error": None}
+        for c in results
+    ]
+    body = {
+        "id": str(uuid.uuid4()),
+        "created_at": int(time.time()),
+        "status": "completed",
+        "error": None,
+        "model": req.model,
+        "outputs": outputs,
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -1,0 +1,82 @@
+"""KServe's time-series forecast API (field names from KServe's own types) over the same model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.config import Settings
+
+
+@pytest.fixture(scope="module")
+def client(model_pair: tuple[Path, str, str]) -> Iterator[TestClient]:
+    settings = Settings(model_dir=model_pair[0], reload_seconds=0, intra_op_threads=1, _env_file=None)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def series(n: int, seed: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return (1400 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))).round(2).tolist()
+
+
+def request(*inputs: dict, horizon: int = 1, quantiles: list[float] | None = None) -> dict:
+    options: dict = {"horizon": horizon}
+    if quantiles is not None:
+        options["quantiles"] = quantiles
+    return {"model": "lstm-forecast", "inputs": list(inputs), "options": options}
+
+
+def univariate(name: str, values: list[float], start: str | None = "2024-01-01T00:00:00") -> dict:
+    return {
+        "type": "univariate_time_series",
+        "name": name,
+        "series": values,
+        "frequency": "D",
+        "start_timestamp": start,
+    }
+
+
+def test_forecast_matches_predict(client: TestClient) -> None:
+    a, b = series(80, 1), series(60, 2)
+    body = request(univariate("spx", a), univariate("other", b), quantiles=[0.1, 0.9]).copy()
+    answer = client.post("/v1/timeseries/forecast", json=body).json()
+    assert answer["status"] == "completed" and answer["model"] == "lstm-forecast"
+    assert set(answer) >= {"id", "created_at", "outputs", "usage"}
+    first = answer["outputs"][0]
+    assert first["type"] == "time_series_forecast" and first["status"] == "completed"
+    content = first["content"][0]
+    assert content["name"] == "spx" and content["type"] == "univariate_time_series"
+    assert content["frequency"] == "D" and content["start_timestamp"] == "2024-03-21T00:00:00"  # + 80 days
+    assert set(content["quantiles"]) == {"0.1", "0.9"}
+    predicted = client.post("/predict", json={"windows": [a[-60:], b]}).json()
+    assert content["mean_forecast"] == pytest.approx([predicted["forecasts"][0]], rel=1e-6)
+    assert content["quantiles"]["0.9"] == pytest.approx([predicted["quantiles"][0]["0.9"]], rel=1e-6)
+    assert answer["outputs"][1]["content"][0]["mean_forecast"] == pytest.approx([predicted["forecasts"][1]], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "kind"),
+    [
+        (request(univariate("s", series(60, 1)), horizon=2), 400, "invalid_horizon"),
+        (request(univariate("s", series(60, 1)), quantiles=[0.3]), 400, "invalid_quantile"),
+        (request(univariate("s", series(30, 1))), 400, "invalid_series"),
+        (
+            request({**univariate("s", series(60, 1)), "type": "multivariate_time_series"}),
+            400,
+            "unsupported_time_series_type",
+        ),
+        (request(univariate("s", [1.0] * 59 + [-1.0])), 400, "invalid_series"),
+        ({**request(univariate("s", series(60, 1))), "model": "nope"}, 404, "model_not_found"),
+        ({"inputs": []}, 400, "invalid_request"),
+    ],
+)
+def test_errors_use_kserve_error_shape(client: TestClient, body: dict, status: int, kind: str) -> None:
+    response = client.post("/v1/timeseries/forecast", json=body)
+    assert response.status_code == status
+    assert response.json()["error"]["type"] == kind and response.json()["error"]["message"]

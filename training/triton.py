@@ -1,0 +1,75 @@
+"""Exports a registry version as a Triton model repository: <name>/config.pbtxt and <name>/<n>/model.onnx."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from training import registry
+
+MODEL_NAME = "lstm-forecast"
+
+
+def dims(values: list[int]) -> str:
+    return "[ " + ", ".join(str(v) for v in values) + " ]"
+
+
+def tensor_block(name: str, shape: list[int]) -> str:
+    """One input/output entry; a per-item scalar is declared [1] and reshaped to [] as Triton requires."""
+    if not shape:
+        return (
+            f'  {{\n    name: "{name}"\n    data_type: TYPE_FP32\n    dims: [ 1 ]\n    reshape: {{ shape: [ ] }}\n  }}'
+        )
+    return f'  {{\n    name: "{name}"\n    data_type: TYPE_FP32\n    dims: {dims(shape)}\n  }}'
+
+
+def config_text(card: dict, name: str, max_batch: int, kind: str, queue_delay_us: int) -> str:
+    """config.pbtxt for the ONNX Runtime backend with dynamic batching."""
+    window, horizon, features = card["window"], card.get("horizon", 1), card.get("features", ["close"])
+    step = [horizon] if horizon > 1 else []
+    inputs = [tensor_block("window", [window] if len(features) == 1 else [window, len(features)])]
+    outputs = [tensor_block("forecast", step)]
+    if card.get("quantiles"):
+        outputs.append(tensor_block("quantiles", [*step, len(card["quantiles"])]))
+    preferred = [b for b in (16, 64, 256) if b <= max_batch] or [max_batch]
+    return "\n".join(
+        [
+            f'name: "{name}"',
+            'platform: "onnxruntime_onnx"',
+            f"max_batch_size: {max_batch}",
+            "input [\n" + ",\n".join(inputs) + "\n]",
+            "output [\n" + ",\n".join(outputs) + "\n]",
+            "dynamic_batching {",
+            f"  preferred_batch_size: {dims(preferred)}",
+            f"  max_queue_delay_microseconds: {queue_delay_us}",
+            "}",
+            "instance_group [\n  {\n    count: 1\n" + f"    kind: {kind}\n" + "  }\n]",
+            "version_policy: { latest: { num_versions: 1 } }",
+            f'parameters: {{ key: "lstm_forecast_version" value: {{ string_value: "{card["version"]}" }} }}',
+            "",
+        ]
+    )
+
+
+def export_triton(
+    registry_dir: Path,
+    out: Path,
+    version: str | None = None,
+    name: str = MODEL_NAME,
+    triton_version: int = 1,
+    max_batch: int = 1024,
+    cpu: bool = False,
+    queue_delay_us: int = 2000,
+) -> Path:
+    """Writes <out>/<name>/config.pbtxt and <out>/<name>/<triton_version>/model.onnx; returns the model dir."""
+    version = version or registry.current_version(registry_dir)
+    if version is None or not registry.is_valid_version(version) or not (registry_dir / version).is_dir():
+        raise ValueError(f"{registry_dir}: no such version {version!r}")
+    card = json.loads((registry_dir / version / "model.json").read_text())
+    model_dir = out / name
+    (model_dir / str(triton_version)).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(registry_dir / version / "model.onnx", model_dir / str(triton_version) / "model.onnx")
+    kind = "KIND_CPU" if cpu else "KIND_GPU"
+    (model_dir / "config.pbtxt").write_text(config_text(card, name, max_batch, kind, queue_delay_us))
+    return model_dir
