@@ -84,7 +84,7 @@ def describe_validation_error(exc: RequestValidationError) -> str:
         loc = [str(p) for p in err.get("loc", ()) if p != "body"]
         where = ".".join(p if not p.isdigit() else f"[{p}]" for p in loc).replace(".[", "[")
         message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
+        parts.append(f"{where}: {message}" if where else f"request body: {message}")
     more = len(exc.errors()) - 5
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 

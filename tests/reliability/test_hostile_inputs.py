@@ -59,7 +59,7 @@ CASES = {
     ),
     "no content type": (body({"window": GOOD}), {}, 415, "Content-Type: application/json"),
     "empty body": (b"", JSON, 400, "not valid JSON"),
-    "not an object": (b"[1, 2, 3]", JSON, 422, "valid dictionary"),
+    "not an object": (b"[1, 2, 3]", JSON, 422, "request body: Input should be an object"),
     "truncated JSON": (b'{"window": [1, 2', JSON, 400, "not valid JSON"),
 }
 
