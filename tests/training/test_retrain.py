@@ -20,6 +20,11 @@ from training.__main__ import main as training_main
 from training.retrain import decide
 
 
+def retrain_command(reg: Path, data: Path, *extra: str) -> list[str]:
+    """The job as a separate process, for tests that kill it or race it."""
+    return [sys.executable, "-m", "training", "retrain", "--data", str(data), "--registry", str(reg), *TINY, *extra]
+
+
 def retrain(reg: Path, data: Path, *extra: str) -> int:
     """One retrain round of tiny models; the quality gate is tested on its own (tiny models fail it)."""
     args = ["retrain", "--data", str(data), "--registry", str(reg), *TINY, *extra]
@@ -97,17 +102,7 @@ def test_second_job_is_refused_by_the_lock(tmp_path: Path, sp500_small: Path) ->
     reg = tmp_path / "reg"
     with registry.registry_lock(reg):
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "training",
-                "retrain",
-                "--data",
-                str(sp500_small),
-                "--registry",
-                str(reg),
-                *TINY,
-            ],
+            retrain_command(reg, sp500_small, "--no-gate"),
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -130,18 +125,7 @@ def test_killed_jobs_never_leave_current_incomplete(tmp_path: Path, sp500_small:
     reg = tmp_path / "reg"
     assert retrain(reg, sp500_small, "--seed", "0") == 0
     rng = random.Random(7)
-    command = [
-        sys.executable,
-        "-m",
-        "training",
-        "retrain",
-        "--data",
-        str(sp500_small),
-        "--registry",
-        str(reg),
-        *TINY,
-        "--force",
-    ]
+    command = retrain_command(reg, sp500_small, "--force")
     for i in range(20):  # killed at random points: importing, loading, training, exporting, publishing
         proc = subprocess.Popen(
             [*command, "--seed", str(i + 1)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
