@@ -184,32 +184,28 @@ def test_reload_under_load_loses_nothing(registry_copy: tuple[Path, str, str]) -
 
 def test_sigterm_with_requests_in_flight(registry_copy: tuple[Path, str, str]) -> None:
     registry, _, _ = registry_copy
-    big = {"windows": [window(s % 50) for s in range(1024)]}
     results: list[int] = []
+    refused_while_in_flight: list[bool] = []
 
-    def send(base: str) -> None:
-        try:
-            results.append(httpx.post(f"{base}/predict", json=big, timeout=60).status_code)
-        except httpx.HTTPError as exc:
-            results.append(-1)
-            raise AssertionError(exc) from exc
+    def send(base: str, seed: int) -> None:
+        results.append(httpx.post(f"{base}/predict", json={"window": window(seed)}, timeout=60).status_code)
 
-    with running_service(
-        registry, FORECAST_MAX_QUEUE="40000", FORECAST_REQUEST_TIMEOUT_MS="60000", FORECAST_INTRA_OP_THREADS="1"
-    ) as (base, proc):
-        threads = [threading.Thread(target=send, args=(base,)) for _ in range(32)]
+    # A one-second batching wait keeps all 32 requests queued, in flight, when SIGTERM arrives.
+    with running_service(registry, FORECAST_BATCH_WAIT_MS="1000", FORECAST_MAX_BATCH="1024") as (base, proc):
+        threads = [threading.Thread(target=send, args=(base, i)) for i in range(32)]
         for t in threads:
             t.start()
-        assert wait_for(
-            lambda: "forecast_pending_windows" in httpx.get(f"{base}/metrics").text and _pending(base) > 0, timeout=20
-        )
+        assert wait_for(lambda: _pending(base) == 32, timeout=20, interval=0.01), "32 requests never in flight"
         proc.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        assert wait_for(lambda: _refused(base), timeout=5), "new connections still accepted after SIGTERM"
+        refused_while_in_flight.append(wait_for(lambda: _refused(base), timeout=5, interval=0.02))
+        still_pending = len(results) < 32
         for t in threads:
             t.join(timeout=60)
         code = proc.wait(timeout=30)
         assert time.monotonic() - started < 30
+    assert refused_while_in_flight == [True], "new connections still accepted after SIGTERM"
+    assert still_pending, "the requests finished before new connections were refused; the test proved nothing"
     assert code == 0
     assert results == [200] * 32
 
