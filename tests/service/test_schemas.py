@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from service.errors import InvalidInput
 from service.forecaster import Forecaster, SessionConfig, load_forecaster
-from service.schemas import PredictRequest, check_dates, next_business_day, one_answer, request_array
+from service.schemas import PredictRequest, check_dates, next_business_day, request_array, window_answers
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +84,13 @@ def test_value_errors_name_the_index(model: Forecaster, request_body: dict, mess
 def test_answers_hold_quantiles_and_the_80_percent_interval() -> None:
     levels = [0.025, 0.1, 0.5, 0.9, 0.975]
     q = np.array([[1.0, 2.0, 3.0, 4.0, 5.0], [1.5, 2.5, 3.5, 4.5, 5.5]])  # (h=2, Q)
-    one = one_answer(np.array([3.0, 3.5]), q, levels, None)
+    (one,) = window_answers(np.array([[3.0, 3.5]]), q[None], levels, None)
     assert one == {
         "forecast": 3.0,
         "quantiles": {"0.025": 1.0, "0.1": 2.0, "0.5": 3.0, "0.9": 4.0, "0.975": 5.0},
         "interval": {"level": 0.8, "lower": 2.0, "upper": 4.0},
     }
-    two = one_answer(np.array([3.0, 3.5]), q, levels, 2)
+    (two,) = window_answers(np.array([[3.0, 3.5]]), q[None], levels, 2)
     assert two["forecast"] == [3.0, 3.5] and two["quantiles"]["0.1"] == [2.0, 2.5]
     assert two["interval"] == {"level": 0.8, "lower": [2.0, 2.5], "upper": [4.0, 4.5]}
 
