@@ -40,3 +40,14 @@ def test_readme_documents_every_setting() -> None:
     text = README.read_text()
     for name in Settings.model_fields:
         assert f"| `FORECAST_{name.upper()}` |" in text, f"FORECAST_{name.upper()} missing from README"
+
+
+def test_readme_curl_example_is_real_data() -> None:
+    import re
+
+    from training.data import DEFAULT_DATA, load_csv
+
+    window = [float(v) for v in re.search(r'"window":\[([0-9.,]+)\]', README.read_text()).group(1).split(",")]
+    prices = load_csv(DEFAULT_DATA).prices
+    assert len(window) == 60
+    assert window == [round(float(p), 2) for p in prices[-61:-1]]  # 2018-10-03 .. 2018-12-28
