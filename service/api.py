@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from service.batching import Batcher
 from service.config import Settings
 from service.errors import ModelRefused, NotFound, NotReady, Unauthorized
 from service.forecaster import Forecaster
@@ -36,17 +35,12 @@ async def get_registry(request: Request) -> ModelRegistry:
     return request.app.state.registry
 
 
-async def get_batcher(request: Request) -> Batcher:
-    return request.app.state.batcher
-
-
 async def get_metrics(request: Request) -> ServiceMetrics:
     return request.app.state.metrics
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
-BatcherDep = Annotated[Batcher, Depends(get_batcher)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 

@@ -260,6 +260,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from training import evaluate, report
+    from training.train import load_training_data
 
     base = config_from_args(args, Path("unused"))
     base.progress = False
@@ -281,17 +282,20 @@ def run_evaluate(args: argparse.Namespace) -> int:
         fine_tune_epochs=args.fine_tune_epochs,
         variants=variants,
     )
-    series = evaluate.load(base)
-    result = evaluate.backtest(bt, series, {name: evaluate.load(cfg) for name, cfg in variants.items()})
+    series = load_training_data(base)
+    result = evaluate.backtest(bt, series, {name: load_training_data(cfg) for name, cfg in variants.items()})
     scores = evaluate.score_backtest(result, series)
     extra = {}
     if args.cross and len(series.names) == 1:
         extra["cross_asset"] = evaluate.cross_asset(
-            result, base.model.window, evaluate.load(evaluate.univariate(base, args.cross)), series
+            result, base.model.window, load_training_data(evaluate.univariate(base, args.cross)), series
         )
     if args.oor_train_end:
         extra["out_of_range"] = evaluate.out_of_range(
-            evaluate.univariate(base), evaluate.load(evaluate.univariate(base)), args.oor_train_end, args.holdout_days
+            evaluate.univariate(base),
+            load_training_data(evaluate.univariate(base)),
+            args.oor_train_end,
+            args.holdout_days,
         )
     args.out.mkdir(parents=True, exist_ok=True)
     plots = report.write_plots(result, series, scores, args.out, args.name)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from training import baselines, metrics
-from training.data import FeatureSeries, Split, load_features, make_feature_windows
+from training.data import FeatureSeries, Split, make_feature_windows
 from training.model import PriceForecaster
 from training.train import TrainConfig, predict, train
 
@@ -214,11 +214,6 @@ def out_of_range(cfg: TrainConfig, series: FeatureSeries, train_end: str, days: 
         "share_above_training_max": float(np.mean(series.prices[start:stop] > ceiling)),
         "models": rows,
     }
-
-
-def load(cfg: TrainConfig) -> FeatureSeries:
-    """The features a config names, from its data file."""
-    return load_features(cfg.data, cfg.column, cfg.features, cfg.extras)
 
 
 def univariate(cfg: TrainConfig, data: Path | None = None) -> TrainConfig:

@@ -28,6 +28,15 @@ def new_version(now: datetime, digest: str) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{digest[:8]}"
 
 
+def unused_version(registry: Path, name: str) -> str:
+    """`name`, or `name-2`, `name-3`... when the same weights were already published in the same second."""
+    candidate, n = name, 1
+    while (registry / candidate).exists():
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
 def is_valid_version(name: str) -> bool:
     """Version names are plain directory names: no separators, no '..', no hidden names."""
     return bool(VERSION_PATTERN.match(name)) and ".." not in name

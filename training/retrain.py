@@ -15,8 +15,8 @@ import numpy as np
 from training import metrics, registry
 from training.data import FeatureSeries, make_feature_windows
 from training.export import cpu_session
-from training.train import TrainConfig
-from training.version import BuiltVersion, build_version, load_training_data
+from training.train import TrainConfig, load_training_data
+from training.version import BuiltVersion, build_version
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ class Decision:
     record: dict = field(default_factory=dict)
 
 
-def onnx_outputs(model_dir: Path, series: FeatureSeries, start: int) -> tuple[np.ndarray, np.ndarray | None]:
+def onnx_outputs(
+    model_dir: Path, card: dict, series: FeatureSeries, start: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Next-day forecasts (N,) and quantiles (N, Q) or None of a model.onnx for targets [start, n)."""
-    card = json.loads((model_dir / "model.json").read_text())
     if card.get("features", ["close"]) != series.names:
         raise ValueError(f"it reads features {card.get('features')}, this data has {series.names}")
     session = cpu_session(model_dir / "model.onnx")
@@ -68,12 +69,12 @@ def holdout_prices(series: FeatureSeries, start: int) -> tuple[np.ndarray, np.nd
 
 def holdout_scores(model_dir: Path, series: FeatureSeries, start: int) -> dict[str, object]:
     """MAE, RMSE, MAPE, directional accuracy (and interval coverage) of one ONNX model on the holdout."""
+    card = json.loads((model_dir / "model.json").read_text())
     last, actual = holdout_prices(series, start)
-    forecast, quantiles = onnx_outputs(model_dir, series, start)
+    forecast, quantiles = onnx_outputs(model_dir, card, series, start)
     scores: dict[str, object] = metrics.score(last, actual, forecast)
     if quantiles is not None:
-        levels = tuple(json.loads((model_dir / "model.json").read_text())["quantiles"])
-        scores["intervals"] = metrics.interval_scores(actual, quantiles, levels)
+        scores["intervals"] = metrics.interval_scores(actual, quantiles, tuple(card["quantiles"]))
     return scores
 
 

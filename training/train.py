@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from training.data import DEFAULT_DATA, FeatureSeries, Split, make_feature_windows
+from training.data import DEFAULT_DATA, FeatureSeries, Split, load_features, make_feature_windows
 from training.model import LSTMConfig, PriceForecaster, StackedLSTM, fit_normalizer
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,11 @@ class TrainResult:
     split: Split
     history: list[dict[str, float]]
     best_epoch: int
+
+
+def load_training_data(config: TrainConfig) -> FeatureSeries:
+    """The features a config names, from its data file and extras, aligned on dates."""
+    return load_features(config.data, config.column, config.features, config.extras)
 
 
 def seed_everything(seed: int) -> None:

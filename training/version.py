@@ -16,8 +16,8 @@ import onnx
 import torch
 
 from training import export, metrics, plots, registry
-from training.data import FeatureSeries, chronological_split, load_features, make_feature_windows
-from training.train import TrainConfig, TrainResult, predict, train
+from training.data import FeatureSeries, chronological_split, make_feature_windows
+from training.train import TrainConfig, TrainResult, load_training_data, predict, train
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +127,6 @@ def onnx_metadata(card: dict) -> dict[str, object]:
     }
 
 
-def load_training_data(config: TrainConfig) -> FeatureSeries:
-    """The features the config names, aligned on dates."""
-    return load_features(config.data, config.column, config.features, config.extras)
-
-
 def build_version(config: TrainConfig, registry_dir: Path, series: FeatureSeries | None = None) -> BuiltVersion:
     """Trains and verifies a model in a staging directory of the registry; publishes nothing."""
     series = series if series is not None else load_training_data(config)
@@ -147,7 +142,7 @@ def build_version(config: TrainConfig, registry_dir: Path, series: FeatureSeries
     card["quality_gate"] = {"passed": not problems, "problems": problems}
     # The version name hashes the weights, so it is known before the ONNX file (which holds it) exists.
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in result.model.parameters()))
-    card["version"] = registry.new_version(created, digest.hexdigest())
+    card["version"] = registry.unused_version(registry_dir, registry.new_version(created, digest.hexdigest()))
     staged = registry.staging_dir(registry_dir)
     try:
         write_version(staged, card, result, series, (test_x, test_y, test_q))

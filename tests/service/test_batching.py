@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -20,13 +22,25 @@ def model(model_pair: tuple[Path, str, str]) -> Forecaster:
     return load_forecaster(registry / version, version, SessionConfig("cpu", 1))
 
 
+T = TypeVar("T")
+
+
 def windows(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (1000 * np.exp(np.cumsum(rng.normal(0, 0.01, (n, 60)), axis=1))).astype(np.float32)
 
 
-def run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def run(batcher: Batcher, scenario: Callable[[Batcher], Awaitable[T]]) -> T:
+    """Runs `scenario` against a started batcher in a fresh event loop; the batcher is stopped afterwards."""
+
+    async def main() -> T:
+        batcher.start()
+        try:
+            return await scenario(batcher)
+        finally:
+            await batcher.stop()
+
+    return asyncio.run(main())
 
 
 def batch_count(metrics: ServiceMetrics) -> tuple[float, float]:
@@ -40,15 +54,10 @@ def test_concurrent_requests_share_one_run_and_get_their_own_answers(model: Fore
     x = windows(32)
     expected = model.predict(x)
 
-    async def scenario() -> list[np.ndarray]:
-        batcher = Batcher(max_batch=1024, wait_s=0.05, max_queue=4096, metrics=metrics)
-        batcher.start()
-        try:
-            return await asyncio.gather(*(batcher.submit(model, x[i : i + 1], 5) for i in range(32)))
-        finally:
-            await batcher.stop()
+    async def scenario(batcher: Batcher) -> list[np.ndarray]:
+        return await asyncio.gather(*(batcher.submit(model, x[i : i + 1], 5) for i in range(32)))
 
-    answers = run(scenario())
+    answers = run(Batcher(max_batch=1024, wait_s=0.05, max_queue=4096, metrics=metrics), scenario)
     np.testing.assert_allclose(np.concatenate([a[0] for a in answers]), expected[0], rtol=1e-6)
     runs, total = batch_count(metrics)
     assert total == 32 and runs < 32  # gathered: fewer onnxruntime runs than requests
@@ -57,15 +66,10 @@ def test_concurrent_requests_share_one_run_and_get_their_own_answers(model: Fore
 def test_batches_never_exceed_max_batch(model: Forecaster) -> None:
     metrics = ServiceMetrics()
 
-    async def scenario() -> list[np.ndarray]:
-        batcher = Batcher(max_batch=8, wait_s=0.05, max_queue=4096, metrics=metrics)
-        batcher.start()
-        try:
-            return await asyncio.gather(*(batcher.submit(model, windows(3, i), 5) for i in range(10)))
-        finally:
-            await batcher.stop()
+    async def scenario(batcher: Batcher) -> list[np.ndarray]:
+        return await asyncio.gather(*(batcher.submit(model, windows(3, i), 5) for i in range(10)))
 
-    answers = run(scenario())
+    answers = run(Batcher(max_batch=8, wait_s=0.05, max_queue=4096, metrics=metrics), scenario)
     assert [len(a[0]) for a in answers] == [3] * 10
     buckets = {
         s.labels["le"]: s.value for s in metrics.batch_windows.collect()[0].samples if s.name.endswith("_bucket")
@@ -74,52 +78,37 @@ def test_batches_never_exceed_max_batch(model: Forecaster) -> None:
 
 
 def test_full_queue_answers_overloaded(model: Forecaster) -> None:
-    async def scenario() -> None:
-        batcher = Batcher(max_batch=4, wait_s=0.5, max_queue=4)
-        batcher.start()
-        try:
-            first = asyncio.ensure_future(batcher.submit(model, windows(4), 5))
-            await asyncio.sleep(0)
-            with pytest.raises(Overloaded, match="too many windows waiting") as info:
-                await batcher.submit(model, windows(1), 5)
-            assert info.value.headers == {"Retry-After": "1"}
-            assert len((await first)[0]) == 4
-        finally:
-            await batcher.stop()
+    async def scenario(batcher: Batcher) -> None:
+        first = asyncio.ensure_future(batcher.submit(model, windows(4), 5))
+        await asyncio.sleep(0)
+        with pytest.raises(Overloaded, match="too many windows waiting") as info:
+            await batcher.submit(model, windows(1), 5)
+        assert info.value.headers == {"Retry-After": "1"}
+        assert len((await first)[0]) == 4
 
-    run(scenario())
+    run(Batcher(max_batch=4, wait_s=0.5, max_queue=4), scenario)
 
 
 def test_waiting_too_long_times_out_and_is_dropped(model: Forecaster) -> None:
-    async def scenario() -> None:
-        batcher = Batcher(max_batch=100, wait_s=0.3, max_queue=100)
-        batcher.start()
-        try:
-            with pytest.raises(TimedOut, match="no forecast within 50 ms"):
-                await batcher.submit(model, windows(1), 0.05)
-            assert len((await batcher.submit(model, windows(2), 5))[0]) == 2
-            assert batcher.pending_windows == 0
-        finally:
-            await batcher.stop()
+    async def scenario(batcher: Batcher) -> None:
+        with pytest.raises(TimedOut, match="no forecast within 50 ms"):
+            await batcher.submit(model, windows(1), 0.05)
+        assert len((await batcher.submit(model, windows(2), 5))[0]) == 2
+        assert batcher.pending_windows == 0
 
-    run(scenario())
+    run(Batcher(max_batch=100, wait_s=0.3, max_queue=100), scenario)
 
 
 def test_an_inference_error_reaches_every_caller_of_the_batch(model: Forecaster) -> None:
-    async def scenario() -> None:
-        batcher = Batcher(max_batch=100, wait_s=0.05, max_queue=100)
-        batcher.start()
-        try:
-            bad = windows(1)[:, :59]  # onnxruntime rejects the shape inside the run
-            results = await asyncio.gather(
-                batcher.submit(model, bad, 5), batcher.submit(model, bad, 5), return_exceptions=True
-            )
-            assert all(isinstance(r, InferenceFailed) for r in results)
-            assert len((await batcher.submit(model, windows(1), 5))[0]) == 1  # the batcher lives on
-        finally:
-            await batcher.stop()
+    async def scenario(batcher: Batcher) -> None:
+        bad = windows(1)[:, :59]  # onnxruntime rejects the shape inside the run
+        results = await asyncio.gather(
+            batcher.submit(model, bad, 5), batcher.submit(model, bad, 5), return_exceptions=True
+        )
+        assert all(isinstance(r, InferenceFailed) for r in results)
+        assert len((await batcher.submit(model, windows(1), 5))[0]) == 1  # the batcher lives on
 
-    run(scenario())
+    run(Batcher(max_batch=100, wait_s=0.05, max_queue=100), scenario)
 
 
 def test_requests_for_different_models_are_not_mixed(model_pair: tuple[Path, str, str]) -> None:
@@ -128,14 +117,9 @@ def test_requests_for_different_models_are_not_mixed(model_pair: tuple[Path, str
     new = load_forecaster(registry / second, second, SessionConfig("cpu", 1))
     x = windows(2)
 
-    async def scenario() -> list[np.ndarray]:
-        batcher = Batcher(max_batch=100, wait_s=0.05, max_queue=100)
-        batcher.start()
-        try:
-            return await asyncio.gather(batcher.submit(old, x[:1], 5), batcher.submit(new, x[1:], 5))
-        finally:
-            await batcher.stop()
+    async def scenario(batcher: Batcher) -> list[np.ndarray]:
+        return await asyncio.gather(batcher.submit(old, x[:1], 5), batcher.submit(new, x[1:], 5))
 
-    a, b = run(scenario())
+    a, b = run(Batcher(max_batch=100, wait_s=0.05, max_queue=100), scenario)
     np.testing.assert_allclose(a[0], old.predict(x[:1])[0], rtol=1e-6)
     np.testing.assert_allclose(b[0], new.predict(x[1:])[0], rtol=1e-6)

@@ -12,7 +12,7 @@ from tests.conftest import cut_csv
 from training import baselines, evaluate
 from training.data import FeatureSeries
 from training.model import LSTMConfig
-from training.train import TrainConfig
+from training.train import TrainConfig, load_training_data
 
 
 def tiny(data: Path) -> TrainConfig:
@@ -31,7 +31,7 @@ def run(series: FeatureSeries, cfg: TrainConfig) -> evaluate.Backtest:
 
 
 def test_folds_cover_the_period_and_train_only_before_each_origin(short_series: Path) -> None:
-    series = evaluate.load(tiny(short_series))
+    series = load_training_data(tiny(short_series))
     result = run(series, tiny(short_series))
     assert result.targets.tolist() == list(range(220, 300))
     assert [(o, s) for o, s, _ in result.fold_models] == [(220, 240), (240, 260), (260, 280), (280, 300)]
@@ -41,7 +41,7 @@ def test_folds_cover_the_period_and_train_only_before_each_origin(short_series: 
 
 def test_shuffling_the_future_leaves_past_forecasts_unchanged(short_series: Path) -> None:
     cfg = tiny(short_series)
-    series = evaluate.load(cfg)
+    series = load_training_data(cfg)
     before = run(series, cfg)
     rng = np.random.default_rng(0)
     values = series.values.copy()
@@ -57,7 +57,7 @@ def test_shuffling_the_future_leaves_past_forecasts_unchanged(short_series: Path
 
 def test_scores_cover_both_segments_with_every_metric(short_series: Path) -> None:
     cfg = tiny(short_series)
-    series = evaluate.load(cfg)
+    series = load_training_data(cfg)
     result = run(series, cfg)
     scores = evaluate.score_backtest(result, series)
     assert scores["walk_forward"]["days"] == 40 and scores["holdout"]["days"] == 40
@@ -84,10 +84,10 @@ def test_baselines_use_only_the_past() -> None:
 
 def test_cross_asset_and_out_of_range_checks_run(short_series: Path, tmp_path: Path) -> None:
     cfg = tiny(short_series)
-    series = evaluate.load(cfg)
+    series = load_training_data(cfg)
     result = run(series, cfg)
     other_csv = cut_csv(tmp_path / "other.csv", 300, start=1000)
-    other = evaluate.load(replace(cfg, data=other_csv))
+    other = load_training_data(replace(cfg, data=other_csv))
     cross = evaluate.cross_asset(result, 20, other, series)
     assert cross["days"] == 80 and cross["mae_ratio"] > 0
     oor = evaluate.out_of_range(cfg, series, str(series.dates[150]), 40)
@@ -97,7 +97,7 @@ def test_cross_asset_and_out_of_range_checks_run(short_series: Path, tmp_path: P
 def test_multi_day_models_are_scored_per_step(short_series: Path) -> None:
     cfg = tiny(short_series)
     cfg = replace(cfg, model=replace(cfg.model, horizon=3))
-    series = evaluate.load(cfg)
+    series = load_training_data(cfg)
     result = run(series, cfg)
     scores = evaluate.score_backtest(result, series)
     steps = scores["holdout"]["forecasters"]["model"]["mae_by_step"]

@@ -81,3 +81,10 @@ def test_prune_keeps_newest_and_current(tmp_path: Path) -> None:
     assert removed == ["v2"]
     assert registry.list_versions(tmp_path) == ["v1", "v3", "v4"]
     assert not leftover.exists()
+
+
+def test_unused_version_never_reuses_a_published_name(tmp_path: Path) -> None:
+    staged_version(tmp_path, "v")
+    staged_version(tmp_path, "v-2")
+    assert registry.unused_version(tmp_path, "v") == "v-3"
+    assert registry.unused_version(tmp_path, "w") == "w"

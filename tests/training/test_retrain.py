@@ -166,3 +166,11 @@ def test_gate_is_applied_by_the_job(tmp_path: Path, sp500_small: Path) -> None:
     should_fail = off or ratio > 1.02
     assert (record["decision"] == "kept") == should_fail
     assert record["reason"].startswith("quality gate") == should_fail
+
+
+def test_same_weights_twice_in_one_second_get_distinct_versions(tmp_path: Path, sp500_small: Path) -> None:
+    reg = tmp_path / "reg"
+    assert retrain(reg, sp500_small, "--seed", "5", "--force") == 0
+    assert retrain(reg, sp500_small, "--seed", "5", "--force") == 0  # identical weights, likely the same second
+    first, second = history(reg)[0]["challenger"], history(reg)[1]["challenger"]
+    assert first != second and registry.list_versions(reg) == sorted([first, second])
