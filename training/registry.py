@@ -24,8 +24,9 @@ class RegistryBusy(Exception):
 
 
 def new_version(now: datetime, digest: str) -> str:
-    """A sortable, unique version name: UTC time plus the first hex digits of the ONNX file's sha256."""
-    return f"{now:%Y%m%dT%H%M%SZ}-{digest[:8]}"
+    """A name that sorts by creation time (UTC, to the microsecond: two jobs in one second still sort in
+    order, which pruning relies on), then the first hex digits of the weights' sha256."""
+    return f"{now:%Y%m%dT%H%M%S.%fZ}-{digest[:8]}"
 
 
 def unused_version(registry: Path, name: str) -> str:

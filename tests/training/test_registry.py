@@ -46,9 +46,9 @@ def test_version_names_are_plain(name: str) -> None:
 
 
 def test_new_version_sorts_by_time() -> None:
-    early = registry.new_version(datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC), "ab" * 32)
-    late = registry.new_version(datetime(2021, 1, 1, tzinfo=UTC), "00" * 32)
-    assert early == "20200102T030405Z-abababab" and early < late and registry.is_valid_version(early)
+    early = registry.new_version(datetime(2020, 1, 2, 3, 4, 5, 7, tzinfo=UTC), "ff" * 32)
+    late = registry.new_version(datetime(2020, 1, 2, 3, 4, 5, 8, tzinfo=UTC), "00" * 32)  # same second
+    assert early == "20200102T030405.000007Z-ffffffff" and early < late and registry.is_valid_version(early)
 
 
 def hold_lock(root: str, ready: multiprocessing.Event, release: multiprocessing.Event) -> None:
