@@ -23,8 +23,12 @@ DEFAULT_DATA = BUNDLED_DATA / "sp500.csv.gz"
 DATE_NAMES = ("date", "observationdate", "timestamp", "datetime", "day", "time")
 # Yahoo writes "null", FRED writes ".", pandas writes "" or "NaN": all mean "no price that day".
 MISSING_TOKENS = {"", ".", "null", "nan", "na", "n/a", "#n/a", "none", "-"}
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%b-%Y", "%b %d, %Y")
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%b-%Y", "%b %d, %Y", "%d.%m.%Y")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# European exports: '1.234,56' or '1234,56' (dots group thousands, the comma is the decimal mark).
+DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 class DataError(Exception):
@@ -83,18 +87,19 @@ def pick_columns(path: Path, header: list[str], column: str | None) -> tuple[int
     date_idx = next((i for i, n in enumerate(names) if n in DATE_NAMES), 0)
     others = [i for i in range(len(names)) if i != date_idx]
     shown = ", ".join(repr(h.strip()) for h in header)
+    hint = unreadable_header_hint(header)
     if column is not None:
         wanted = normalize_name(column)
         for i in others:
             if names[i] == wanted:
                 return date_idx, i
-        raise DataError(f"{path}: row 1: unknown column {column!r}; the file has {shown}")
+        raise DataError(f"{path}: row 1: unknown column {column!r}; the file has {shown}{hint}")
     for wanted in ("adjclose", "close"):
         if wanted in names:
             return date_idx, names.index(wanted)
     if len(others) == 1:  # DATE,VALUE (a FRED export)
         return date_idx, others[0]
-    raise DataError(f"{path}: row 1: no 'Adj Close' or 'Close' column; pick one of {shown} with --column")
+    raise DataError(f"{path}: row 1: no 'Adj Close' or 'Close' column; pick one of {shown} with --column{hint}")
 
 
 def parse_date(text: str) -> date | None:
@@ -110,30 +115,60 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def parse_price(text: str) -> float | None:
-    """A price from '1015.25', '"1,015.25"' or ' 7 '; None for a missing-value token; ValueError otherwise."""
+def parse_price(text: str, decimal_comma: bool = False) -> float | None:
+    """A price from '1015.25', '"1,015.25"' or ' 7 ' (or '1.015,25' with decimal_comma); None for a
+    missing-value token; ValueError otherwise."""
     text = text.strip()
     if text.lower() in MISSING_TOKENS:
         return None
+    if decimal_comma:
+        if not DECIMAL_COMMA.match(text):
+            raise ValueError(text)
+        return float(text.replace(".", "").replace(",", "."))
     if THOUSANDS.match(text):
         text = text.replace(",", "")
     return float(text)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Comma, semicolon or tab: whichever splits the header into the most fields (comma on a tie)."""
+    return max(DELIMITERS, key=lambda d: (header_line.count(d), d == ","))
+
+
+def uses_decimal_comma(rows: list[list[str]], price_idx: int, delimiter: str) -> bool:
+    """True for a semicolon or tab file whose prices are written with a decimal comma ('1.234,56')."""
+    if delimiter == ",":
+        return False
+    return any("," in row[price_idx] for row in rows if len(row) > price_idx)
+
+
+def unreadable_header_hint(header: list[str]) -> str:
+    """Why a header may not have been understood, for the error message."""
+    if len(header) == 1:
+        found = [name for ch, name in (("|", "pipe"), (" ", "space"), (":", "colon")) if ch in header[0].strip()]
+        guess = f" (it looks {found[0]}-separated)" if found else ""
+        return f"; the header row is a single column{guess}: save the file with comma, semicolon or tab delimiters"
+    return ""
 
 
 def load_csv(path: str | Path, column: str | None = None) -> PriceSeries:
     """Reads a daily CSV into a clean, sorted, de-duplicated PriceSeries; bad content raises DataError."""
     path = Path(path)
     text = read_text(path)
-    rows = csv.reader(io.StringIO(text))
-    header = next(rows, None)
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
     if not header or all(not h.strip() for h in header):
         raise DataError(f"{path}: row 1: the file is empty or has no header")
     date_idx, price_idx = pick_columns(path, header, column)
     col_name = header[price_idx].strip()
+    rows = [(reader.line_num, row) for row in reader]
+    decimal_comma = uses_decimal_comma([row for _, row in rows], price_idx, delimiter)
+    if decimal_comma:
+        log.info("%s: %s-separated with decimal commas ('1.234,56')", path.name, DELIMITER_NAMES[delimiter])
     counts = {"rows": 0, "blank": 0, "missing": 0}
     records: list[tuple[date, float]] = []
-    for row in rows:
-        line = rows.line_num
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             counts["blank"] += 1
             continue
@@ -147,9 +182,12 @@ def load_csv(path: str | Path, column: str | None = None) -> PriceSeries:
                 f"{row[date_idx]!r} is not a date (YYYY-MM-DD or M/D/YYYY)"
             )
         try:
-            price = parse_price(row[price_idx])
+            price = parse_price(row[price_idx], decimal_comma)
         except ValueError:
-            raise DataError(f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a number") from None
+            style = " with a decimal comma (like 1.234,56)" if decimal_comma else ""
+            raise DataError(
+                f"{path}: row {line}: column {col_name!r}: {row[price_idx]!r} is not a number{style}"
+            ) from None
         if price is None:
             counts["missing"] += 1
             continue

@@ -135,3 +135,40 @@ def test_split_and_windows_never_leak(sp500_small: Path) -> None:
     xt, _, tt = make_windows(series.prices, 60, split.test_start, split.n)
     assert tt.tolist() == list(range(350, 400))
     np.testing.assert_array_equal(xt[0], series.prices[290:350])
+
+
+SEMICOLON_ROWS = (
+    "Date;Open;High;Low;Close;Adj Close;Volume\n2020-01-02;1;2;0.5;10;9.5;100\n2020-01-03;1;2;0.5;11;10.5;100\n"
+)
+
+
+def test_semicolon_file_loads_with_its_columns(tmp_path: Path) -> None:
+    series = load_csv(write(tmp_path, SEMICOLON_ROWS))
+    assert series.column == "Adj Close"
+    assert series.prices.tolist() == [9.5, 10.5]
+    assert load_csv(write(tmp_path, SEMICOLON_ROWS), column="Close").prices.tolist() == [10.0, 11.0]
+
+
+def test_tab_file_loads(tmp_path: Path) -> None:
+    series = load_csv(write(tmp_path, "Date\tClose\n2020-01-02\t6.5\n2020-01-03\t7\n"))
+    assert series.prices.tolist() == [6.5, 7.0]
+
+
+def test_european_export_with_decimal_commas(tmp_path: Path) -> None:
+    path = write(tmp_path, "Datum;Schluss\n02.01.2020;1.234,56\n03.01.2020;1.240,5\n06.01.2020;999,75\n")
+    series = load_csv(path, column="Schluss")
+    assert series.prices.tolist() == [1234.56, 1240.5, 999.75]
+    assert series.dates.astype(str).tolist() == ["2020-01-02", "2020-01-03", "2020-01-06"]
+
+
+def test_decimal_comma_file_with_a_bad_value_says_the_expected_style(tmp_path: Path) -> None:
+    path = write(tmp_path, "Date;Close\n2020-01-02;1.234,56\n2020-01-03;12abc\n")
+    with pytest.raises(DataError, match=r"row 3: column 'Close': '12abc' is not a number with a decimal comma"):
+        load_csv(path)
+
+
+def test_single_column_header_names_the_likely_cause(tmp_path: Path) -> None:
+    path = write(tmp_path, "Date|Open|Close\n2020-01-02|1|2\n")
+    with pytest.raises(DataError, match="single column \\(it looks pipe-separated\\)") as info:
+        load_csv(path)
+    assert "comma, semicolon or tab" in str(info.value)
