@@ -217,22 +217,38 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+MIN_EVERY_SECONDS = 3600.0  # a retraining loop faster than hourly is almost surely a typo (24 for 24h)
+
+
 def duration(text: str) -> float:
-    """argparse type: '90s', '30m', '24h', '7d' or plain seconds -> seconds."""
+    """argparse type: '90s', '30m', '24h' or '7d' -> seconds; a bare number is refused (24 meant 24h?)."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    if text[-1:] not in units:
+        raise argparse.ArgumentTypeError(f"{text!r} has no unit; write it with one, e.g. 24h, 30m, 1d or 90s")
     try:
-        value = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
+        value = float(text[:-1]) * units[text[-1]]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 30m, 24h, 7d)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive duration, got {text!r}")
     return value
+
+
+def check_every(args: argparse.Namespace) -> None:
+    """--every below MIN_EVERY_SECONDS needs --allow-short-every: each round may publish a version."""
+    if args.every is not None and args.every < MIN_EVERY_SECONDS and not args.allow_short_every:
+        raise DataError(
+            f"--every {args.every:g}s is shorter than {MIN_EVERY_SECONDS / 3600:g}h; each round may publish a "
+            "new version and reload every replica. Use e.g. --every 24h, or add --allow-short-every"
+        )
 
 
 def run_retrain(args: argparse.Namespace) -> int:
     """`retrain`: one champion/challenger round, or one every --every seconds until stopped."""
     from training.retrain import RetrainConfig, retrain, summary
 
+    check_every(args)
     config = RetrainConfig(
         train=config_from_args(args, args.registry),
         registry=args.registry,
@@ -402,7 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--every",
         type=duration,
         default=None,
-        help="run again every DURATION (e.g. 24h) until stopped, as a long-lived service",
+        help="run again every DURATION with a unit (24h, 30m, 1d, 90s) until stopped, as a long-lived "
+        "service; at least 1h unless --allow-short-every",
+    )
+    r.add_argument(
+        "--allow-short-every",
+        action="store_true",
+        help="accept an --every shorter than 1h (for tests and demos)",
     )
     r.set_defaults(func=run_retrain)
     e = sub.add_parser(
