@@ -8,29 +8,40 @@ import sys
 
 import uvicorn
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from service.app import create_app
 from service.config import Settings
 from service.forecaster import ProviderError, requested_providers
+from service.listener import ListenError, bind_listener
 from service.logs import configure_logging, logging_config
 
 log = logging.getLogger("service")
 
 
+def refuse(reason: object) -> int:
+    """Logs and prints one line for a problem found before serving; exit code 2."""
+    log.error("%s", reason)
+    print(f"error: {reason}", file=sys.stderr)
+    return 2
+
+
 def main() -> int:
-    """Runs the service until SIGINT/SIGTERM; exit 2 on bad settings or an unavailable provider."""
+    """Runs the service until SIGINT/SIGTERM; exit 2 on bad settings, an unavailable provider or port."""
     try:
         settings = Settings()
-    except ValidationError as exc:
+    except (ValidationError, SettingsError) as exc:
         print(f"error: invalid FORECAST_* setting:\n{exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     try:
         providers = requested_providers(settings.providers)
     except ProviderError as exc:
-        log.error("%s", exc)
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
+    try:
+        listener = bind_listener(settings.host, settings.port)  # before the model loads: fail fast
+    except ListenError as exc:
+        return refuse(exc)
     log.info(
         "starting on %s:%d with providers %s, registry %s",
         settings.host,
@@ -43,14 +54,13 @@ def main() -> int:
     app = create_app(settings)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         log_config=logging_config(settings.log_level),
         access_log=False,
         timeout_graceful_shutdown=30,
     )
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 

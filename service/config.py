@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -48,10 +49,24 @@ class Settings(BaseSettings):
         description="onnxruntime intra-op threads; 0 means the CPUs this process may really use.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
-    cors_origins: list[str] = Field(
+    cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins allowed by CORS (JSON list); empty turns CORS off.",
+        description="Origins allowed by CORS, comma-separated or a JSON list; empty turns CORS off.",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        """'https://a.org,https://b.org' or '["https://a.org"]' -> a list of origins."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError(f"not a JSON list: {text[:80]!r}; or give origins separated by commas") from None
+        return [origin.strip() for origin in text.split(",") if origin.strip()]
 
     @model_validator(mode="after")
     def queue_holds_a_batch(self) -> Settings:

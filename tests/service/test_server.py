@@ -67,19 +67,51 @@ def test_starts_empty_and_becomes_ready_by_itself(tmp_path: Path, model_pair: tu
         assert served_version(base) == version
 
 
-def test_cuda_on_a_cpu_machine_refuses_to_start(tmp_path: Path) -> None:
-    env = {**os.environ, "FORECAST_MODEL_DIR": str(tmp_path), "FORECAST_PROVIDERS": "cuda"}
-    result = subprocess.run(
-        [sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+def run_service(model_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m service` with these settings, expected to exit on its own."""
+    environ = {**os.environ, "FORECAST_MODEL_DIR": str(model_dir), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "service"], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
     )
+
+
+def test_cuda_on_a_cpu_machine_refuses_to_start(tmp_path: Path) -> None:
+    result = run_service(tmp_path, FORECAST_PROVIDERS="cuda")
     assert result.returncode == 2
     assert "FORECAST_PROVIDERS=cuda but onnxruntime offers only" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_bad_settings_exit_2(tmp_path: Path) -> None:
-    env = {**os.environ, "FORECAST_MODEL_DIR": str(tmp_path), "FORECAST_MAX_BATCH": "0"}
-    result = subprocess.run(
-        [sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    result = run_service(tmp_path, FORECAST_MAX_BATCH="0")
     assert result.returncode == 2 and "max_batch" in result.stderr
+
+
+def test_a_broken_json_cors_list_is_a_clean_settings_error(tmp_path: Path) -> None:
+    result = run_service(tmp_path, FORECAST_CORS_ORIGINS='["http://localhost:3000"')
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid FORECAST_* setting:") and "cors_origins" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_comma_separated_cors_origins_are_served(registry_copy: tuple[Path, str, str]) -> None:
+    registry, _, _ = registry_copy
+    origins = "http://localhost:3000,https://example.org"
+    with running_service(registry, FORECAST_CORS_ORIGINS=origins) as (base, _):
+        for origin in ("http://localhost:3000", "https://example.org"):
+            answer = httpx.get(f"{base}/health/live", headers={"Origin": origin})
+            assert answer.headers.get("access-control-allow-origin") == origin
+
+
+def test_port_in_use_exits_2_before_loading_the_model(registry_copy: tuple[Path, str, str]) -> None:
+    registry, _, _ = registry_copy
+    with running_service(registry) as (base, _):
+        port = base.rsplit(":", 1)[1]
+        result = run_service(registry, FORECAST_PORT=port)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: port {port} on 127.0.0.1 is already in use (another server is listening there); stop it or "
+        "set FORECAST_PORT to a free port"
+    ]
+    assert "model " not in result.stderr and "Traceback" not in result.stderr  # refused before any load
