@@ -50,12 +50,29 @@ def export_onnx(
             dynamo=False,
         )
     proto = onnx.load(str(path))
+    name_output_dims(proto, model)
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value if isinstance(value, str) else json.dumps(value)
     proto.producer_name = "lstm-forecast"
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
+
+
+def output_dims(model: PriceForecaster) -> dict[str, list[int]]:
+    """The fixed (non-batch) dimensions of each output: forecast [h] and quantiles [h, Q], h left out at 1."""
+    step = [] if model.net.horizon == 1 else [model.net.horizon]
+    return {"forecast": step, "quantiles": [*step, model.net.n_quantiles]}
+
+
+def name_output_dims(proto: onnx.ModelProto, model: PriceForecaster) -> None:
+    """Writes the outputs' fixed sizes into the graph; the exporter leaves names like 'Gatherquantiles_dim_1'."""
+    fixed = output_dims(model)
+    for output in proto.graph.output:
+        dims = output.type.tensor_type.shape.dim
+        dims[0].dim_param = "batch"
+        for dim, size in zip(dims[1:], fixed[output.name], strict=True):
+            dim.dim_value = size
 
 
 def torch_outputs(model: PriceForecaster, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,16 @@ from training.export import ExportError, check_parity, export_onnx
 from training.model import LSTMConfig, PriceForecaster, StackedLSTM, WindowNormalizer
 
 
+def output_shape(value: onnx.ValueInfoProto) -> list[str | int]:
+    return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+
+
+def test_multi_day_outputs_have_fixed_sizes(multi_model: tuple[Path, str]) -> None:
+    registry, version = multi_model
+    proto = onnx.load(str(registry / version / "model.onnx"))
+    assert [output_shape(o) for o in proto.graph.output] == [["batch", 3], ["batch", 3, 5]]
+
+
 @pytest.fixture
 def version_dir(model_pair: tuple[Path, str, str]) -> Path:
     registry, _, second = model_pair
@@ -29,6 +39,7 @@ def test_onnx_signature_and_metadata(version_dir: Path, sp500_small: Path) -> No
     dims = inp.type.tensor_type.shape.dim
     assert dims[0].dim_param and dims[1].dim_value == 60  # dynamic batch, fixed window
     assert [o.name for o in outs] == ["forecast", "quantiles"]
+    assert [output_shape(o) for o in outs] == [["batch"], ["batch", 5]]  # stable names, fixed sizes
     assert len(proto.graph.input) == 1  # no h0/c0 inputs
     meta = {p.key: p.value for p in proto.metadata_props}
     card = json.loads((version_dir / "model.json").read_text())
