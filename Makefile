@@ -52,7 +52,7 @@ audit: install
 
 ## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md, README block
 report: install
-	$(PY) -m training evaluate --name sp500 --out reports --readme README.md
+	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme README.md
 
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from training.model import LSTMConfig, PriceForecaster, StackedLSTM, WindowNormalizer
+from training.model import LSTMConfig, PriceForecaster, StackedLSTM, normalizer_from_card
 
 MODELS = Path(os.environ.get("FORECAST_MODEL_DIR", "models"))
 
@@ -29,10 +29,7 @@ def load_model() -> PriceForecaster:
     card = json.loads((version_dir / "model.json").read_text())
     arch = {k: v for k, v in card["architecture"].items() if k in LSTMConfig.__dataclass_fields__}
     config = LSTMConfig(**arch, quantiles=tuple(card["quantiles"]))
-    norm = card["normalization"]
-    model = PriceForecaster(
-        WindowNormalizer(norm["feature_kinds"], norm["scales"], norm["means"]), StackedLSTM(config), univariate=True
-    )
+    model = PriceForecaster(normalizer_from_card(card), StackedLSTM(config), univariate=True)
     model.load_state_dict(torch.load(version_dir / "weights.pt", weights_only=True))
     return model.eval()
 

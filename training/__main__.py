@@ -9,8 +9,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from training.data import BUNDLED_DATA, DEFAULT_DATA, DataError, parse_extras
+from training.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, DataError, parse_extras
 from training.export import ExportError
+from training.metrics import MIN_PINBALL_IMPROVEMENT, GateRefused
 from training.model import CELLS, NORMALIZATIONS, LSTMConfig
 from training.registry import RegistryBusy
 from training.train import TrainConfig
@@ -68,9 +69,11 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         type=Path,
-        default=DEFAULT_DATA,
-        help="daily price CSV (.csv or .csv.gz): Yahoo OHLCV, the tutorial format with quoted "
-        "thousands, or DATE,VALUE (default: bundled S&P 500, %(default)s)",
+        action="append",
+        default=None,
+        help="daily price CSV (.csv or .csv.gz; comma, semicolon or tab): Yahoo OHLCV, the tutorial format "
+        "with quoted thousands, or DATE,VALUE; repeat it to train on several series at once, each split "
+        "in time on its own (default: the bundled S&P 500 and NASDAQ Composite)",
     )
     p.add_argument(
         "--column",
@@ -117,8 +120,14 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
         "--normalize",
         choices=NORMALIZATIONS,
         default=d.normalize,
-        help="'window': scale-invariant log(p/p_last), forecasts any price level; 'minmax': the "
-        "tutorial's global scaler fitted on training prices (default %(default)s)",
+        help="'vol': log-returns divided by the window's own EWMA volatility, so that intervals scale "
+        "with any asset's volatility and price level; 'window': log(p/p_last) over a fixed training-period "
+        "scale; 'minmax': the tutorial's global scaler fitted on training prices (default %(default)s)",
+    )
+    p.add_argument(
+        "--no-conformal",
+        action="store_true",
+        help="skip the split-conformal step that scales the quantiles on the validation split",
     )
     p.add_argument("--cell", choices=CELLS, default=m.cell, help="recurrent cell (default %(default)s)")
     p.add_argument("--layers", type=positive_int, default=m.layers, help="stacked layers (default %(default)s)")
@@ -174,7 +183,8 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace, out: Path) -> TrainConfig:
     """A TrainConfig from parsed options."""
     return TrainConfig(
-        data=args.data,
+        data=args.data or list(DEFAULT_TRAINING_DATA),
+        conformal=not args.no_conformal,
         column=args.column,
         out=out,
         normalize=args.normalize,
@@ -212,7 +222,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"{args.out} already has a current model ({existing}); not training (--if-missing)")
         return 0
 
-    built = train_and_publish(config_from_args(args, args.out))
+    built = train_and_publish(config_from_args(args, args.out), force=args.force)
     print(f"model {built.version} written to {args.out / built.version} (CURRENT -> {built.version})")
     return 0
 
@@ -271,66 +281,24 @@ def run_retrain(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """`evaluate`: walk-forward backtest, baselines, cross-asset and out-of-range checks, report."""
-    import json
+    """`evaluate`: walk-forward backtest, baselines, cross-asset, synthetic and out-of-range checks, report."""
     from dataclasses import replace
 
     from training import evaluate, report
-    from training.train import load_training_data
 
-    base = config_from_args(args, Path("unused"))
-    base.progress = False
-    variants = {}
-    if not args.no_variants:
-        variants["tutorial (min-max 4x50)"] = replace(evaluate.univariate(base), normalize="minmax")
-        if args.cross:
-            variants["multivariate"] = replace(
-                base,
-                features=["close", "volume", "hl_range", "cross_close"],
-                extras={"cross": args.cross},
-                model=replace(base.model, features=4),
-            )
+    base = replace(config_from_args(args, Path("unused")), progress=False)
     bt = evaluate.BacktestConfig(
         train=base,
         years=args.years,
         holdout_days=args.holdout_days,
         refit_every=args.refit_every,
         fine_tune_epochs=args.fine_tune_epochs,
-        variants=variants,
+        variants={} if args.no_variants else evaluate.default_variants(base, args.cross),
     )
-    series = load_training_data(base)
-    result = evaluate.backtest(bt, series, {name: load_training_data(cfg) for name, cfg in variants.items()})
-    scores = evaluate.score_backtest(result, series)
-    extra = {}
-    if args.cross and len(series.names) == 1:
-        extra["cross_asset"] = evaluate.cross_asset(
-            result, base.model.window, load_training_data(evaluate.univariate(base, args.cross)), series
-        )
-    if args.oor_train_end:
-        extra["out_of_range"] = evaluate.out_of_range(
-            evaluate.univariate(base),
-            load_training_data(evaluate.univariate(base)),
-            args.oor_train_end,
-            args.holdout_days,
-        )
-    args.out.mkdir(parents=True, exist_ok=True)
-    plots = report.write_plots(result, series, scores, args.out, args.name)
-    settings = {
-        "data": series.source,
-        "column": series.column,
-        "years": args.years,
-        "holdout_days": args.holdout_days,
-        "refit_every": args.refit_every,
-        "fine_tune_epochs": args.fine_tune_epochs,
-        "window": base.model.window,
-        "horizon": base.model.horizon,
-        "epochs": base.epochs,
-    }
-    (args.out / f"{args.name}.md").write_text(report.markdown(args.name, scores, extra, settings, plots))
-    (args.out / f"{args.name}.json").write_text(json.dumps({"settings": settings, **scores, **extra}, indent=1))
-    if args.readme:
-        report.update_readme(args.readme, report.readme_block(args.name, scores, plots[0]))
-    print("\n".join(report.headline(scores)))
+    checks = evaluate.Checks(cross=args.cross, oor_train_end=args.oor_train_end, synthetic=not args.no_synthetic)
+    found = evaluate.evaluate(bt, checks)
+    report.write_report(found, args.out, args.name, args.readme)
+    print("\n".join(report.headline(found.scores)))
     print(f"report: {args.out / (args.name + '.md')}")
     return 0
 
@@ -375,6 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="model registry directory; gets <version>/ and CURRENT (default %(default)s)",
     )
     p.add_argument(
+        "--force",
+        action="store_true",
+        help="publish even when the model fails the quality gate (Kupiec coverage, pinball vs GARCH-t, MAE "
+        "vs naive on the test split); the override is recorded in the card and history.jsonl",
+    )
+    p.add_argument(
         "--if-missing",
         action="store_true",
         help="do nothing when the registry already has a current version (idempotent start-up)",
@@ -383,12 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "retrain",
         help="train a challenger and promote it only if it beats the champion",
-        description="Train a challenger on all data before the holdout (the newest "
-        "--test-days trading days), score it, the current champion and naive "
-        "persistence on that holdout, promote the challenger only if its MAE beats "
-        "the champion's by at least --min-improvement, append the decision to "
-        "<registry>/history.jsonl and prune old versions. Exit 0 when promoted or "
-        "kept by decision, 2 on bad input, 1 on failure.",
+        description="When the data are the files (and bytes) the champion was trained on, do nothing but "
+        "record 'skipped'. Otherwise train a challenger on all data before the holdout (the newest "
+        "--test-days trading days of every series), score it, the current champion, naive persistence, "
+        "GARCH(1,1)-t and EWMA on that holdout, and promote the challenger only if it passes the quality "
+        "gate and its pinball loss over all quantile levels beats the champion's by at least "
+        "--min-improvement; append the decision and its table to <registry>/history.jsonl and prune old "
+        "versions. Exit 0 when promoted, kept or skipped by decision, 2 on bad input, 1 on failure.",
     )
     add_train_options(r)
     r.add_argument(
@@ -397,9 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--min-improvement",
         type=float,
-        default=0.0,
-        help="relative MAE improvement over the champion needed to promote, e.g. 0.01 for 1%% "
-        "(default %(default)s: at least as good)",
+        default=MIN_PINBALL_IMPROVEMENT,
+        help="relative pinball-loss improvement over the champion needed to promote, e.g. 0.01 for 1%% "
+        "(default %(default)s: strictly better, so a tie keeps the champion)",
     )
     r.add_argument(
         "--keep",
@@ -407,12 +382,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=5,
         help="versions to keep; older ones are deleted, never the current one (default %(default)s)",
     )
-    r.add_argument("--force", action="store_true", help="promote the challenger whatever the scores")
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="retrain even with unchanged data, and promote the challenger whatever the scores (recorded)",
+    )
     r.add_argument(
         "--no-gate",
         action="store_true",
-        help="skip the quality gate (MAE at most 1.02x naive, 80%%/95%% interval coverage within "
-        "75-85%%/92-98%% on the holdout) that a challenger must otherwise pass",
+        help="skip the quality gate (80%%/95%% coverage not rejected by Kupiec at 5%%, pinball loss at most "
+        "1.02x GARCH(1,1)-t's, MAE at most 1.02x naive, on the holdout) that a challenger must otherwise pass",
     )
     r.add_argument(
         "--every",
@@ -474,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
         "maximum; empty to skip (default %(default)s)",
     )
     e.add_argument("--no-variants", action="store_true", help="score the model and the baselines only")
+    e.add_argument(
+        "--no-synthetic",
+        action="store_true",
+        help="skip the three simulated GARCH(1,1)-t assets (0.5%%, 1.5%% and 3%% daily volatility)",
+    )
     e.add_argument("--readme", type=Path, default=None, help="also update this README's generated report block")
     e.set_defaults(func=run_evaluate)
     t = sub.add_parser(
@@ -520,6 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ExportError as exc:
         print(f"error: export check failed, nothing published: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except GateRefused as exc:
+        print(f"error: quality gate failed, nothing published (--force overrides): {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ValueError as exc:  # an option combination the model cannot take (e.g. --window 1 with vol)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

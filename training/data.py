@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 BUNDLED_DATA = Path(__file__).parent / "data"
 DEFAULT_DATA = BUNDLED_DATA / "sp500.csv.gz"
+DEFAULT_TRAINING_DATA = (DEFAULT_DATA, BUNDLED_DATA / "nasdaq.csv.gz")  # both bundled indices
 
 DATE_NAMES = ("date", "observationdate", "timestamp", "datetime", "day", "time")
 # Yahoo writes "null", FRED writes ".", pandas writes "" or "NaN": all mean "no price that day".

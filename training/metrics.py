@@ -87,18 +87,39 @@ def direction_test(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray, u
     }
 
 
-def pinball(actual: np.ndarray, quantiles: np.ndarray, levels: np.ndarray) -> float:
-    """Mean pinball loss over days and levels: tau*(y-q) when y >= q, else (1-tau)*(q-y). Lower is better."""
+def pinball_by_day(actual: np.ndarray, quantiles: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """(N,) pinball loss of each day, averaged over levels: tau*(y-q) when y >= q, else (1-tau)*(q-y)."""
     u = actual[:, None] - quantiles  # (N, Q)
-    return float(np.mean(np.where(u >= 0, levels * u, (levels - 1) * u)))
+    return np.mean(np.where(u >= 0, levels * u, (levels - 1) * u), axis=1)
 
 
-def coverage_test(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> dict:
-    """Empirical coverage of [lower, upper] and Christoffersen's unconditional and independence LR tests."""
+def pinball(actual: np.ndarray, quantiles: np.ndarray, levels: np.ndarray) -> float:
+    """Mean pinball loss over days and levels. Lower is better."""
+    return float(np.mean(pinball_by_day(actual, quantiles, np.asarray(levels))))
+
+
+def relative_pinball_by_day(
+    last: np.ndarray, actual: np.ndarray, quantiles: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """(N,) pinball loss in % of the last price: comparable across assets and price levels."""
+    return pinball_by_day(actual / last, quantiles / last[:, None], np.asarray(levels)) * 100.0
+
+
+def winkler(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> np.ndarray:
+    """(N,) Winkler interval score: width plus 2/alpha times the miss (Winkler 1972). Lower is better."""
+    alpha = 1.0 - level
+    below, above = np.maximum(lower - actual, 0.0), np.maximum(actual - upper, 0.0)
+    return (upper - lower) + (2.0 / alpha) * (below + above)
+
+
+def coverage_test(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float, last: np.ndarray | None = None
+) -> dict:
+    """Coverage of [lower, upper], Kupiec's unconditional and Christoffersen's independence LR tests, widths."""
     hit = ((actual < lower) | (actual > upper)).astype(int)  # 1 = a violation
     n, v = len(hit), int(hit.sum())
     alpha = 1.0 - level
-    return {
+    found = {
         "level": level,
         "coverage": 1.0 - v / n,
         "mean_width": float(np.mean(upper - lower)),
@@ -107,6 +128,10 @@ def coverage_test(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, leve
         "uc_p_value": chi2_1_sf(lr_unconditional(n, v, alpha)),
         "ind_p_value": chi2_1_sf(lr_independence(hit)),
     }
+    if last is not None:
+        found["mean_width_pct"] = float(np.mean((upper - lower) / last) * 100)
+        found["winkler_pct"] = float(np.mean(winkler(actual / last, lower / last, upper / last, level)) * 100)
+    return found
 
 
 def xlogy(x: float, y: float) -> float:
@@ -136,11 +161,13 @@ def lr_independence(hit: np.ndarray) -> float:
 
 
 def diebold_mariano(e_model: np.ndarray, e_other: np.ndarray, horizon: int = 1, power: int = 2) -> dict:
-    """DM test of equal accuracy, loss |e|^power, HLN-corrected; negative statistic = model more accurate.
+    """DM test of equal accuracy, loss |e|^power, HLN-corrected; negative statistic = model more accurate."""
+    return diebold_mariano_losses(np.abs(e_model) ** power, np.abs(e_other) ** power, horizon)
 
-    The p-value is two-sided from the normal distribution.
-    """
-    d = np.abs(e_model) ** power - np.abs(e_other) ** power
+
+def diebold_mariano_losses(loss_model: np.ndarray, loss_other: np.ndarray, horizon: int = 1) -> dict:
+    """DM test on two per-day loss series (e.g. pinball), HLN-corrected; two-sided normal p-value."""
+    d = np.asarray(loss_model, dtype=np.float64) - np.asarray(loss_other, dtype=np.float64)
     n = len(d)
     mean = float(d.mean())
     centred = d - mean
@@ -164,15 +191,20 @@ def score(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> dict[st
     }
 
 
-def interval_scores(actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]) -> dict:
-    """Coverage of every central interval the levels allow (e.g. 0.1/0.9 -> 80%) and the pinball loss."""
+def interval_scores(
+    actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...], last: np.ndarray | None = None
+) -> dict:
+    """Coverage of every central interval the levels allow (e.g. 0.1/0.9 -> 80%) and the pinball loss;
+    with `last`, also pinball, widths and the Winkler score in % of the last price."""
     result: dict[str, object] = {"pinball": pinball(actual, quantiles, np.array(levels))}
+    if last is not None:
+        result["pinball_pct"] = float(np.mean(relative_pinball_by_day(last, actual, quantiles, np.array(levels))))
     for i, low in enumerate(levels):
         high = round(1.0 - low, 6)
         if low < 0.5 and high in levels:
             level = round(high - low, 6)
             result[f"coverage_{round(level * 100)}"] = coverage_test(
-                actual, quantiles[:, i], quantiles[:, levels.index(high)], level
+                actual, quantiles[:, i], quantiles[:, levels.index(high)], level, last
             )
     return result
 
@@ -199,23 +231,41 @@ def compare_with_naive(
     return result
 
 
+class GateRefused(Exception):
+    """A model failed the quality gate; nothing was published."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 # The gate a model must pass to ship (make serve's default, docker compose's, every retrain promotion).
 MAX_MAE_RATIO = 1.02
-COVERAGE_TARGETS = {"80": (0.75, 0.85), "95": (0.92, 0.98)}
+KUPIEC_ALPHA = 0.05
+MAX_PINBALL_RATIO = 1.02  # against GARCH(1,1)-t on the same days
+MIN_PINBALL_IMPROVEMENT = 0.001  # a retrained challenger must beat the champion's pinball loss by 0.1%: ties keep it
+
+
+def interval_gate_failures(model: dict, garch: dict) -> list[str]:
+    """Why intervals must not ship: 80%/95% coverage rejected by Kupiec at 5%, or pinball > 1.02x GARCH-t's."""
+    problems = []
+    for level in ("80", "95"):
+        found = model.get(f"coverage_{level}")
+        if found is not None and found["uc_p_value"] < KUPIEC_ALPHA:
+            problems.append(
+                f"{level}% coverage {found['coverage']:.3f} rejected by Kupiec (p = {found['uc_p_value']:.3f} < "
+                f"{KUPIEC_ALPHA})"
+            )
+    ratio = model["pinball_pct"] / garch["pinball_pct"]
+    if ratio > MAX_PINBALL_RATIO:
+        problems.append(f"pinball loss {ratio:.4f}x GARCH(1,1)-t's (limit {MAX_PINBALL_RATIO})")
+    return problems
 
 
 def gate_failures(model: dict, naive: dict) -> list[str]:
-    """Why a model must not ship: worse than naive by > 2% MAE, or interval coverage off target."""
-    problems = []
+    """Why a point forecast must not ship: MAE worse than naive persistence's by more than 2%."""
     ratio = model["mae"] / naive["mae"]
-    if ratio > MAX_MAE_RATIO:
-        problems.append(f"MAE is {ratio:.4f}x naive (limit {MAX_MAE_RATIO})")
-    intervals = model.get("intervals") or {}
-    for level, (low, high) in COVERAGE_TARGETS.items():
-        found = intervals.get(f"coverage_{level}")
-        if found is not None and not low <= found["coverage"] <= high:
-            problems.append(f"{level}% interval coverage {found['coverage']:.3f} outside [{low}, {high}]")
-    return problems
+    return [f"MAE is {ratio:.4f}x naive (limit {MAX_MAE_RATIO})"] if ratio > MAX_MAE_RATIO else []
 
 
 def format_table(metrics: dict[str, object]) -> str:

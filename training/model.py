@@ -9,11 +9,13 @@ import numpy as np
 import torch
 from torch import nn
 
-NORMALIZATIONS = ("window", "minmax")
+NORMALIZATIONS = ("vol", "window", "minmax")
 CELLS = ("lstm", "gru")
 DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 # How each input feature is made scale-free inside the graph (see WindowNormalizer).
 PRICE_FEATURES = ("close", "open", "high", "low")
+EWMA_LAMBDA = 0.94  # RiskMetrics' daily decay (J.P. Morgan/Reuters, RiskMetrics Technical Document, 1996)
+SIGMA_FLOOR = 1e-4  # 0.01% a day: a flat window still gives finite, positive intervals
 FEATURE_KINDS = {"volume": "volume", "hl_range": "level"}
 
 
@@ -62,6 +64,7 @@ class StackedLSTM(nn.Module):
             len(config.quantiles),
             config.median_index,
         )
+        self.quantile_levels = tuple(config.quantiles)
         self.head = nn.Linear(config.hidden, config.horizon * self.n_quantiles)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -122,13 +125,13 @@ class WindowNormalizer(Normalizer):
         kinds = [feature_kind(n) for n in names]
         scales, means = [], []
         for i, kind in enumerate(kinds):
-            column = train[:, i]
+            column = train[:, i]  # several series are joined with a NaN row: no return spans two of them
             if kind == "level":
-                means.append(float(column.mean()))
-                scales.append(float(max(column.std(), 1e-6)))
+                means.append(float(np.nanmean(column)))
+                scales.append(float(max(np.nanstd(column), 1e-6)))
             else:
                 means.append(0.0)
-                scales.append(float(max(np.diff(np.log(np.maximum(column, 1e-12))).std(), 1e-6)))
+                scales.append(float(max(np.nanstd(np.diff(np.log(np.maximum(column, 1e-12)))), 1e-6)))
         return cls(kinds, scales, means)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -174,7 +177,7 @@ class MinMaxNormalizer(Normalizer):
     def fit(cls, train: np.ndarray, names: list[str]) -> MinMaxNormalizer:
         if len(names) != 1:
             raise ValueError("--normalize minmax supports a single price feature only")
-        return cls(float(train[:, 0].min()), float(train[:, 0].max()))
+        return cls(float(np.nanmin(train[:, 0])), float(np.nanmax(train[:, 0])))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.low) / self.span
@@ -190,9 +193,95 @@ class MinMaxNormalizer(Normalizer):
         return {"kind": self.kind, "min": low, "max": low + span, "formula": "(p-min)/(max-min)"}
 
 
-def fit_normalizer(kind: str, train: np.ndarray, names: list[str]) -> Normalizer:
+class VolNormalizer(Normalizer):
+    """Volatility-standardised: log-returns divided by the window's own EWMA sigma (RiskMetrics, lambda 0.94).
+
+    The network sees standardised returns and predicts standardised quantiles of the next log-return, which
+    are multiplied back by that sigma. Prices x k give forecasts x k; log-moves x k give log-space quantile
+    offsets x k, exactly, whenever sigma is above the floor. Other features are made scale-free as in
+    WindowNormalizer (price features by their own EWMA sigma).
+    """
+
+    kind = "vol"
+
+    def __init__(self, kinds: list[str], scales: list[float], means: list[float], window: int) -> None:
+        super().__init__()
+        if window < 2:
+            raise ValueError(f"--normalize vol needs a window of at least 2 prices (one return), got {window}")
+        self.kinds = list(kinds)
+        self.register_buffer("scales", torch.tensor(scales, dtype=torch.float32))
+        self.register_buffer("means", torch.tensor(means, dtype=torch.float32))
+        weights = EWMA_LAMBDA ** np.arange(window - 2, -1, -1, dtype=np.float64)  # newest return weighs most
+        self.register_buffer("weights", torch.tensor(weights / weights.sum(), dtype=torch.float32))
+
+    @classmethod
+    def fit(cls, train: np.ndarray, names: list[str], window: int) -> VolNormalizer:
+        """Only volume and level features need training statistics; prices are standardised per window."""
+        base = WindowNormalizer.fit(train, names)
+        return cls(base.kinds, [float(s) for s in base.scales], [float(m) for m in base.means], window)
+
+    def returns(self, prices: torch.Tensor) -> torch.Tensor:
+        """(B, T) positive prices -> (B, T) daily log-returns, 0 for the first step."""
+        r = torch.log(prices[:, 1:] / prices[:, :-1])
+        return torch.cat([torch.zeros_like(r[:, :1]), r], dim=1)
+
+    def sigma(self, prices: torch.Tensor) -> torch.Tensor:
+        """(B, T) -> (B, 1) EWMA sigma of the window's log-returns, never below SIGMA_FLOOR."""
+        r = self.returns(prices)[:, 1:]
+        return torch.clamp(torch.sqrt((r * r * self.weights).sum(1, keepdim=True)), min=SIGMA_FLOOR)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        columns = []
+        for i, kind in enumerate(self.kinds):
+            col = x[:, :, i]  # (B, T)
+            if kind == "ratio":
+                col = self.returns(col) / self.sigma(col)
+            elif kind == "volume":
+                col = torch.log(torch.clamp(col, min=1e-12) / torch.clamp(col.mean(1, keepdim=True), min=1e-12))
+                col = col / self.scales[i]
+            else:
+                col = (col - self.means[i]) / self.scales[i]
+            columns.append(col)
+        return torch.stack(columns, dim=-1)
+
+    def encode_target(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.log(target / x[:, -1:, 0]) / self.sigma(x[:, :, 0])
+
+    def decode(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        sigma = self.sigma(x[:, :, 0]).reshape(-1, 1, 1)
+        return x[:, -1, 0].reshape(-1, 1, 1) * torch.exp(y * sigma)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "formula": "prices: r_t / sigma, r_t = log(x_t/x_{t-1}), sigma = sqrt(sum w_t r_t^2) (EWMA, "
+            f"lambda {EWMA_LAMBDA}, floor {SIGMA_FLOOR}); forecast = x_last * exp(sigma * z); volume and "
+            "levels as in 'window'",
+            "ewma_lambda": EWMA_LAMBDA,
+            "sigma_floor": SIGMA_FLOOR,
+            "window": len(self.weights) + 1,
+            "feature_kinds": self.kinds,
+            "scales": [float(s) for s in self.scales],
+            "means": [float(m) for m in self.means],
+        }
+
+
+def fit_normalizer(kind: str, train: np.ndarray, names: list[str], window: int) -> Normalizer:
     """The normaliser of that kind, fitted on training-period values (N, F) only."""
+    if kind == "vol":
+        return VolNormalizer.fit(train, names, window)
     return WindowNormalizer.fit(train, names) if kind == "window" else MinMaxNormalizer.fit(train, names)
+
+
+def normalizer_from_card(card: dict[str, object]) -> Normalizer:
+    """The normaliser a model card describes, rebuilt (for loading weights.pt)."""
+    norm = card["normalization"]
+    assert isinstance(norm, dict)
+    if norm["kind"] == "minmax":
+        return MinMaxNormalizer(norm["min"], norm["max"])
+    if norm["kind"] == "vol":
+        return VolNormalizer(norm["feature_kinds"], norm["scales"], norm["means"], int(card["window"]))
+    return WindowNormalizer(norm["feature_kinds"], norm["scales"], norm["means"])
 
 
 class PriceForecaster(nn.Module):
@@ -205,11 +294,18 @@ class PriceForecaster(nn.Module):
     def __init__(self, normalizer: Normalizer, net: StackedLSTM, univariate: bool) -> None:
         super().__init__()
         self.normalizer, self.net, self.univariate = normalizer, net, univariate
+        # Split-conformal factors on each quantile's distance from the median (set by calibrate()); ones = off.
+        self.register_buffer("interval_scale", torch.ones(net.horizon, net.n_quantiles))
+
+    def scaled(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, h, Q) network quantiles with each offset from the median scaled, re-sorted so none cross."""
+        median = z[..., self.net.median : self.net.median + 1]
+        return torch.sort(median + self.interval_scale * (z - median), dim=-1).values
 
     def quantile_prices(self, window: torch.Tensor) -> torch.Tensor:
         """(B, T[, F]) -> (B, h, Q) price quantiles."""
         x = window.unsqueeze(-1) if self.univariate else window  # (B, T, F)
-        return self.normalizer.decode(x, self.net(self.normalizer.encode(x)))
+        return self.normalizer.decode(x, self.scaled(self.net(self.normalizer.encode(x))))
 
     def forward(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         q = self.quantile_prices(window)  # (B, h, Q)

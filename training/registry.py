@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 STAGING_PREFIX = ".staging-"
 CURRENT = "CURRENT"
+HISTORY = "history.jsonl"
 REQUIRED_FILES = ("model.onnx", "model.json")
 
 
@@ -136,3 +138,11 @@ def prune(registry: Path, keep: int) -> list[str]:
     for leftover in registry.glob(STAGING_PREFIX + "*"):
         shutil.rmtree(leftover, ignore_errors=True)
     return doomed
+
+
+def append_history(registry: Path, record: dict) -> None:
+    """One JSON line per decision (published, promoted, kept, skipped), appended and flushed to disk."""
+    with open(registry / HISTORY, "a") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+        os.fsync(f.fileno())

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from training.data import FeatureSeries
-from training.evaluate import Backtest
+from training.evaluate import Backtest, Evaluation
 
 README_START, README_END = "<!-- report:start -->", "<!-- report:end -->"
 SIGNIFICANCE = 0.05
@@ -58,10 +58,12 @@ def point_table(segment: dict) -> list[str]:
 
 
 def interval_table(segment: dict) -> list[str]:
-    """Coverage (with Christoffersen p-values), width and pinball loss of every interval forecaster."""
+    """Coverage with Kupiec (UC) and Christoffersen (IND) p-values, width, pinball, Winkler and DM vs GARCH-t
+    of every interval forecaster; widths, pinball and Winkler in % of the last price."""
     lines = [
-        "| forecaster | 80% coverage (UC p, IND p) | 80% width | 95% coverage (UC p, IND p) | 95% width | pinball |",
-        "|---|---|---|---|---|---|",
+        "| forecaster | 80% cov. (Kupiec p, IND p) | 80% width % | 95% cov. (Kupiec p, IND p) | 95% width % "
+        "| pinball % | Winkler 80% % | DM pinball vs GARCH-t (p) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in segment["forecasters"].items():
         iv = r.get("intervals")
@@ -73,9 +75,17 @@ def interval_table(segment: dict) -> list[str]:
             cells += (
                 ["n/a", "n/a"]
                 if c is None
-                else [f"{c['coverage']:.3f} ({c['uc_p_value']:.2f}, {c['ind_p_value']:.2f})", f"{c['mean_width']:.1f}"]
+                else [
+                    f"{c['coverage']:.3f} ({c['uc_p_value']:.2f}, {c['ind_p_value']:.2f})",
+                    fmt(c.get("mean_width_pct")),
+                ]
             )
-        lines.append(f"| {name} | {' | '.join(cells)} | {iv['pinball']:.3f} |")
+        winkler = (iv.get("coverage_80") or {}).get("winkler_pct")
+        dm = r.get("dm_pinball_vs_garch")
+        dm_text = "-" if dm is None else f"{dm['statistic']:+.2f} ({dm['p_value']:.2f})"
+        lines.append(
+            f"| {name} | {' | '.join(cells)} | {fmt(iv.get('pinball_pct'), '.4f')} | {fmt(winkler)} | {dm_text} |"
+        )
     return lines
 
 
@@ -173,10 +183,54 @@ def save(fig: plt.Figure, path: Path) -> str:
     return path.name
 
 
-def markdown(name: str, scores: dict, extra: dict, settings: dict, plots: list[str]) -> str:
+INTERVAL_ROWS = ("model", "naive + GARCH(1,1)-t", "naive + EWMA Gaussian", "naive + FHS (EWMA, 500d)")
+TARGETS = {"80": (0.78, 0.82), "95": (0.94, 0.96)}  # the model's coverage targets; pinball <= GARCH-t's
+
+
+def interval_checks(scores: dict, extra: dict) -> dict[str, dict]:
+    """The segments the interval story is told on: S&P walk-forward, cross-asset, synthetic assets."""
+    checks = {
+        f"{scores['all']['series']} walk-forward ({scores['all']['start']} .. {scores['all']['end']})": scores["all"]
+    }
+    if "cross_asset" in extra:
+        c = extra["cross_asset"]
+        checks[f"{c['series']}, cross-asset ({c['start']} .. {c['end']})"] = c
+    for name, segment in extra.get("synthetic", {}).items():
+        checks[f"{name} ({segment['days']} days)"] = segment
+    return checks
+
+
+def story_table(scores: dict, extra: dict) -> list[str]:
+    """Model vs GARCH-t vs EWMA (and FHS) on every check: coverage, pinball and whether targets hold."""
+    lines = [
+        "| series | method | 80% cov. | 95% cov. | pinball % | vs GARCH-t | targets met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, segment in interval_checks(scores, extra).items():
+        rows = segment["forecasters"]
+        garch = rows["naive + GARCH(1,1)-t"]["intervals"]["pinball_pct"]
+        for name in INTERVAL_ROWS:
+            iv = rows[name]["intervals"]
+            cov = {lvl: iv[f"coverage_{lvl}"]["coverage"] for lvl in ("80", "95")}
+            ratio = iv["pinball_pct"] / garch
+            met = "-"
+            if name == "model":
+                misses = [f"{lvl}%" for lvl, (lo, hi) in TARGETS.items() if not lo <= cov[lvl] <= hi]
+                misses += ["pinball"] if ratio > 1.0 else []
+                met = "yes" if not misses else "no: " + ", ".join(misses)
+            lines.append(
+                f"| {label} | {name} | {cov['80']:.3f} | {cov['95']:.3f} | {iv['pinball_pct']:.4f} | "
+                f"{ratio:.4f}x | {met} |"
+            )
+    return lines
+
+
+def markdown(found: Evaluation) -> str:
     """The whole report."""
-    lines = [f"# Walk-forward evaluation: {name}", "", *headline(scores), "", f"Settings: {json.dumps(settings)}", ""]
-    for key, title in (("walk_forward", "Walk-forward period"), ("holdout", "Final hold-out")):
+    scores, extra, name = found.scores, found.extra, found.settings["name"]
+    lines = [f"# Walk-forward evaluation: {name}", "", *headline(scores), "", f"Settings: {json.dumps(found.settings)}"]
+    lines += ["", "## Intervals: the model next to GARCH(1,1)-t, EWMA and FHS", "", *story_table(scores, extra), ""]
+    for key, title in (("walk_forward", "Walk-forward period"), ("holdout", "Final hold-out"), ("all", "All days")):
         seg = scores[key]
         lines += [
             f"## {title}: {seg['start']} .. {seg['end']} ({seg['days']} days, up share {seg['up_share']:.3f})",
@@ -190,13 +244,20 @@ def markdown(name: str, scores: dict, extra: dict, settings: dict, plots: list[s
     if "cross_asset" in extra:
         c = extra["cross_asset"]
         lines += [
-            f"## Cross-asset: the S&P-trained fold models on {c['series']} ({c['days']} days)",
+            f"## Cross-asset: the fold models on {c['series']}, which they never saw ({c['days']} days)",
             "",
-            "| | MAE | RMSE | MAPE % | MAE ratio | DM vs naive (p) |",
-            "|---|---|---|---|---|---|",
-            f"| model | {c['model']['mae']:.2f} | {c['model']['rmse']:.2f} | {c['model']['mape']:.3f} | "
-            f"{c['mae_ratio']:.4f} | {c['dm_vs_naive']['statistic']:+.2f} ({c['dm_vs_naive']['p_value']:.2f}) |",
-            f"| naive | {c['naive']['mae']:.2f} | {c['naive']['rmse']:.2f} | {c['naive']['mape']:.3f} | 1 | - |",
+            *interval_table(c),
+            "",
+            f"Point forecast: MAE {c['forecasters']['model']['mae']:.2f}, naive "
+            f"{c['forecasters']['naive']['mae']:.2f}.",
+            "",
+        ]
+    for asset, segment in extra.get("synthetic", {}).items():
+        lines += [
+            f"## Synthetic: {asset}, GARCH(1,1)-t simulated with arch ({segment['days']} days; the model is the last "
+            "walk-forward fold's)",
+            "",
+            *interval_table(segment),
             "",
         ]
     if "out_of_range" in extra:
@@ -212,11 +273,23 @@ def markdown(name: str, scores: dict, extra: dict, settings: dict, plots: list[s
         for label, r in o["models"].items():
             lines.append(f"| {label} | {r['model']['mae']:.2f} | {r['mae_ratio']:.4f} | {r['model']['mape']:.3f} |")
         lines.append("")
-    lines += ["## Plots", "", *[f"![{p}]({p})" for p in plots], ""]
+    lines += ["## Plots", "", *[f"![{p}]({p})" for p in found.settings["plots"]], ""]
     return "\n".join(lines)
 
 
-def readme_block(name: str, scores: dict, plot: str) -> str:
+def write_report(found: Evaluation, out: Path, name: str, readme: Path | None) -> None:
+    """reports/<name>.md, its plots and <name>.json; the README block when asked."""
+    out.mkdir(parents=True, exist_ok=True)
+    plots = write_plots(found.result, found.series, found.scores, out, name)
+    found.settings.update(name=name, plots=plots)
+    (out / f"{name}.md").write_text(markdown(found))
+    payload = {"settings": found.settings, **found.scores, **found.extra}
+    (out / f"{name}.json").write_text(json.dumps(payload, indent=1))
+    if readme:
+        update_readme(readme, readme_block(name, found.scores, found.extra, plots[0]))
+
+
+def readme_block(name: str, scores: dict, extra: dict, plot: str) -> str:
     """The README's headline table and plot, generated."""
     seg = scores["holdout"]
     rows = [
@@ -241,6 +314,11 @@ def readme_block(name: str, scores: dict, plot: str) -> str:
             *headline(scores),
             "",
             *rows,
+            "",
+            "Intervals next to the strongest simple methods (targets: 80% coverage 0.78-0.82, 95% coverage "
+            "0.94-0.96, pinball loss at most GARCH-t's):",
+            "",
+            *story_table(scores, extra),
             "",
             f"![hold-out forecasts](reports/{plot})",
             README_END,

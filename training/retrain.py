@@ -1,10 +1,10 @@
-"""The retraining job: train a challenger, score it, the champion and naive on one holdout, decide, record."""
+"""The retraining job: skip when nothing is new; else train a challenger, score it beside the champion,
+naive and GARCH-t on one holdout, decide on pinball loss behind the quality gate, record, publish."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,27 +12,27 @@ from pathlib import Path
 
 import numpy as np
 
-from training import metrics, registry
-from training.data import FeatureSeries, make_feature_windows
+from training import holdout, metrics, registry
+from training.data import FeatureSeries
 from training.export import cpu_session
 from training.train import TrainConfig, load_training_data
 from training.version import BuiltVersion, build_version
 
 log = logging.getLogger(__name__)
 
-HISTORY = "history.jsonl"
+HISTORY = registry.HISTORY
 
 
 @dataclass
 class RetrainConfig:
-    """The job's options; `train.test_days` is the holdout (the newest N trading days)."""
+    """The job's options; `train.test_days` is the holdout (the newest N trading days of every series)."""
 
     train: TrainConfig
     registry: Path
-    min_improvement: float = 0.0
+    min_improvement: float = metrics.MIN_PINBALL_IMPROVEMENT
     keep: int = 5
     force: bool = False
-    gate: bool = True  # the quality gate against naive persistence (metrics.gate_failures)
+    gate: bool = True  # the quality gate: Kupiec coverage, pinball vs GARCH-t, MAE vs naive (holdout.gate)
 
 
 @dataclass
@@ -44,152 +44,196 @@ class Decision:
     record: dict = field(default_factory=dict)
 
 
-def onnx_outputs(
-    model_dir: Path, card: dict, series: FeatureSeries, start: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Next-day forecasts (N,) and quantiles (N, Q) or None of a model.onnx for targets [start, n)."""
-    if card.get("features", ["close"]) != series.names:
-        raise ValueError(f"it reads features {card.get('features')}, this data has {series.names}")
+def onnx_forecaster(model_dir: Path, card: dict, series: list[FeatureSeries]) -> holdout.Forecaster:
+    """Next-day forecasts and quantiles of a model.onnx, run by onnxruntime as the service would."""
+    if card.get("features", ["close"]) != series[0].names:
+        raise ValueError(f"it reads features {card.get('features')}, this data has {series[0].names}")
     session = cpu_session(model_dir / "model.onnx")
-    x, _, _ = make_feature_windows(series.values, int(card["window"]), start, len(series))
-    inputs = x[..., 0] if len(series.names) == 1 else x
     names = [o.name for o in session.get_outputs()]
-    out = session.run(names, {"window": inputs.astype(np.float32)})
-    forecast = out[0].reshape(len(x), -1)[:, 0].astype(np.float64)
-    if "quantiles" not in names:
-        return forecast, None
-    q = out[names.index("quantiles")].reshape(len(x), -1, len(card["quantiles"]))
-    return forecast, q[:, 0, :].astype(np.float64)
+    window, levels = int(card["window"]), card.get("quantiles", [])
+
+    def forecast(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        x = windows[:, -window:]
+        out = session.run(names, {"window": (x[..., 0] if len(series[0].names) == 1 else x).astype(np.float32)})
+        point = out[0].reshape(len(x), -1)[:, 0].astype(np.float64)
+        if "quantiles" not in names:
+            return point, None
+        return point, out[names.index("quantiles")].reshape(len(x), -1, len(levels))[:, 0, :].astype(np.float64)
+
+    return forecast
 
 
-def holdout_prices(series: FeatureSeries, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """(last known price, actual price) for each holdout day [start, n)."""
-    return series.prices[start - 1 : -1], series.prices[start:]
+def read_card(model_dir: Path) -> dict:
+    """A version's model.json."""
+    return json.loads((model_dir / "model.json").read_text())
 
 
-def holdout_scores(model_dir: Path, series: FeatureSeries, start: int) -> dict[str, object]:
-    """MAE, RMSE, MAPE, directional accuracy (and interval coverage) of one ONNX model on the holdout."""
-    card = json.loads((model_dir / "model.json").read_text())
-    last, actual = holdout_prices(series, start)
-    forecast, quantiles = onnx_outputs(model_dir, card, series, start)
-    scores: dict[str, object] = metrics.score(last, actual, forecast)
-    if quantiles is not None:
-        scores["intervals"] = metrics.interval_scores(actual, quantiles, tuple(card["quantiles"]))
-    return scores
+def data_files(card: dict) -> list[tuple[str, str]]:
+    """(file name, sha256) of every series a card was trained on (older cards: one file)."""
+    training = card.get("training", {})
+    if "data" in training:
+        return [(d["file"], d["sha256"]) for d in training["data"]]
+    return [(training.get("data_file"), training.get("data_sha256"))]
 
 
-def champion_scores(config: RetrainConfig, series: FeatureSeries, start: int) -> tuple[str | None, dict | None]:
-    """The current champion and its holdout scores; (name, None) when it cannot be scored."""
-    champion = registry.current_version(config.registry)
-    if champion is None or not (config.registry / champion / "model.onnx").is_file():
-        return None, None
-    try:
-        return champion, holdout_scores(config.registry / champion, series, start)
-    except Exception as exc:  # a champion that cannot run is no champion to defend
-        log.warning("champion %s cannot be scored (%s); treating the registry as having none", champion, exc)
-        return champion, None
+def nothing_new(champion_card: dict, series: list[FeatureSeries]) -> bool:
+    """The job's data are exactly the files (and bytes) the champion was trained on."""
+    return data_files(champion_card) == [(s.source, s.target.sha256) for s in series]
 
 
-def decide(
-    champion: dict | None, challenger: dict, min_improvement: float, force: bool, naive: dict | None = None
-) -> tuple[bool, str, float | None]:
-    """Promote when forced; otherwise the challenger must pass the quality gate against naive, then beat
-    the champion's MAE by >= min_improvement (any challenger that passes the gate beats no champion)."""
-    improvement = None if champion is None else 1.0 - challenger["mae"] / champion["mae"]
-    if force:
-        shown = "n/a" if improvement is None else f"{improvement:+.2%}"
-        return True, f"forced (MAE improvement {shown})", improvement
-    problems = metrics.gate_failures(challenger, naive) if naive is not None else []
-    if problems:
-        return False, "quality gate: " + "; ".join(problems), improvement
+def champion_forecaster(
+    config: RetrainConfig, champion: str | None, series: list[FeatureSeries]
+) -> tuple[holdout.Forecaster | None, str]:
+    """The champion's forecaster, or None with the reason it cannot be scored."""
     if champion is None:
-        return True, "no champion to compare with (first run or unusable champion)", None
-    if improvement >= min_improvement:
-        return True, f"MAE improvement {improvement:+.2%} >= required {min_improvement:.2%}", improvement
-    return False, f"MAE improvement {improvement:+.2%} < required {min_improvement:.2%}", improvement
+        return None, "no champion (first run)"
+    try:
+        card = read_card(config.registry / champion)
+        forecaster = onnx_forecaster(config.registry / champion, card, series)
+        probe = np.linspace(100.0, 101.0, int(card["window"]))[None, :, None]
+        forecaster(np.repeat(probe, len(series[0].names), axis=2))  # it must run before it is defended
+    except Exception as exc:  # a champion that cannot run is no champion to defend
+        reason = f"champion {champion} cannot be scored ({str(exc).splitlines()[0][:200]})"
+        log.warning("%s; the challenger replaces it if it passes the gate", reason)
+        return None, reason
+    return forecaster, ""
+
+
+def decide(table: dict[str, dict], config: RetrainConfig, champion_problem: str) -> tuple[bool, str]:
+    """Forced: promote. Else the challenger must pass the gate, then beat the champion's pinball loss by at
+    least min_improvement (relative); with no scorable champion, passing the gate is enough."""
+    if config.force:
+        return True, "forced (--force)"
+    problems = holdout.gate(table, "challenger") if config.gate else []
+    if problems:
+        return False, "quality gate: " + "; ".join(problems)
+    if "champion" not in table:
+        return True, champion_problem
+    improvement = pinball_improvement(table)
+    verdict = ">=" if improvement >= config.min_improvement else "<"
+    return (
+        improvement >= config.min_improvement,
+        f"pinball improvement {improvement:+.3%} {verdict} required {config.min_improvement:.3%}",
+    )
+
+
+def pinball_improvement(table: dict[str, dict]) -> float:
+    """1 - challenger's pinball / champion's (positive: the challenger is better)."""
+    return 1.0 - table["challenger"]["intervals"]["pinball_pct"] / table["champion"]["intervals"]["pinball_pct"]
+
+
+def skip(config: RetrainConfig, champion: str) -> Decision:
+    """Nothing new to learn from: no training, no version, no reload; one history record."""
+    reason = f"no new data since {champion}"
+    record = {
+        "time": now(),
+        "decision": "skipped",
+        "reason": reason,
+        "forced": False,
+        "champion": champion,
+        "current": champion,
+    }
+    registry.append_history(config.registry, record)
+    return Decision(False, reason, record)
 
 
 def retrain(config: RetrainConfig) -> Decision:
     """The whole job under the registry lock; the registry is only ever changed by atomic renames."""
     with registry.registry_lock(config.registry):
         series = load_training_data(config.train)
-        start = len(series) - config.train.test_days
-        champion, champ_scores = champion_scores(config, series, start)
-        built = build_version(config.train, config.registry, series)
+        champion = registry.current_version(config.registry)
+        if champion and not config.force and nothing_new(read_card_or_empty(config.registry / champion), series):
+            return skip(config, champion)
+        built = build_version(config.train, config.registry, series, force=True)  # the decision gates it
         try:
-            return conclude(config, series, start, built, champion, champ_scores)
+            return conclude(config, series, built, champion)
         finally:
             shutil.rmtree(built.staged, ignore_errors=True)  # gone already when promoted
 
 
-def conclude(
-    config: RetrainConfig,
-    series: FeatureSeries,
-    start: int,
-    built: BuiltVersion,
-    champion: str | None,
-    champ_scores: dict | None,
-) -> Decision:
-    """Scores the staged challenger, decides, publishes if promoted, prunes, and records the decision."""
-    chall_scores = holdout_scores(built.staged, series, start)
-    last, actual = holdout_prices(series, start)
-    naive = metrics.score(last, actual, last)
-    promoted, reason, improvement = decide(
-        champ_scores, chall_scores, config.min_improvement, config.force, naive if config.gate else None
-    )
+def read_card_or_empty(model_dir: Path) -> dict:
+    """A card, or {} when it cannot be read (then the data cannot match either)."""
+    try:
+        return read_card(model_dir)
+    except (OSError, ValueError):
+        return {}
+
+
+def conclude(config: RetrainConfig, series: list[FeatureSeries], built: BuiltVersion, champion: str | None) -> Decision:
+    """Scores the staged challenger and the champion, decides, publishes if promoted, prunes, records."""
+    days = holdout.holdout_days(series, config.train.test_days, built.card["window"])
+    models = {"challenger": onnx_forecaster(built.staged, built.card, series)}
+    champ_forecaster, champion_problem = champion_forecaster(config, champion, series)
+    if champ_forecaster is not None:
+        models["champion"] = champ_forecaster
+    table = holdout.score_all(days, models, tuple(built.card["quantiles"]))
+    promoted, reason = decide(table, config, champion_problem)
+    record = history_record(config, days, built, champion, table, promoted, reason)
     if promoted:
+        built.card["promotion"] = {k: record[k] for k in ("time", "reason", "forced", "champion", "holdout")}
+        built.card["promotion"]["scores"] = record["scores"]
+        (built.staged / "model.json").write_text(json.dumps(built.card, indent=2) + "\n")
         registry.publish(config.registry, built.staged, built.version)
         registry.set_current(config.registry, built.version)
-    pruned = registry.prune(config.registry, config.keep)
-    record = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+    record["pruned"] = registry.prune(config.registry, config.keep)
+    record["current"] = registry.current_version(config.registry)
+    registry.append_history(config.registry, record)
+    return Decision(promoted, reason, record)
+
+
+def history_record(
+    config: RetrainConfig,
+    days: holdout.Holdout,
+    built: BuiltVersion,
+    champion: str | None,
+    table: dict[str, dict],
+    promoted: bool,
+    reason: str,
+) -> dict:
+    """Every number the decision rests on: the table, the DM test of the pinball difference, the holdout."""
+    dm = holdout.dm_pinball(table, "challenger", "champion")
+    return {
+        "time": now(),
         "decision": "promoted" if promoted else "kept",
         "reason": reason,
         "forced": config.force,
         "challenger": built.version,
         "champion": champion,
-        "current": registry.current_version(config.registry),
+        "champion_scored": "champion" in table,
         "holdout": {
-            "start": str(series.dates[start]),
-            "end": str(series.dates[-1]),
-            "days": len(series) - start,
-            "data_file": series.source,
-            "data_sha256": series.target.sha256,
+            "days": days.days,
+            "series": [
+                {"file": s.source, "sha256": s.target.sha256, "start": str(s.dates[start]), "end": str(s.dates[-1])}
+                for s, start in zip(days.series, days.starts, strict=True)
+            ],
         },
-        "scores": {"challenger": chall_scores, "champion": champ_scores, "naive": naive},
+        "scores": holdout.without_daily(table),
         "min_improvement": config.min_improvement,
-        "mae_improvement": improvement,
+        "pinball_improvement": pinball_improvement(table) if "champion" in table else None,
+        "dm_pinball_vs_champion": dm,
         "parity_max_rel_diff": built.card["parity_max_rel_diff"],
-        "pruned": pruned,
     }
-    append_history(config.registry, record)
-    return Decision(promoted, reason, record)
 
 
-def append_history(root: Path, record: dict) -> None:
-    """One JSON line per decision, appended and flushed to disk."""
-    with open(root / HISTORY, "a") as f:
-        f.write(json.dumps(record) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+def now() -> str:
+    """UTC time, to the second, for records."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def summary(decision: Decision) -> str:
-    """The one-screen summary the job prints."""
+    """The one-screen summary the job prints: the decision, the table and the versions."""
     r = decision.record
-    lines = [
-        f"retrain: {r['decision'].upper()} - {r['reason']}",
-        f"holdout {r['holdout']['start']} .. {r['holdout']['end']} ({r['holdout']['days']} days, "
-        f"{r['holdout']['data_file']})",
-        f"{'':12}{'MAE':>10}{'RMSE':>10}{'MAPE %':>9}{'dir. acc.':>11}",
-    ]
-    for name in ("challenger", "champion", "naive"):
-        s = r["scores"][name]
-        if s is None:
-            lines.append(f"{name:12}{'(none)':>10}")
-            continue
-        direction = "n/a" if s["directional_accuracy"] is None else f"{s['directional_accuracy']:.3f}"
-        lines.append(f"{name:12}{s['mae']:10.3f}{s['rmse']:10.3f}{s['mape']:9.3f}{direction:>11}")
+    lines = [f"retrain: {r['decision'].upper()} - {r['reason']}"]
+    if r["decision"] == "skipped":
+        return lines[0]
+    series = ", ".join(f"{s['file']} {s['start']} .. {s['end']}" for s in r["holdout"]["series"])
+    lines += [f"holdout: {r['holdout']['days']} days ({series})", holdout.format_table(r["scores"])]
+    dm = r["dm_pinball_vs_champion"]
+    if dm is not None:
+        lines.append(
+            f"Diebold-Mariano, challenger vs champion pinball: statistic {dm['statistic']:+.2f}, "
+            f"p = {dm['p_value']:.3f}"
+        )
     lines.append(f"challenger {r['challenger']}   champion {r['champion']}   CURRENT -> {r['current']}")
     if r["pruned"]:
         lines.append(f"pruned: {', '.join(r['pruned'])}")

@@ -14,23 +14,34 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from training.data import DEFAULT_DATA, FeatureSeries, Split, load_features, make_feature_windows
+from training.data import (
+    DEFAULT_TRAINING_DATA,
+    DataError,
+    FeatureSeries,
+    Split,
+    chronological_split,
+    load_features,
+    make_feature_windows,
+)
 from training.model import LSTMConfig, PriceForecaster, StackedLSTM, fit_normalizer
 
 log = logging.getLogger(__name__)
+
+CONFORMAL_RANGE = (0.2, 5.0)  # factors outside this mean a broken model, not a calibration to apply
 
 
 @dataclass
 class TrainConfig:
     """Everything one training run depends on; the CLI fills it, the model card records it."""
 
-    data: Path = DEFAULT_DATA
+    data: list[Path] = field(default_factory=lambda: list(DEFAULT_TRAINING_DATA))
     column: str | None = None
     features: list[str] = field(default_factory=lambda: ["close"])
     extras: dict[str, Path] = field(default_factory=dict)
     out: Path = Path("models")
     model: LSTMConfig = field(default_factory=LSTMConfig)
-    normalize: str = "window"
+    normalize: str = "vol"
+    conformal: bool = True  # scale the quantiles on the validation split so that they cover as nominal
     epochs: int = 30
     batch_size: int = 64
     lr: float = 1e-3
@@ -42,19 +53,43 @@ class TrainConfig:
     progress: bool = True
 
 
+Dataset = tuple[FeatureSeries, Split]  # one series and its chronological split
+
+
 @dataclass
 class TrainResult:
-    """The trained exportable model, the split it was trained on and its loss history."""
+    """The trained exportable model, the splits it was trained on, its loss history and calibration."""
 
     model: PriceForecaster
-    split: Split
+    datasets: list[Dataset]
     history: list[dict[str, float]]
     best_epoch: int
+    calibration: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def split(self) -> Split:
+        """The first series' split (the one walk-forward folds and plots refer to)."""
+        return self.datasets[0][1]
 
 
-def load_training_data(config: TrainConfig) -> FeatureSeries:
-    """The features a config names, from its data file and extras, aligned on dates."""
-    return load_features(config.data, config.column, config.features, config.extras)
+def load_training_data(config: TrainConfig) -> list[FeatureSeries]:
+    """Every series a config names, each with its features and extras aligned on dates; no file twice."""
+    paths = [config.data] if isinstance(config.data, str | Path) else config.data
+    loaded = [load_features(path, config.column, config.features, config.extras) for path in paths]
+    seen: dict[str, Path] = {}
+    for path, series in zip(paths, loaded, strict=True):
+        other = seen.setdefault(series.target.sha256, Path(path))
+        if other != Path(path):
+            raise DataError(
+                f"{path}: the same data as {other} (sha256 {series.target.sha256[:12]}); give each series once"
+            )
+    return loaded
+
+
+def split_all(config: TrainConfig, series: list[FeatureSeries]) -> list[Dataset]:
+    """Each series with its own chronological split: no series' validation or test reaches training."""
+    mc = config.model
+    return [(s, chronological_split(s, mc.window, config.val_days, config.test_days, mc.horizon)) for s in series]
 
 
 def seed_everything(seed: int) -> None:
@@ -76,13 +111,19 @@ def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tens
 
 
 def encoded_tensors(
-    model: PriceForecaster, values: np.ndarray, window: int, horizon: int, start: int, stop: int
+    model: PriceForecaster, datasets: list[Dataset], part: str, window: int, horizon: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Network inputs (N, T, F) and targets (N, h) for targets in [start, stop)."""
-    x, y, _ = make_feature_windows(values, window, start, stop, horizon)
-    xt = torch.tensor(x, dtype=torch.float32)  # (N, T, F)
+    """Network inputs (N, T, F) and targets (N, h) of one part ('train' or 'val') of every series, pooled."""
+    xs, ys = [], []
+    for series, split in datasets:
+        start, stop = (window, split.val_start) if part == "train" else (split.val_start, split.test_start)
+        x, y, _ = make_feature_windows(series.values, window, start, stop, horizon)
+        xs.append(x)
+        ys.append(y)
+    xt = torch.tensor(np.concatenate(xs), dtype=torch.float32)  # (N, T, F)
     with torch.no_grad():
-        return model.normalizer.encode(xt), model.normalizer.encode_target(xt, torch.tensor(y, dtype=torch.float32))
+        target = torch.tensor(np.concatenate(ys), dtype=torch.float32)
+        return model.normalizer.encode(xt), model.normalizer.encode_target(xt, target)
 
 
 def evaluate_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor, quantiles: torch.Tensor) -> float:
@@ -115,26 +156,26 @@ def train_epoch(
     return total / len(x)
 
 
-def build_model(config: TrainConfig, series: FeatureSeries, split: Split) -> PriceForecaster:
-    """A fresh model whose normaliser is fitted on the training period only."""
-    mc = config.model
-    normalizer = fit_normalizer(config.normalize, series.values[: split.val_start], series.names)
-    return PriceForecaster(normalizer, StackedLSTM(mc), univariate=len(series.names) == 1)
+def build_model(config: TrainConfig, datasets: list[Dataset]) -> PriceForecaster:
+    """A fresh model whose normaliser is fitted on the training periods only."""
+    mc, names = config.model, datasets[0][0].names
+    gap = np.full((1, len(names)), np.nan)  # keeps a return from spanning two series
+    train_values = np.concatenate([part for s, split in datasets for part in (s.values[: split.val_start], gap)])
+    normalizer = fit_normalizer(config.normalize, train_values, names, mc.window)
+    return PriceForecaster(normalizer, StackedLSTM(mc), univariate=len(names) == 1)
 
 
-def train(
-    config: TrainConfig, series: FeatureSeries, split: Split, start_from: PriceForecaster | None = None
-) -> TrainResult:
-    """Fits on the train split, early-stops on validation loss, restores the best epoch.
+def train(config: TrainConfig, datasets: list[Dataset], start_from: PriceForecaster | None = None) -> TrainResult:
+    """Fits on every series' train split, early-stops on validation loss, restores the best epoch, calibrates.
 
     `start_from` fine-tunes an earlier model (walk-forward refits) instead of starting from scratch.
     """
     seed_everything(config.seed)
     torch.set_num_threads(config.threads or usable_cpus())
     mc = config.model
-    model = copy.deepcopy(start_from) if start_from is not None else build_model(config, series, split)
-    x_train, y_train = encoded_tensors(model, series.values, mc.window, mc.horizon, mc.window, split.val_start)
-    x_val, y_val = encoded_tensors(model, series.values, mc.window, mc.horizon, split.val_start, split.test_start)
+    model = copy.deepcopy(start_from) if start_from is not None else build_model(config, datasets)
+    x_train, y_train = encoded_tensors(model, datasets, "train", mc.window, mc.horizon)
+    x_val, y_val = encoded_tensors(model, datasets, "val", mc.window, mc.horizon)
     quantiles = torch.tensor(mc.quantiles, dtype=torch.float32)
     log.info("training on %d windows, validating on %d", len(x_train), len(x_val))
     opt = torch.optim.Adam(model.net.parameters(), lr=config.lr)
@@ -154,7 +195,61 @@ def train(
     model.net.load_state_dict(best[2])
     model.eval()
     log.info("best epoch %d, validation loss %.5f", best[1], best[0])
-    return TrainResult(model=model, split=split, history=history, best_epoch=best[1])
+    calibration = calibrate(model, x_val, y_val) if config.conformal else {}
+    return TrainResult(model=model, datasets=datasets, history=history, best_epoch=best[1], calibration=calibration)
+
+
+def conformal_factors(z: np.ndarray, y: np.ndarray, levels: tuple[float, ...], median: int) -> np.ndarray:
+    """(h, Q) split-conformal factors on each quantile's offset from the median, from validation (N, h, Q).
+
+    Each central interval (tau, 1 - tau) gets one factor for both its ends: the ceil((n + 1) * level)-th
+    smallest of s = max((z_med - y) / (z_med - z_lo), (y - z_med) / (z_hi - z_med)), so that the scaled
+    interval covers that level of validation days (conformalised quantile regression, Romano et al. 2019,
+    with a multiplicative score). One factor for both ends keeps a drifting validation year from shifting
+    the interval.
+    """
+    n, h, q = z.shape
+    factors = np.ones((h, q))
+    for step in range(h):
+        center, target = z[:, step, median], y[:, step]
+        for i, low in enumerate(levels[:median]):
+            j = levels.index(round(1 - low, 6)) if round(1 - low, 6) in levels else None
+            if j is None:
+                continue
+            s = np.maximum((center - target) / (center - z[:, step, i]), (target - center) / (z[:, step, j] - center))
+            rank = min(1.0, np.ceil((n + 1) * (1 - 2 * low)) / n)  # finite-sample correction
+            factors[step, [i, j]] = float(np.clip(np.quantile(s, rank, method="higher"), *CONFORMAL_RANGE))
+    return factors
+
+
+def interval_coverages(z: np.ndarray, y: np.ndarray, levels: tuple[float, ...]) -> dict[str, float]:
+    """Share of step-1 targets inside each central interval the levels allow ('80', '95')."""
+    found = {}
+    for i, low in enumerate(levels):
+        high = round(1 - low, 6)
+        if low < 0.5 and high in levels:
+            inside = (y[:, 0] >= z[:, 0, i]) & (y[:, 0] <= z[:, 0, levels.index(high)])
+            found[f"{round((high - low) * 100)}"] = float(inside.mean())
+    return found
+
+
+def calibrate(model: PriceForecaster, x_val: torch.Tensor, y_val: torch.Tensor) -> dict[str, object]:
+    """Sets the model's conformal factors from the validation split; returns them with coverage before/after."""
+    levels, median = tuple(model.net.quantile_levels), model.net.median
+    with torch.no_grad():
+        z = model.net(x_val)  # (N, h, Q) standardised quantiles
+        y = y_val.numpy().astype(np.float64)
+        before = interval_coverages(z.numpy(), y, levels)
+        model.interval_scale.copy_(torch.tensor(conformal_factors(z.numpy(), y, levels, median)))
+        after = interval_coverages(model.scaled(z).numpy(), y, levels)
+    log.info("conformal step on %d validation windows: coverage %s -> %s", len(y), before, after)
+    return {
+        "method": "split-conformal scaling of each quantile's offset from the median, validation split",
+        "factors": model.interval_scale.numpy().round(6).tolist(),
+        "validation_windows": len(y),
+        "validation_coverage_before": before,
+        "validation_coverage_after": after,
+    }
 
 
 def predict(model: PriceForecaster, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import json
 import logging
 import platform
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +15,9 @@ import numpy as np
 import onnx
 import torch
 
-from training import export, metrics, plots, registry
-from training.data import FeatureSeries, chronological_split, make_feature_windows
-from training.train import TrainConfig, TrainResult, load_training_data, predict, train
+from training import export, holdout, metrics, plots, registry
+from training.data import FeatureSeries, Split, make_feature_windows
+from training.train import TrainConfig, TrainResult, load_training_data, predict, split_all, train
 
 log = logging.getLogger(__name__)
 
@@ -36,37 +36,72 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def score_test_split(
-    result: TrainResult, series: FeatureSeries, levels: tuple[float, ...]
-) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
-    """Model vs naive on the test split (step 1, plus MAE per step); returns windows, targets, quantiles."""
-    split, horizon = result.split, result.model.net.horizon
-    x, y, _ = make_feature_windows(series.values, split.window, split.test_start, split.n, horizon)
-    point, quantiles = predict(result.model, x)
-    last = x[:, -1, 0]
-    scores = metrics.compare_with_naive(last, y[:, 0], point[:, 0], quantiles[:, 0, :], levels)
-    if horizon > 1:
+def torch_forecaster(result: TrainResult) -> holdout.Forecaster:
+    """Next-day point forecasts and quantiles of the trained torch model, for holdout scoring."""
+
+    def forecast(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        point, quantiles = predict(result.model, windows)
+        return point[:, 0], quantiles[:, 0, :]
+
+    return forecast
+
+
+def score_test_split(result: TrainResult, config: TrainConfig) -> tuple[dict, holdout.Holdout]:
+    """The model, naive, GARCH(1,1)-t and EWMA on every series' test split, pooled (next day)."""
+    series = [s for s, _ in result.datasets]
+    days = holdout.holdout_days(series, config.test_days, config.model.window)
+    table = holdout.score_all(days, {"model": torch_forecaster(result)}, config.model.quantiles)
+    return table, days
+
+
+def test_metrics(table: dict[str, dict], days: holdout.Holdout, result: TrainResult) -> dict:
+    """The card's metrics.test: every row of the table, the MAE ratio, per-step MAE for multi-day models."""
+    rows = holdout.without_daily(table)
+    scores: dict[str, object] = {
+        "days": days.days,
+        "series": [s.source for s in days.series],
+        "mae_ratio": rows["model"]["mae"] / rows["naive"]["mae"],
+        **rows,
+    }
+    scores["dm_pinball_vs_garch_t"] = holdout.dm_pinball(table, "model", holdout.BASELINES[0])
+    if result.model.net.horizon > 1:
+        series, split = result.datasets[0]
+        x, y, _ = make_feature_windows(series.values, split.window, split.test_start, split.n, result.model.net.horizon)
+        point, _ = predict(result.model, x)
         scores["mae_by_step"] = [
-            {"step": h + 1, "model": metrics.mae(y[:, h], point[:, h]), "naive": metrics.mae(y[:, h], last)}
-            for h in range(horizon)
+            {"step": h + 1, "model": metrics.mae(y[:, h], point[:, h]), "naive": metrics.mae(y[:, h], x[:, -1, 0])}
+            for h in range(y.shape[1])
         ]
-    return scores, x, y, quantiles
+    return scores
 
 
-def model_card(
-    config: TrainConfig, series: FeatureSeries, result: TrainResult, scores: dict, created: datetime
-) -> dict:
+def data_record(series: FeatureSeries, split: Split) -> dict[str, object]:
+    """One training file in the card: name, sha256, date range and where its splits begin."""
+    return {
+        "file": series.source,
+        "sha256": series.target.sha256,
+        "column": series.column,
+        "start": str(series.dates[0]),
+        "end": str(series.dates[-1]),
+        "rows": len(series),
+        "train_end": str(series.dates[split.val_start - 1]),
+        "validation_start": str(series.dates[split.val_start]),
+        "test_start": str(series.dates[split.test_start]),
+    }
+
+
+def model_card(config: TrainConfig, result: TrainResult, scores: dict, created: datetime) -> dict:
     """Everything a server or a person needs to know about the model (model.json and ONNX metadata)."""
-    split, mc = result.split, config.model
-    univariate = len(series.names) == 1
-    shape = ["batch", mc.window] if univariate else ["batch", mc.window, len(series.names)]
+    mc, names = config.model, result.datasets[0][0].names
+    shape = ["batch", mc.window] if len(names) == 1 else ["batch", mc.window, len(names)]
     step = [] if mc.horizon == 1 else [mc.horizon]
-    intervals = scores.get("intervals", {})
+    intervals = scores["model"].get("intervals", {})
+    files = [data_record(s, split) for s, split in result.datasets]
     return {
         "format": export.FORMAT,
         "window": mc.window,
         "horizon": mc.horizon,
-        "features": series.names,
+        "features": names,
         "quantiles": list(mc.quantiles),
         "interval_coverage": {
             k.removeprefix("coverage_"): v["coverage"] for k, v in intervals.items() if k.startswith("coverage_")
@@ -74,18 +109,17 @@ def model_card(
         "inputs": {"window": shape},
         "outputs": {"forecast": ["batch", *step], "quantiles": ["batch", *step, len(mc.quantiles)]},
         "normalization": result.model.normalizer.describe(),
+        "calibration": result.calibration,
         "architecture": {k: v for k, v in asdict(mc).items() if k not in ("quantiles",)},
         "training": {
-            "data_file": series.source,
-            "data_sha256": series.target.sha256,
-            "column": series.column,
+            "data": files,
+            "data_file": ", ".join(f["file"] for f in files),
+            "data_sha256": files[0]["sha256"],
+            "column": files[0]["column"],
             "extras": {name: Path(path).name for name, path in config.extras.items()},
-            "data_start": str(series.dates[0]),
-            "data_end": str(series.dates[-1]),
-            "rows": len(series),
-            "train_end": str(series.dates[split.val_start - 1]),
-            "validation_start": str(series.dates[split.val_start]),
-            "test_start": str(series.dates[split.test_start]),
+            "data_start": min(f["start"] for f in files),
+            "data_end": max(f["end"] for f in files),
+            "rows": sum(f["rows"] for f in files),
             "epochs_run": len(result.history),
             "best_epoch": result.best_epoch,
             "loss": "pinball (quantile) loss; the forecast is the median",
@@ -112,9 +146,11 @@ def onnx_metadata(card: dict) -> dict[str, object]:
         "features": card["features"],
         "quantiles": card["quantiles"],
         "normalization": card["normalization"],
+        "calibration": card["calibration"],
         "cell": card["architecture"]["cell"],
         "layers": str(card["architecture"]["layers"]),
         "hidden": str(card["architecture"]["hidden"]),
+        "data": t["data"],
         "data_file": t["data_file"],
         "data_sha256": t["data_sha256"],
         "data_start": t["data_start"],
@@ -127,70 +163,84 @@ def onnx_metadata(card: dict) -> dict[str, object]:
     }
 
 
-def build_version(config: TrainConfig, registry_dir: Path, series: FeatureSeries | None = None) -> BuiltVersion:
-    """Trains and verifies a model in a staging directory of the registry; publishes nothing."""
+def build_version(
+    config: TrainConfig, registry_dir: Path, series: list[FeatureSeries] | None = None, force: bool = False
+) -> BuiltVersion:
+    """Trains and verifies a model in a staging directory of the registry; publishes nothing.
+
+    Raises GateRefused (after printing the table) when the model fails the quality gate and not `force`.
+    """
     series = series if series is not None else load_training_data(config)
-    config.model.features = len(series.names)
-    split = chronological_split(series, config.model.window, config.val_days, config.test_days, config.model.horizon)
-    result = train(config, series, split)
-    scores, test_x, test_y, test_q = score_test_split(result, series, config.model.quantiles)
-    problems = metrics.gate_failures({**scores["model"], **scores}, scores["naive"])
-    print(metrics.format_table(scores), flush=True)
-    print("quality gate on the test split: " + ("passed" if not problems else "FAILED: " + "; ".join(problems)))
+    config = replace(config, model=replace(config.model, features=len(series[0].names)))
+    result = train(config, split_all(config, series))
+    table, days = score_test_split(result, config)
+    problems = holdout.gate(table, "model")
+    print(holdout.format_table(table), flush=True)
+    print(holdout.ratios_line(table, "model"), flush=True)
+    verdict = "passed" if not problems else ("FAILED (published anyway: --force): " if force else "FAILED: ")
+    print(f"quality gate on the test split ({days.days} days): {verdict}{'; '.join(problems)}", flush=True)
+    if problems and not force:
+        raise metrics.GateRefused(problems)
     created = datetime.now(UTC)
-    card = model_card(config, series, result, scores, created)
-    card["quality_gate"] = {"passed": not problems, "problems": problems}
+    card = model_card(config, result, test_metrics(table, days, result), created)
+    card["quality_gate"] = {"passed": not problems, "forced": bool(problems and force), "problems": problems}
     # The version name hashes the weights, so it is known before the ONNX file (which holds it) exists.
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in result.model.parameters()))
     card["version"] = registry.unused_version(registry_dir, registry.new_version(created, digest.hexdigest()))
     staged = registry.staging_dir(registry_dir)
     try:
-        write_version(staged, card, result, series, (test_x, test_y, test_q))
+        write_version(staged, card, result, days)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
     return BuiltVersion(version=card["version"], staged=staged, card=card)
 
 
-def write_version(
-    staged: Path,
-    card: dict,
-    result: TrainResult,
-    series: FeatureSeries,
-    test: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> None:
+def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.Holdout) -> None:
     """model.onnx (verified against torch), model.json and the test plot, into the staging directory."""
-    test_x, test_y, test_q = test
-    inputs = test_x[..., 0] if result.model.univariate else test_x
+    windows = days.windows[..., 0] if result.model.univariate else days.windows
     onnx_path = staged / "model.onnx"
-    export.export_onnx(result.model, card["window"], onnx_path, onnx_metadata(card), len(series.names))
-    card["parity_max_rel_diff"] = export.check_parity(result.model, onnx_path, inputs)
-    card["golden"] = export.golden_references(result.model, inputs)
+    export.export_onnx(result.model, card["window"], onnx_path, onnx_metadata(card), len(card["features"]))
+    card["parity_max_rel_diff"] = export.check_parity(result.model, onnx_path, windows)
+    card["golden"] = export.golden_references(result.model, windows)
     card["onnx_sha256"] = sha256_file(onnx_path)
     card["history"] = result.history
     # The PyTorch weights, for fine-tuning and for the benchmark's PyTorch peer; the service never reads them.
     torch.save(result.model.state_dict(), staged / "weights.pt")
     (staged / "model.json").write_text(json.dumps(card, indent=2) + "\n")
+    first = days.owner == 0
+    point, quantiles = torch_forecaster(result)(days.windows[first])
     levels = card["quantiles"]
-    band = (
-        (test_q[:, 0, levels.index(0.1)], test_q[:, 0, levels.index(0.9)]) if 0.1 in levels and 0.9 in levels else None
-    )
+    band = (quantiles[:, levels.index(0.1)], quantiles[:, levels.index(0.9)]) if {0.1, 0.9} <= set(levels) else None
+    series = days.series[0]
     plots.plot_test_period(
-        series.dates[result.split.test_start : result.split.test_start + len(test_y)],
-        test_y[:, 0],
-        test_q[:, 0, result.model.net.median],
-        test_x[:, -1, 0],
+        series.dates[days.starts[0] :],
+        days.actual[first],
+        point,
+        days.last[first],
         staged / "test_forecast.png",
         f"{series.source} ({series.column}), test split: {card['version']}",
         band,
     )
 
 
-def train_and_publish(config: TrainConfig) -> BuiltVersion:
+def train_and_publish(config: TrainConfig, force: bool = False) -> BuiltVersion:
     """`training train`: build a version, publish it and point CURRENT at it, under the registry lock."""
     with registry.registry_lock(config.out):
-        built = build_version(config, config.out)
+        built = build_version(config, config.out, force=force)
         registry.publish(config.out, built.staged, built.version)
         registry.set_current(config.out, built.version)
+        gate = built.card["quality_gate"]
+        registry.append_history(
+            config.out,
+            {
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                "decision": "published",
+                "reason": "training train" + (" (quality gate overridden with --force)" if gate["forced"] else ""),
+                "forced": gate["forced"],
+                "version": built.version,
+                "quality_gate": gate,
+            },
+        )
     log.info("published %s; CURRENT -> %s", config.out / built.version, built.version)
     return built

@@ -51,6 +51,17 @@ sleep 3
 compose logs trainer | grep -q "already has a current model" || { echo "FAIL: trainer retrained"; exit 1; }
 echo "trainer: $(compose logs --no-color trainer | grep 'already has a current model' | tail -1 | cut -d'|' -f2-)"
 
+say "retrain profile twice on unchanged data: nothing new, CURRENT untouched, no reload"
+current() { docker run --rm -v "${PROJECT}_models:/models:ro" --entrypoint cat lstm-forecast/trainer:latest /models/CURRENT; }
+for round in 1 2; do
+    out=$(compose --profile retrain run --rm retrain 2>&1)
+    echo "round $round: $(echo "$out" | grep 'retrain:')"
+    echo "$out" | grep -q "retrain: SKIPPED - no new data since $v1" || { echo "$out"; echo "FAIL: round $round retrained"; exit 1; }
+done
+[ "$(current)" = "$v1" ] || { echo "FAIL: CURRENT is $(current), not $v1"; exit 1; }
+[ "$(version)" = "$v1" ] || { echo "FAIL: /model changed"; exit 1; }
+echo "CURRENT still names $v1; /model still serves it"
+
 say "retrain profile with --force"
 compose --profile retrain run --rm retrain retrain --registry /models --no-progress --force --epochs 5
 

@@ -140,7 +140,7 @@ def test_health_and_model_card(client: TestClient, model_pair: tuple[Path, str, 
     assert card["version"] == version and card["window"] == 60
     assert card["execution_providers"] == ["CPUExecutionProvider"]
     assert card["requested_providers"] == ["CPUExecutionProvider"]
-    assert card["normalization"]["kind"] == "window"
+    assert card["normalization"]["kind"] == "vol" and card["calibration"]["factors"]
     assert {"model", "naive", "mae_ratio"} <= set(card["metrics"]["test"])
     assert card["created"] and card["features"] == ["close"]
     assert card["quantiles"] == [0.025, 0.1, 0.5, 0.9, 0.975] and set(card["interval_coverage"]) == {"80", "95"}
@@ -278,3 +278,16 @@ def test_univariate_model_refuses_a_longer_horizon(client: TestClient) -> None:
     response = client.post("/predict", json={"window": windows(1)[0], "horizon": 2})
     assert response.status_code == 422 and "at most 1 day(s)" in response.json()["error"]
     assert client.post("/predict", json={"window": windows(1)[0], "horizon": 1}).json()["forecast"][0] > 0
+
+
+def test_a_model_trained_before_vol_normalisation_still_serves_unchanged() -> None:
+    registry = Path(__file__).resolve().parents[1] / "data" / "legacy_registry"
+    version = (registry / "CURRENT").read_text().strip()
+    card = json.loads((registry / version / "model.json").read_text())
+    assert card["normalization"]["kind"] == "vol" and card["calibration"]["factors"] and "calibration" not in card
+    with make_client(registry) as legacy:
+        for golden in card["golden"]:
+            answer = legacy.post("/predict", json={"window": golden["window"]}).json()
+            assert answer["model_version"] == version
+            assert answer["forecast"] == pytest.approx(golden["forecast"], rel=1e-5)
+            assert list(answer["quantiles"].values()) == pytest.approx(golden["quantiles"], rel=1e-5)

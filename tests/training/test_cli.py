@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +73,7 @@ def test_unknown_column_or_too_short_exits_2(tmp_path: Path, sp500_small: Path, 
 
 def test_tutorial_open_column_trains_and_publishes(tmp_path: Path) -> None:
     data = ROOT / "tests" / "data" / "Google_Stock_Price_Train.csv"
-    result = run_cli("train", "--data", str(data), "--column", "Open", "--out", str(tmp_path), *TINY)
+    result = run_cli("train", "--data", str(data), "--column", "Open", "--out", str(tmp_path), *TINY, "--force")
     assert result.returncode == 0, result.stderr
     version = (tmp_path / "CURRENT").read_text().strip()
     assert f"model {version} written to" in result.stdout
@@ -108,3 +110,44 @@ def test_duration_units() -> None:
     from training.__main__ import duration
 
     assert [duration(t) for t in ("90s", "30m", "24h", "1d", "2D")] == [90, 1800, 86400, 86400, 172800]
+
+
+def test_the_same_file_twice_is_refused_naming_both(tmp_path: Path, sp500_small: Path) -> None:
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(sp500_small.read_bytes())
+    result = run_cli("train", "--data", str(sp500_small), "--data", str(copy), "--out", str(tmp_path / "m"))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(copy) in errors[0] and str(sp500_small) in errors[0]
+    assert "give each series once" in errors[0]
+
+
+def test_a_model_failing_the_gate_is_not_published_unless_forced(tmp_path: Path, sp500_small: Path) -> None:
+    never_learns = ["--lr", "0", "--normalize", "minmax"]  # random weights on a global min-max scale
+    result = run_cli("train", "--data", str(sp500_small), "--out", str(tmp_path), *TINY, *never_learns)
+    assert result.returncode == 1
+    assert "error: quality gate failed, nothing published (--force overrides):" in result.stderr
+    assert "rejected by Kupiec" in result.stderr and "GARCH(1,1)-t" in result.stdout
+    assert not (tmp_path / "CURRENT").exists() and not list(tmp_path.glob("2*"))
+    forced = run_cli("train", "--data", str(sp500_small), "--out", str(tmp_path), *TINY, *never_learns, "--force")
+    assert forced.returncode == 0
+    version = (tmp_path / "CURRENT").read_text().strip()
+    card = json.loads((tmp_path / version / "model.json").read_text())
+    assert card["quality_gate"]["forced"] and not card["quality_gate"]["passed"]
+    record = json.loads((tmp_path / "history.jsonl").read_text().splitlines()[-1])
+    assert record["decision"] == "published" and record["forced"] and record["version"] == version
+
+
+def test_two_series_train_one_model_with_both_files_in_the_card(tmp_path: Path, sp500_small: Path) -> None:
+    nasdaq = tmp_path / "nasdaq.csv"
+    lines = gzip.decompress((ROOT / "training" / "data" / "nasdaq.csv.gz").read_bytes()).decode().splitlines()
+    nasdaq.write_text("\n".join(lines[:401]) + "\n")
+    out = tmp_path / "m"
+    result = run_cli("train", "--data", str(sp500_small), "--data", str(nasdaq), "--out", str(out), *TINY, "--force")
+    assert result.returncode == 0, result.stderr
+    assert "quality gate on the test split (100 days)" in result.stdout  # 50 newest days of each series
+    card = json.loads((out / (out / "CURRENT").read_text().strip() / "model.json").read_text())
+    files = card["training"]["data"]
+    assert [f["file"] for f in files] == ["sp500_small.csv", "nasdaq.csv"]
+    assert all(len(f["sha256"]) == 64 and f["start"] < f["test_start"] < f["end"] for f in files)
+    assert card["metrics"]["test"]["days"] == 100 and card["calibration"]["validation_windows"] == 100

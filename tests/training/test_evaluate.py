@@ -17,7 +17,7 @@ from training.train import TrainConfig, load_training_data
 
 def tiny(data: Path) -> TrainConfig:
     model = LSTMConfig(window=20, layers=1, hidden=4)
-    return TrainConfig(data=data, model=model, epochs=2, val_days=40, test_days=40, progress=False, threads=1)
+    return TrainConfig(data=[data], model=model, epochs=2, val_days=40, test_days=40, progress=False, threads=1)
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +27,11 @@ def short_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run(series: FeatureSeries, cfg: TrainConfig) -> evaluate.Backtest:
     bt = evaluate.BacktestConfig(train=cfg, years=40 / 252, holdout_days=40, refit_every=20, fine_tune_epochs=1)
-    return evaluate.backtest(bt, series, {})
+    return evaluate.backtest(bt, [series], {})
 
 
 def test_folds_cover_the_period_and_train_only_before_each_origin(short_series: Path) -> None:
-    series = load_training_data(tiny(short_series))
+    series = load_training_data(tiny(short_series))[0]
     result = run(series, tiny(short_series))
     assert result.targets.tolist() == list(range(220, 300))
     assert [(o, s) for o, s, _ in result.fold_models] == [(220, 240), (240, 260), (260, 280), (280, 300)]
@@ -41,7 +41,7 @@ def test_folds_cover_the_period_and_train_only_before_each_origin(short_series: 
 
 def test_shuffling_the_future_leaves_past_forecasts_unchanged(short_series: Path) -> None:
     cfg = tiny(short_series)
-    series = load_training_data(cfg)
+    series = load_training_data(cfg)[0]
     before = run(series, cfg)
     rng = np.random.default_rng(0)
     values = series.values.copy()
@@ -49,22 +49,27 @@ def test_shuffling_the_future_leaves_past_forecasts_unchanged(short_series: Path
     shuffled = FeatureSeries(series.dates, values, series.names, series.target)
     after = run(shuffled, cfg)
     first = before.targets < 260
-    for name in ("model", "naive", "drift", "ewma", "naive + gaussian 60d vol", "naive + empirical 250d"):
-        np.testing.assert_array_equal(before.forecasts[name].point[first], after.forecasts[name].point[first])
-    np.testing.assert_array_equal(before.forecasts["model"].quantiles[first], after.forecasts["model"].quantiles[first])
+    for name, forecast in before.forecasts.items():  # the model, naive, drift, ewma and every interval baseline
+        np.testing.assert_array_equal(forecast.point[first], after.forecasts[name].point[first])
+        if forecast.quantiles is not None:
+            np.testing.assert_array_equal(forecast.quantiles[first], after.forecasts[name].quantiles[first])
+    assert {"naive + GARCH(1,1)-t", "naive + EWMA Gaussian", "naive + FHS (EWMA, 500d)"} <= set(before.forecasts)
     assert not np.array_equal(before.forecasts["model"].point[~first], after.forecasts["model"].point[~first])
 
 
 def test_scores_cover_both_segments_with_every_metric(short_series: Path) -> None:
     cfg = tiny(short_series)
-    series = load_training_data(cfg)
+    series = load_training_data(cfg)[0]
     result = run(series, cfg)
     scores = evaluate.score_backtest(result, series)
     assert scores["walk_forward"]["days"] == 40 and scores["holdout"]["days"] == 40
     model = scores["holdout"]["forecasters"]["model"]
     for key in ("mae", "rmse", "mape", "mase", "return_mae", "return_rmse", "direction", "dm_vs_naive"):
         assert key in model
-    assert {"coverage_80", "coverage_95", "pinball"} <= set(model["intervals"])
+    assert {"coverage_80", "coverage_95", "pinball", "pinball_pct"} <= set(model["intervals"])
+    coverage = model["intervals"]["coverage_80"]
+    assert {"uc_p_value", "ind_p_value", "mean_width_pct", "winkler_pct"} <= set(coverage)
+    assert set(model["dm_pinball_vs_garch"]) == {"statistic", "p_value", "mean_loss_difference"}
     naive = scores["holdout"]["forecasters"]["naive"]
     targets = result.targets[result.targets >= result.holdout_start]
     expected = np.mean(np.abs(series.prices[targets] - series.prices[targets - 1]))
@@ -84,20 +89,22 @@ def test_baselines_use_only_the_past() -> None:
 
 def test_cross_asset_and_out_of_range_checks_run(short_series: Path, tmp_path: Path) -> None:
     cfg = tiny(short_series)
-    series = load_training_data(cfg)
+    series = load_training_data(cfg)[0]
     result = run(series, cfg)
     other_csv = cut_csv(tmp_path / "other.csv", 300, start=1000)
-    other = load_training_data(replace(cfg, data=other_csv))
+    other = load_training_data(replace(cfg, data=[other_csv]))[0]
     cross = evaluate.cross_asset(result, 20, other, series)
-    assert cross["days"] == 80 and cross["mae_ratio"] > 0
+    assert cross["days"] == 80
+    assert {"model", "naive", "naive + GARCH(1,1)-t", "naive + EWMA Gaussian"} <= set(cross["forecasters"])
+    assert "coverage_95" in cross["forecasters"]["model"]["intervals"]
     oor = evaluate.out_of_range(cfg, series, str(series.dates[150]), 40)
-    assert set(oor["models"]) == {"model (window normalisation)", "tutorial (global min-max)"}
+    assert set(oor["models"]) == {"model (vol normalisation)", "tutorial (global min-max)"}
 
 
 def test_multi_day_models_are_scored_per_step(short_series: Path) -> None:
     cfg = tiny(short_series)
     cfg = replace(cfg, model=replace(cfg.model, horizon=3))
-    series = load_training_data(cfg)
+    series = load_training_data(cfg)[0]
     result = run(series, cfg)
     scores = evaluate.score_backtest(result, series)
     steps = scores["holdout"]["forecasters"]["model"]["mae_by_step"]

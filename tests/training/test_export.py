@@ -46,7 +46,7 @@ def test_onnx_signature_and_metadata(version_dir: Path, sp500_small: Path) -> No
     assert meta["version"] == card["version"] == version_dir.name
     assert meta["window"] == "60" and json.loads(meta["features"]) == ["close"]
     assert json.loads(meta["quantiles"]) == [0.025, 0.1, 0.5, 0.9, 0.975]
-    assert json.loads(meta["normalization"])["kind"] == "window"
+    assert json.loads(meta["normalization"])["kind"] == "vol"
     assert (meta["cell"], meta["layers"], meta["hidden"]) == ("lstm", "2", "8")
     assert meta["data_file"] == sp500_small.name
     assert len(meta["data_sha256"]) == 64
@@ -84,6 +84,25 @@ def test_onnx_forecast_is_scale_invariant(version_dir: Path) -> None:
         scaled, scaled_q = session.run(None, {"window": (x * k).astype(np.float32)})
         np.testing.assert_allclose(scaled, base * k, rtol=1e-4)
         np.testing.assert_allclose(scaled_q, base_q * k, rtol=1e-4)
+
+
+def test_onnx_graph_is_volatility_equivariant_and_finite_on_flat_windows(version_dir: Path) -> None:
+    session = ort.InferenceSession(str(version_dir / "model.onnx"))
+    moves = np.random.default_rng(3).normal(0, 0.01, (8, 59))
+
+    def log_offsets(k: float) -> np.ndarray:
+        path = np.concatenate([np.zeros((8, 1)), np.cumsum(moves * k, axis=1)], axis=1)
+        window = (1500 * np.exp(path)).astype(np.float32)
+        _, quantiles = session.run(None, {"window": window})
+        return np.log(quantiles.astype(np.float64) / window[:, -1:])
+
+    base = log_offsets(1.0)
+    for k in (0.5, 2.0, 3.0):
+        np.testing.assert_allclose(log_offsets(k), base * k, rtol=1e-3, atol=1e-6)
+    flat = np.full((2, 60), 123.45, dtype=np.float32)
+    forecast, quantiles = session.run(None, {"window": flat})
+    assert np.isfinite(forecast).all() and np.isfinite(quantiles).all()
+    np.testing.assert_allclose(quantiles, 123.45, rtol=1e-3)  # the 0.01%/day floor: a narrow, finite band
 
 
 def test_parity_check_catches_a_mismatched_file(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from training.model import (
     MinMaxNormalizer,
     PriceForecaster,
     StackedLSTM,
+    VolNormalizer,
     WindowNormalizer,
     feature_kind,
     monotone_quantiles,
@@ -96,3 +97,71 @@ def test_normalizers_fit_on_given_values_only() -> None:
         MinMaxNormalizer.fit(np.ones((3, 2)), ["close", "volume"])
     with pytest.raises(ValueError, match="unknown feature 'colour'"):
         feature_kind("colour")
+
+
+def log_moves(seed: int, rows: int = 4, window: int = 20) -> np.ndarray:
+    """(rows, window) daily log-moves of a random walk with 1% volatility."""
+    return np.random.default_rng(seed).normal(0, 0.01, (rows, window - 1))
+
+
+def prices_from(moves: np.ndarray, start: float = 100.0) -> torch.Tensor:
+    """Prices whose log-moves are `moves`, from `start`."""
+    path = np.concatenate([np.zeros((len(moves), 1)), np.cumsum(moves, axis=1)], axis=1)
+    return torch.tensor(start * np.exp(path), dtype=torch.float32)
+
+
+def log_quantiles(model: PriceForecaster, x: torch.Tensor) -> torch.Tensor:
+    """log(q / last price) of every quantile: the log-space offsets that vol equivariance scales."""
+    with torch.no_grad():
+        q = model(x)[1]  # (B, Q) or (B, h, Q)
+        return torch.log(q / x[:, -1].reshape(-1, *[1] * (q.dim() - 1)))
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_vol_model_is_volatility_equivariant_exactly(horizon: int) -> None:
+    model = model_with(VolNormalizer(["ratio"], [0.0], [0.0], 20), horizon=horizon)
+    model.interval_scale.copy_(torch.tensor([1.3, 0.9, 1.0, 1.1, 1.4]))  # conformal factors are inside
+    moves = log_moves(0)
+    base = log_quantiles(model, prices_from(moves))
+    for k in (0.5, 2.0, 3.0, 10.0):
+        torch.testing.assert_close(
+            log_quantiles(model, prices_from(moves * k)), base * k, rtol=2e-4, atol=5e-7
+        )  # float32 rounding only
+
+
+def test_vol_model_is_price_equivariant() -> None:
+    model = model_with(VolNormalizer(["ratio"], [0.0], [0.0], 20))
+    x = prices_from(log_moves(1))
+    with torch.no_grad():
+        base_f, base_q = model(x)
+        for k in (1e-3, 0.37, 12.0, 5e4):
+            f, q = model(x * k)
+            torch.testing.assert_close(f, base_f * k, rtol=1e-5, atol=0)
+            torch.testing.assert_close(q, base_q * k, rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("vol", [0.0, 1e-9, 1e-6])
+def test_vol_model_is_finite_on_flat_and_tiny_volatility_windows(vol: float) -> None:
+    model = model_with(VolNormalizer(["ratio"], [0.0], [0.0], 20))
+    x = prices_from(log_moves(2) / 0.01 * vol, start=2500.0)
+    with torch.no_grad():
+        forecast, quantiles = model(x)
+    assert torch.isfinite(forecast).all() and torch.isfinite(quantiles).all()
+    assert torch.all(quantiles[:, 1:] >= quantiles[:, :-1])
+    # the floor (0.01% a day) bounds how far from the last price any quantile can be
+    spread = torch.log(quantiles / x[:, -1:]).abs().max()
+    assert spread < 1e-4 * 20
+
+
+def test_vol_normalizer_needs_one_return() -> None:
+    with pytest.raises(ValueError, match="at least 2 prices"):
+        VolNormalizer(["ratio"], [0.0], [0.0], 1)
+
+
+def test_interval_scale_scales_offsets_from_the_median_and_never_crosses() -> None:
+    model = model_with(VolNormalizer(["ratio"], [0.0], [0.0], 20))
+    z = torch.tensor([[[-2.0, -1.0, 0.5, 1.5, 2.0]]])
+    model.interval_scale.copy_(torch.tensor([[1.0, 3.0, 1.0, 1.0, 1.0]]))  # would push 0.1 below 0.025
+    scaled = model.scaled(z)
+    assert torch.all(scaled[..., 1:] >= scaled[..., :-1])
+    torch.testing.assert_close(scaled[0, 0, 2], torch.tensor(0.5))  # the median never moves
