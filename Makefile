@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODELS ?= models
 
-.PHONY: install serve train test lint format clean docker-smoke lock report bench soak audit docker-scale
+.PHONY: install serve train test lint format clean browser docker-smoke lock report bench soak audit docker-scale
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ serve: install
 	FORECAST_MODEL_DIR=$(MODELS) $(PY) -m service
 
 ## test: lint, then the whole test suite (tests train tiny models, never the full one)
-test: install lint
+test: install lint browser
 	$(PY) -m pytest
+
+## browser: Debian's headless chromium and chromedriver for the page's tests (apt; no browser download)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -108,8 +108,8 @@ async def ready(model: ModelDep) -> dict[str, str]:
     summary="The live model's card and the execution providers in use",
     responses={503: {"model": ErrorResponse}},
 )
-async def model_card(model: ModelDep) -> dict[str, object]:
-    return model.describe()
+async def model_card(model: ModelDep, settings: SettingsDep) -> dict[str, object]:
+    return {**model.describe(), "limits": {"max_batch": settings.max_batch, "max_body_bytes": settings.max_body_bytes}}
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

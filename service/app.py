@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
-from service import __version__, oip, timeseries
+from service import __version__, oip, page, timeseries
 from service.api import router
 from service.batching import Batcher
 from service.config import Settings
@@ -104,6 +105,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(oip.router)
     app.include_router(timeseries.router)
+    app.include_router(page.router)
+    app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
     document_request_bodies(app)
     install_error_handlers(app)
     app.add_exception_handler(oip.ProtocolError, oip.protocol_error)

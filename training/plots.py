@@ -43,3 +43,19 @@ def plot_test_period(
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_calibration(levels: list[float], shares: dict[str, list[float]], path: Path, title: str) -> None:
+    """Share of actual prices at or below each quantile, per method, against the diagonal."""
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for name, values in shares.items():
+        ax.plot(levels, values, marker="o", label=name)
+    ax.set_xlabel("nominal quantile level")
+    ax.set_ylabel("share of actual prices at or below that quantile")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

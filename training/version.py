@@ -208,6 +208,7 @@ def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.H
     # The PyTorch weights, for fine-tuning and for the benchmark's PyTorch peer; the service never reads them.
     torch.save(result.model.state_dict(), staged / "weights.pt")
     (staged / "model.json").write_text(json.dumps(card, indent=2) + "\n")
+    write_calibration_plot(staged, card, result, days)
     first = days.owner == 0
     point, quantiles = torch_forecaster(result)(days.windows[first])
     levels = card["quantiles"]
@@ -221,6 +222,16 @@ def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.H
         staged / "test_forecast.png",
         f"{series.source} ({series.column}), test split: {card['version']}",
         band,
+    )
+
+
+def write_calibration_plot(staged: Path, card: dict, result: TrainResult, days: holdout.Holdout) -> None:
+    """calibration.png: the model's, GARCH-t's and EWMA's quantile calibration on the test split."""
+    levels = tuple(card["quantiles"])
+    methods = {"model": torch_forecaster(result)(days.windows)[1], **holdout.baseline_quantiles(days, levels)}
+    shares = {name: (days.actual[:, None] <= q).mean(axis=0).tolist() for name, q in methods.items()}
+    plots.plot_calibration(
+        list(levels), shares, staged / "calibration.png", f"test split calibration: {card['version']}"
     )
 
 
