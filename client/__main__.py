@@ -1,0 +1,77 @@
+"""`python -m client forecast prices.csv [--url URL] [--column NAME] [--json]`: the next day's forecast for a CSV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from client.answers import Forecast
+from client.api import ForecastClient
+from client.csvfile import CsvError, Prices, read_prices
+from client.errors import ForecastError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m client", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("forecast", help="forecast the day after a CSV's last price", description=__doc__)
+    f.add_argument("csv", type=Path, help="daily prices: Date plus Close or Adj Close (comma, semicolon or tab)")
+    f.add_argument(
+        "--url",
+        default=os.environ.get("FORECAST_URL", "http://127.0.0.1:8000"),
+        help="the service (default: $FORECAST_URL or %(default)s)",
+    )
+    f.add_argument("--column", default=None, help="price column (default: Adj Close, else Close, else the only one)")
+    f.add_argument("--json", action="store_true", help="print the forecast as JSON instead of a table")
+    return p
+
+
+def table(prices: Prices, path: Path, answer: Forecast) -> str:
+    """The forecast as a few aligned lines."""
+    rows = [
+        ("series", f"{path.name}, column {prices.column!r}, {len(prices.prices)} prices to {prices.dates[-1]}"),
+        ("forecast for", str(answer.forecast_date or "the next trading day")),
+        ("median", f"{answer.forecast:,.2f}"),
+    ]
+    for level in (0.8, 0.95):
+        band = answer.between(level)
+        if band is not None:
+            rows.append((f"{level:.0%} interval", f"{band.lower:,.2f} .. {band.upper:,.2f}"))
+    rows.append(("model", answer.model_version))
+    return "\n".join(f"{name:<14}{value}" for name, value in rows)
+
+
+def forecast(args: argparse.Namespace) -> int:
+    prices = read_prices(args.csv, args.column)
+    with ForecastClient(args.url) as client:
+        window = int(client.model()["window"])
+        if len(prices.prices) < window:
+            raise CsvError(f"{args.csv}: {len(prices.prices)} prices; the model needs the last {window}")
+        answer = client.predict(prices.prices[-window:], prices.dates[-window:])
+    if args.json:
+        print(json.dumps(asdict(answer), default=str))
+    else:
+        print(table(prices, args.csv, answer))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 with the forecast; 2 for a file that cannot be read, 1 for the service; one line each."""
+    args = parser().parse_args(argv)
+    try:
+        return forecast(args)
+    except CsvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ForecastError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""ForecastClient and AsyncForecastClient: the same flows (client/flow.py) run over httpx, blocking or async."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from client import flow
+from client.errors import Unreachable
+from client.flow import Flow, Reply, RetryPolicy, Wait
+
+
+def as_reply(response: httpx.Response) -> Reply:
+    return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
+
+
+class Calls(ABC):
+    """The public calls, each one flow; subclasses say how a flow runs (blocking or awaited).
+
+    Each call returns a Forecast, a list of them, a dict or a bool; from AsyncForecastClient, an awaitable of it.
+    """
+
+    def __init__(self, url: str, max_wait: float) -> None:
+        self.url, self.policy = url.rstrip("/"), RetryPolicy(max_wait=max_wait)
+        self.limits: dict[str, int] = {}
+
+    @abstractmethod
+    def _run(self, steps: Flow) -> Any:
+        """Drives a flow to its value: sends its calls, sleeps its waits."""
+
+    def predict(self, window: Sequence[float], dates: Sequence[str] | None = None) -> Any:
+        """The next-day Forecast for one window of prices, oldest first (with ISO dates: forecast_date)."""
+        return self._run(flow.predict(window, dates, self.policy))
+
+    def predict_many(self, windows: Sequence[Sequence[float]]) -> Any:
+        """A Forecast per window, in order; sent in requests of at most the server's max_batch windows."""
+        return self._run(flow.predict_many(windows, self.policy, self.limits))
+
+    def model(self) -> Any:
+        """The live model's card (GET /model)."""
+        return self._run(flow.model(self.policy))
+
+    def ready(self) -> Any:
+        """Whether a model is loaded and serving (GET /health/ready)."""
+        return self._run(flow.ready())
+
+    def _unreachable(self, exc: httpx.HTTPError) -> Unreachable:
+        return Unreachable(f"cannot reach {self.url}: {type(exc).__name__}: {exc}".rstrip(": "))
+
+
+class ForecastClient(Calls):
+    """Blocking client: `ForecastClient("http://127.0.0.1:8000").predict(window) -> Forecast`."""
+
+    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 30.0, max_wait: float = 30.0) -> None:
+        super().__init__(url, max_wait)
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def _run(self, steps: Flow) -> Any:
+        reply: Reply | None = None
+        while True:
+            try:
+                step = steps.send(reply)
+            except StopIteration as done:
+                return done.value
+            if isinstance(step, Wait):
+                time.sleep(step.seconds)
+                reply = None
+            else:
+                try:
+                    reply = as_reply(self._http.request(step.method, step.path, json=step.body))
+                except httpx.HTTPError as exc:
+                    raise self._unreachable(exc) from None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ForecastClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncForecastClient(Calls):
+    """The same calls for asyncio: `await AsyncForecastClient(url).predict(window)`."""
+
+    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 30.0, max_wait: float = 30.0) -> None:
+        super().__init__(url, max_wait)
+        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout)
+
+    async def _run(self, steps: Flow) -> Any:
+        reply: Reply | None = None
+        while True:
+            try:
+                step = steps.send(reply)
+            except StopIteration as done:
+                return done.value
+            if isinstance(step, Wait):
+                await asyncio.sleep(step.seconds)
+                reply = None
+            else:
+                try:
+                    reply = as_reply(await self._http.request(step.method, step.path, json=step.body))
+                except httpx.HTTPError as exc:
+                    raise self._unreachable(exc) from None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncForecastClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,136 @@
+"""The client's logic without I/O: each call is a generator that yields what to do (an HTTP call or a wait)
+and receives the reply, so one implementation drives both the sync and the async client."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+
+from client.answers import Forecast, one_forecast
+from client.errors import BadResponse, InvalidRequest, ServerError, Unavailable
+
+DEFAULT_MAX_BATCH = 64  # when the server does not say (older servers' /model has no limits)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request to make."""
+
+    method: str
+    path: str
+    body: dict | None = None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Sleep this long before going on (a Retry-After)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back: status, headers (lower-case names) and the raw body."""
+
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """503/504 are retried, honouring Retry-After, until `max_wait` seconds of waiting are spent."""
+
+    max_wait: float = 30.0
+    first_delay: float = 0.5  # when the server gives no Retry-After; doubled each time
+
+
+Flow = Generator[Call | Wait, Reply | None, object]
+
+
+def retry_after(reply: Reply) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    value = reply.headers.get("retry-after")
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def decode(reply: Reply) -> dict:
+    """The JSON object of a 2xx reply; typed errors with the server's message and code otherwise."""
+    try:
+        body = json.loads(reply.content)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        snippet = reply.content[:80].decode("utf-8", "replace")
+        raise BadResponse(f"HTTP {reply.status} with a body that is not JSON: {snippet!r}", status=reply.status)
+    if reply.status < 400:
+        return body
+    message = body.get("error") if isinstance(body.get("error"), str) else json.dumps(body)[:300]
+    kind = Unavailable if reply.status in (503, 504) else InvalidRequest if reply.status < 500 else ServerError
+    raise kind(message, str(body.get("code", "")), reply.status)
+
+
+def call(request: Call, policy: RetryPolicy) -> Flow:
+    """Makes one call, retrying 503/504 within the policy's waiting budget; returns the decoded JSON."""
+    waited, delay = 0.0, policy.first_delay
+    while True:
+        reply = yield request
+        assert reply is not None
+        budget = policy.max_wait - waited
+        if reply.status not in (503, 504) or budget <= 0:
+            return decode(reply)
+        pause = min(retry_after(reply) or delay, budget)
+        yield Wait(pause)
+        waited, delay = waited + pause, delay * 2
+
+
+def max_batch(policy: RetryPolicy) -> Flow:
+    """The most windows the server takes in one request (from GET /model)."""
+    card = yield from call(Call("GET", "/model"), policy)
+    limits = card.get("limits") if isinstance(card, dict) else None
+    return int(limits["max_batch"]) if isinstance(limits, dict) and "max_batch" in limits else DEFAULT_MAX_BATCH
+
+
+def predict(window: Sequence[float], dates: Sequence[str] | None, policy: RetryPolicy) -> Flow:
+    """One window's Forecast."""
+    body: dict = {"window": [float(p) for p in window]}
+    if dates is not None:
+        body["dates"] = [str(d) for d in dates]
+    answer = yield from call(Call("POST", "/predict", body), policy)
+    return one_forecast(answer)
+
+
+def predict_many(windows: Sequence[Sequence[float]], policy: RetryPolicy, limits: dict[str, int]) -> Flow:
+    """Forecasts for any number of windows, in order, sent in chunks of the server's max_batch (asked once,
+    then kept in `limits`)."""
+    if "max_batch" not in limits:
+        limits["max_batch"] = yield from max_batch(policy)
+    size = limits["max_batch"]
+    found: list[Forecast] = []
+    for start in range(0, len(windows), size):
+        chunk = [[float(p) for p in w] for w in windows[start : start + size]]
+        answer = yield from call(Call("POST", "/predict", {"windows": chunk}), policy)
+        found += [one_forecast(answer, i) for i in range(len(chunk))]
+    return found
+
+
+def model(policy: RetryPolicy) -> Flow:
+    """The live model's card."""
+    return (yield from call(Call("GET", "/model"), policy))
+
+
+def ready() -> Flow:
+    """True when the service has a model loaded (GET /health/ready answers 200); no retries."""
+    reply = yield Call("GET", "/health/ready")
+    assert reply is not None
+    return reply.status == 200

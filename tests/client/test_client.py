@@ -1,0 +1,227 @@
+"""The typed client (sync and async) and its CSV command, against the real server started as a process."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from client import (
+    AsyncForecastClient,
+    BadResponse,
+    Forecast,
+    ForecastClient,
+    InvalidRequest,
+    Unavailable,
+    Unreachable,
+)
+from tests.conftest import ROOT, TEST_DATA
+from tests.service.server import free_port, running_service
+from training.data import load_csv
+
+GOOGLE = TEST_DATA / "Google_Stock_Price_Train.csv"
+
+
+def windows(n: int, seed: int = 0) -> list[list[float]]:
+    rng = np.random.default_rng(seed)
+    return (1500 * np.exp(np.cumsum(rng.normal(0, 0.01, (n, 60)), axis=1))).round(2).tolist()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, model_pair: tuple[Path, str, str]) -> Iterator[str]:
+    registry = tmp_path_factory.mktemp("client") / "registry"
+    shutil.copytree(model_pair[0], registry, ignore=shutil.ignore_patterns(".lock"))
+    with running_service(registry, FORECAST_RELOAD_SECONDS="0", FORECAST_MAX_BATCH="4") as (base, _):
+        yield base
+
+
+def predict_requests(base: str) -> float:
+    """How many /predict requests the server has answered (its own metrics)."""
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        if line.startswith('forecast_http_requests_total{method="POST",route="/predict",status="200"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_single_and_batch_answers_are_typed_and_equal_the_server(server: str) -> None:
+    window = windows(1)[0]
+    raw = httpx.post(f"{server}/predict", json={"window": window}).json()
+    with ForecastClient(server) as client:
+        assert client.ready() is True
+        answer = client.predict(window)
+        batch = client.predict_many([window, window])
+        card = client.model()
+    assert isinstance(answer, Forecast) and answer.forecast == raw["forecast"]
+    assert answer.quantiles == {float(k): v for k, v in raw["quantiles"].items()}
+    assert answer.interval is not None and (answer.interval.lower, answer.interval.upper) == (
+        raw["interval"]["lower"],
+        raw["interval"]["upper"],
+    )
+    assert answer.between(0.95).upper == raw["quantiles"]["0.975"]
+    assert batch == [answer, answer] and card["version"] == answer.model_version
+
+
+def test_predict_many_is_chunked_at_the_servers_max_batch(server: str) -> None:
+    many = windows(10, seed=3)
+    before = predict_requests(server)
+    with ForecastClient(server) as client:
+        found = client.predict_many(many)
+        singles = [client.predict(w) for w in many]
+    assert found == singles  # order kept across chunks
+    assert predict_requests(server) - before == 3 + 10  # 4 + 4 + 2 windows, then the ten singles
+
+
+def test_a_503_with_retry_after_is_retried_until_the_model_is_there(
+    tmp_path: Path, model_pair: tuple[Path, str, str]
+) -> None:
+    source, _, version = model_pair
+    with running_service(tmp_path, FORECAST_RELOAD_SECONDS="0.2") as (base, _):
+        first = httpx.post(f"{base}/predict", json={"window": windows(1)[0]})
+        assert first.status_code == 503 and first.headers["retry-after"] == "5"
+
+        def publish() -> None:  # the model appears while the client waits
+            time.sleep(1.0)
+            shutil.copytree(source / version, tmp_path / version)
+            (tmp_path / "CURRENT").write_text(version + "\n")
+
+        threading.Thread(target=publish).start()
+        started = time.monotonic()
+        with ForecastClient(base, max_wait=15) as client:
+            answer = client.predict(windows(1)[0])
+        assert answer.model_version == version and 4.5 <= time.monotonic() - started < 15
+
+
+def test_the_retry_budget_is_bounded(tmp_path: Path) -> None:
+    with running_service(tmp_path, FORECAST_RELOAD_SECONDS="0") as (base, _):
+        started = time.monotonic()
+        with ForecastClient(base, max_wait=1.0) as client, pytest.raises(Unavailable) as info:
+            client.predict(windows(1)[0])
+        assert time.monotonic() - started < 4
+    assert info.value.status == 503 and info.value.code == "not_ready" and "no model yet" in info.value.message
+
+
+def test_errors_are_typed_with_the_servers_message_and_code(server: str) -> None:
+    with ForecastClient(server) as client, pytest.raises(InvalidRequest) as info:
+        client.predict([100.0, 101.0])
+    assert (info.value.status, info.value.code) == (422, "invalid_input")
+    assert info.value.message == "'window' has 2 prices; this model expects exactly 60"
+    with ForecastClient(f"http://127.0.0.1:{free_port()}") as nobody, pytest.raises(Unreachable, match="cannot reach"):
+        nobody.predict(windows(1)[0])
+
+
+def test_a_non_json_answer_is_a_bad_response() -> None:
+    class Html(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><body>Bad gateway</body></html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = http.server.HTTPServer(("127.0.0.1", 0), Html)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        with (
+            ForecastClient(f"http://127.0.0.1:{proxy.server_port}") as client,
+            pytest.raises(BadResponse, match="HTTP 502 with a body that is not JSON: '<html>"),
+        ):
+            client.predict(windows(1)[0])
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_the_async_client_gives_the_same_answers(server: str) -> None:
+    many = windows(6, seed=5)
+
+    async def run() -> tuple[list[Forecast], bool]:
+        async with AsyncForecastClient(server) as client:
+            return await client.predict_many(many), await client.ready()
+
+    found, ready = asyncio.run(run())
+    with ForecastClient(server) as client:
+        assert found == client.predict_many(many) and ready
+
+
+def run_command(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "client", "forecast", *args], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+
+
+def test_the_command_prints_the_forecast_of_a_csv(server: str) -> None:
+    series = load_csv(GOOGLE)
+    body = {"window": series.prices[-60:].tolist(), "dates": series.dates[-60:].astype(str).tolist()}
+    raw = httpx.post(f"{server}/predict", json=body).json()
+    result = run_command(str(GOOGLE), "--url", server)
+    assert result.returncode == 0, result.stderr
+    lines = dict(
+        line.split(None, 1) if not line.startswith(("forecast for", "80%", "95%")) else (line[:14].strip(), line[14:])
+        for line in result.stdout.splitlines()
+    )
+    assert lines["median"] == f"{raw['forecast']:,.2f}"
+    assert lines["forecast for"] == raw["forecast_date"]
+    assert lines["80% interval"] == f"{raw['quantiles']['0.1']:,.2f} .. {raw['quantiles']['0.9']:,.2f}"
+    as_json = run_command(str(GOOGLE), "--url", server, "--json")
+    assert '"forecast": ' + repr(raw["forecast"]) in as_json.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("Date,Close\n2020-01-02,10\n", "prices; the model needs the last 60"),
+        ("Date,Close\n2020-01-02,10\n2020-01-03,ten\n", "row 3: column 'Close': 'ten' is not a number"),
+        ("Date,Open,High\n2020-01-02,10,11\n", "no 'Adj Close' or 'Close' column"),
+    ],
+)
+def test_the_command_refuses_a_bad_file_in_one_line(server: str, tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    result = run_command(str(path), "--url", server)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_the_command_says_when_the_server_is_unreachable() -> None:
+    result = run_command(str(GOOGLE), "--url", f"http://127.0.0.1:{free_port()}")
+    assert (
+        result.returncode == 1 and result.stderr.startswith("error: cannot reach") and "Traceback" not in result.stderr
+    )
+
+
+def test_the_client_installs_on_its_own_with_httpx_only(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT / "client"),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("lstm_forecast_client-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"client/__init__.py", "client/api.py", "client/flow.py", "client/__main__.py"} <= set(names)
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert [line for line in metadata.splitlines() if line.startswith("Requires-Dist")] == [
+        "Requires-Dist: httpx<1,>=0.27"
+    ]
