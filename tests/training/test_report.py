@@ -11,9 +11,12 @@ from training import report
 def test_readme_block_matches_the_committed_report() -> None:
     data = json.loads((ROOT / "reports" / "sp500.json").read_text())
     scores = {k: data[k] for k in ("walk_forward", "holdout", "all")}
-    block = report.readme_block("sp500", scores, "sp500_forecast.png")
+    extra = {k: data[k] for k in ("cross_asset", "synthetic", "out_of_range")}
+    block = report.readme_block("sp500", scores, extra, "sp500_forecast.png")
     assert block in (ROOT / "README.md").read_text()
     assert (ROOT / "reports" / "sp500_forecast.png").is_file()
+    for check in ("sp500.csv.gz walk-forward", "nasdaq.csv.gz, cross-asset", "synthetic calm", "synthetic wild"):
+        assert check in block  # the interval story is told on every check, model next to GARCH-t and EWMA
 
 
 def test_verdict_needs_mase_below_one_and_a_significant_dm() -> None:
