@@ -266,29 +266,3 @@ def gate_failures(model: dict, naive: dict) -> list[str]:
     """Why a point forecast must not ship: MAE worse than naive persistence's by more than 2%."""
     ratio = model["mae"] / naive["mae"]
     return [f"MAE is {ratio:.4f}x naive (limit {MAX_MAE_RATIO})"] if ratio > MAX_MAE_RATIO else []
-
-
-def format_table(metrics: dict[str, object]) -> str:
-    """The comparison as a small text table."""
-
-    def cell(value: float | None, fmt: str) -> str:
-        width = int(fmt.split(".")[0] or 0)
-        return f"{'n/a':>{width}}" if value is None else format(value, fmt)
-
-    lines = [f"{'':8}{'MAE':>11}{'RMSE':>11}{'MAPE %':>9}{'dir. acc.':>11}"]
-    for name in ("model", "naive"):
-        m = metrics[name]
-        lines.append(
-            f"{name:8}{cell(m['mae'], '11.3f')}{cell(m['rmse'], '11.3f')}{cell(m['mape'], '9.3f')}"
-            f"{cell(m['directional_accuracy'], '11.3f')}"
-        )
-    lines.append(
-        f"MAE ratio model/naive: {cell(metrics['mae_ratio'], '.4f')}   "
-        f"share of up days: {cell(metrics['up_share'], '.3f')}   days: {metrics['days']}"
-    )
-    for key, value in (metrics.get("intervals") or {}).items():
-        if key.startswith("coverage_"):
-            lines.append(
-                f"{key[9:]}% interval coverage: {value['coverage']:.3f} (mean width {value['mean_width']:.2f})"
-            )
-    return "\n".join(lines)

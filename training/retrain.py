@@ -20,8 +20,6 @@ from training.version import BuiltVersion, build_version
 
 log = logging.getLogger(__name__)
 
-HISTORY = registry.HISTORY
-
 
 @dataclass
 class RetrainConfig:

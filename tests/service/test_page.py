@@ -73,11 +73,12 @@ def test_page_shows_the_live_model_and_its_record_without_console_errors(
     assert console_errors(browser) == []
 
 
-def test_a_real_csv_draws_the_fan_chart_with_predicts_answer(browser: WebDriver, server: str) -> None:
+@pytest.mark.parametrize("csv", [GOOGLE, ROOT / "training" / "data" / "sp500.csv.gz"], ids=["tutorial", "bundled"])
+def test_a_real_csv_draws_the_fan_chart_with_predicts_answer(browser: WebDriver, server: str, csv: Path) -> None:
     open_page(browser, server)
-    submit(browser, csv=GOOGLE)
+    submit(browser, csv=csv)
     assert error_text(browser) == ""
-    series = load_csv(GOOGLE)  # the trainer's reading of the same file: Close, thousands unquoted
+    series = load_csv(csv)  # the trainer's reading of the same file (Adj Close or Close, thousands unquoted)
     body = {"window": series.prices[-60:].tolist(), "dates": series.dates[-60:].astype(str).tolist()}
     answer = httpx.post(f"{server}/predict", json=body).json()
     shown = browser.find_element(By.ID, "forecast-value").text
