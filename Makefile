@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODELS ?= models
 
-.PHONY: install serve train test lint format clean browser docker-smoke lock report bench soak audit docker-scale
+.PHONY: install serve train test lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,20 @@ report: install
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:
 	bash tests/docker/smoke.sh
+
+## docker-gpu-check: build the GPU image; CUDA libraries resolve, cuda refused and auto on CPU without a GPU
+docker-gpu-check:
+	bash tests/docker/gpu_image.sh
+
+## lock-gpu: regenerate the GPU image's locked dependencies (onnxruntime-gpu with CUDA 13 + cuDNN 9 from PyPI)
+lock-gpu:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	grep -v -e '^onnxruntime==' -e '^#' docker/requirements-serve.txt > .venv-lock/serve.txt
+	.venv-lock/bin/pip install --quiet --dry-run --ignore-installed --report .venv-lock/report.json \
+		-r .venv-lock/serve.txt "onnxruntime-gpu[cuda,cudnn]==1.31.1"
+	{ head -3 docker/requirements-gpu.txt; .venv-lock/bin/python -c 'import json; r = json.load(open(".venv-lock/report.json")); print("\n".join(sorted(i["metadata"]["name"] + "==" + i["metadata"]["version"] for i in r["install"])))'; } > docker/requirements-gpu.txt.new
+	mv docker/requirements-gpu.txt.new docker/requirements-gpu.txt
+	rm -rf .venv-lock
 
 ## docker-scale: three api replicas behind nginx; spread and a replica killed mid-load (needs a Docker engine)
 docker-scale:

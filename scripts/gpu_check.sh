@@ -7,8 +7,9 @@ VENV=${GPU_VENV:-.venv-gpu}
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet -e '.[serve]'
 "$VENV/bin/pip" uninstall --quiet -y onnxruntime
-"$VENV/bin/pip" install --quiet 'onnxruntime-gpu>=1.20,<2' 'nvidia-cudnn-cu12' 'nvidia-cublas-cu12' \
-    'nvidia-cuda-runtime-cu12' 'nvidia-cufft-cu12' 'nvidia-curand-cu12'
+# The same CUDA 13 + cuDNN 9 stack as the GPU image (docker/requirements-gpu.txt): onnxruntime-gpu 1.31.1 is
+# built for CUDA 13, and CUDA 12 libraries cannot satisfy its provider.
+"$VENV/bin/pip" install --quiet 'onnxruntime-gpu[cuda,cudnn]==1.31.1'
 MODELS=${MODELS:-models}
 if [ ! -s "$MODELS/CURRENT" ]; then
     echo "no model in $MODELS; train one first (make train) and copy the registry here" >&2
@@ -17,8 +18,9 @@ fi
 # onnxruntime-gpu finds the pip-installed CUDA libraries once they are preloaded
 "$VENV/bin/python" -c "import onnxruntime as o; o.preload_dlls(); print(o.get_available_providers())"
 "$VENV/bin/python" - "$MODELS" <<'PY'
-import sys, onnxruntime
-onnxruntime.preload_dlls()
+import sys
+from service.cuda import preload_cuda_libraries
+preload_cuda_libraries()
 sys.argv = ["gpu_check", "--models", sys.argv[1]]
 from scripts.gpu_check import main
 raise SystemExit(main())

@@ -12,7 +12,8 @@ from pydantic_settings import SettingsError
 
 from service.app import create_app
 from service.config import Settings
-from service.forecaster import ProviderError, requested_providers
+from service.cuda import resolve_providers
+from service.forecaster import CPU, ProviderError
 from service.listener import ListenError, bind_listener
 from service.logs import configure_logging, logging_config
 
@@ -35,9 +36,11 @@ def main() -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        providers = requested_providers(settings.providers)
+        providers = resolve_providers(settings.providers)  # a CUDA session is proven before anything serves
     except ProviderError as exc:
         return refuse(exc)
+    if providers == [CPU] and settings.providers == "auto":
+        settings = settings.model_copy(update={"providers": "cpu"})
     try:
         listener = bind_listener(settings.host, settings.port)  # before the model loads: fail fast
     except ListenError as exc:
