@@ -215,12 +215,12 @@ def config_from_args(args: argparse.Namespace, out: Path) -> TrainConfig:
 def run_train(args: argparse.Namespace) -> int:
     """`train`: train, verify and publish one version; CURRENT points at it."""
     from training.registry import current_version
-    from training.version import train_and_publish  # torch loads only for commands that need it
 
     existing = current_version(args.out)
     if args.if_missing and existing and (args.out / existing / "model.onnx").is_file():
         print(f"{args.out} already has a current model ({existing}); not training (--if-missing)")
         return 0
+    from training.version import train_and_publish
 
     built = train_and_publish(config_from_args(args, args.out), force=args.force)
     print(f"model {built.version} written to {args.out / built.version} (CURRENT -> {built.version})")
