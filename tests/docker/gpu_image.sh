@@ -17,7 +17,7 @@ docker build --network host -q -f docker/Dockerfile.gpu -t "$IMAGE" . >/dev/null
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' "$IMAGE"
 
 say "libraries of the CUDA provider (ldd, after the service's own preload)"
-docker run --rm --entrypoint python "$IMAGE" - <<'PY'
+docker run --rm -i --entrypoint python "$IMAGE" - <<'PY'
 import glob, os, subprocess, sys
 import onnxruntime as ort
 ort.preload_dlls(cuda=True, cudnn=True, msvc=False)
@@ -29,7 +29,7 @@ env = dict(os.environ, LD_LIBRARY_PATH=":".join([capi, *paths]))
 lines = subprocess.run(["ldd", provider], capture_output=True, text=True, env=env).stdout.splitlines()
 missing = sorted({l.split()[0] for l in lines if "not found" in l})
 print(f"onnxruntime-gpu {ort.__version__}; providers offered: {ort.get_available_providers()}")
-for name in ("libcublas.so.13", "libcublasLt.so.13", "libcudart.so.13", "libcurand.so.10", "libcufft.so.12"):
+for name in ("libcublas.so.13", "libcublasLt.so.13", "libcudart.so.13", "libcurand.so.10"):
     found = [l.split("=>")[1].split()[0] for l in lines if l.split()[0] == name]
     print(f"  {name:20} -> {found[0] if found else 'NOT FOUND'}")
 cudnn = glob.glob(site + "/nvidia/**/libcudnn.so.9*", recursive=True)

@@ -284,7 +284,7 @@ def test_a_model_trained_before_vol_normalisation_still_serves_unchanged() -> No
     registry = Path(__file__).resolve().parents[1] / "data" / "legacy_registry"
     version = (registry / "CURRENT").read_text().strip()
     card = json.loads((registry / version / "model.json").read_text())
-    assert card["normalization"]["kind"] == "vol" and card["calibration"]["factors"] and "calibration" not in card
+    assert card["normalization"]["kind"] == "window" and "calibration" not in card
     with make_client(registry) as legacy:
         for golden in card["golden"]:
             answer = legacy.post("/predict", json={"window": golden["window"]}).json()

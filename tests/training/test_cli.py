@@ -79,6 +79,7 @@ def test_tutorial_open_column_trains_and_publishes(tmp_path: Path) -> None:
     assert f"model {version} written to" in result.stdout
     assert "MAE ratio model/naive" in result.stdout
     assert sorted(p.name for p in (tmp_path / version).iterdir()) == [
+        "calibration.png",
         "model.json",
         "model.onnx",
         "test_forecast.png",
