@@ -15,14 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## train: the default 4x50 LSTM on the bundled S&P 500 data, published into $(MODELS)/
+## train: the default 4x50 LSTM on the bundled S&P 500 and NASDAQ data (about 4 minutes here), published into $(MODELS)/
 train: install
 	$(PY) -m training train --out $(MODELS)
 
 ## serve: train the default model if $(MODELS)/ holds none, then serve on 127.0.0.1:8000
 serve: install
 	@if [ ! -s $(MODELS)/CURRENT ]; then \
-		echo "No model in $(MODELS)/: training the default 4x50 LSTM on the bundled S&P 500 data first."; \
+		echo "No model in $(MODELS)/: training the default 4x50 LSTM on the bundled S&P 500 and NASDAQ data first (about 4 minutes)."; \
 		$(PY) -m training train --out $(MODELS) || exit $$?; \
 	fi
 	FORECAST_MODEL_DIR=$(MODELS) $(PY) -m service
