@@ -20,10 +20,12 @@ from bench.load import run_wrk
 from bench.servers import ROOT, rss_mb, server, service_argv
 from service.cpus import usable_cpus
 
+SERVICE, FLOOR, PEER = "service", "floor (FastAPI async def, no inference)", "peer (FastAPI + torch eager)"
 SERVERS = {
-    "service": service_argv(),
-    "floor (FastAPI, no inference)": [sys.executable, "-m", "bench.floor_app"],
-    "peer (FastAPI + torch eager)": [sys.executable, "-m", "bench.peer_app"],
+    SERVICE: service_argv(),
+    "HTTP limit (raw ASGI, orjson echo)": [sys.executable, "-m", "bench.http_limit_app"],
+    FLOOR: [sys.executable, "-m", "bench.floor_app"],
+    PEER: [sys.executable, "-m", "bench.peer_app"],
 }
 CONNECTIONS = (1, 8, 32, 128)
 BATCH_SIZES = (1, 64, 1024)
@@ -157,7 +159,7 @@ def report(data: dict, out: Path) -> str:
 
 def targets(data: dict) -> list[dict]:
     """The issue's targets, as ratios from this run."""
-    svc, floor, peer = (data["http"][n]["32"] for n in SERVERS)
+    svc, floor, peer = (data["http"][n]["32"] for n in (SERVICE, FLOOR, PEER))
     ort_1024 = next(r["windows_per_s"] for r in data["model"] if r["engine"] == "onnxruntime" and r["batch"] == 1024)
     e2e = data["batch"]["1024"]
     cs = data["cold"]
