@@ -5,14 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from client import flow
 from client.errors import Unreachable
-from client.flow import Flow, Reply, RetryPolicy, Wait
+from client.flow import Call, Flow, Reply, RetryPolicy, Wait
+
+
+def advance(steps: Flow, reply: Reply | None) -> tuple[bool, Any]:
+    """Sends `reply` into a flow: (True, its value) when it has finished, else (False, its next step)."""
+    try:
+        return False, steps.send(reply)
+    except StopIteration as done:
+        return True, done.value
 
 
 def as_reply(response: httpx.Response) -> Reply:
@@ -49,8 +58,13 @@ class Calls(ABC):
         """Whether a model is loaded and serving (GET /health/ready)."""
         return self._run(flow.ready())
 
-    def _unreachable(self, exc: httpx.HTTPError) -> Unreachable:
-        return Unreachable(f"cannot reach {self.url}: {type(exc).__name__}: {exc}".rstrip(": "))
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Turns httpx's transport errors into Unreachable, naming the service."""
+        try:
+            yield
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"cannot reach {self.url}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
 
 
 class ForecastClient(Calls):
@@ -61,20 +75,17 @@ class ForecastClient(Calls):
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
 
     def _run(self, steps: Flow) -> Any:
-        reply: Reply | None = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration as done:
-                return done.value
-            if isinstance(step, Wait):
-                time.sleep(step.seconds)
-                reply = None
-            else:
-                try:
-                    reply = as_reply(self._http.request(step.method, step.path, json=step.body))
-                except httpx.HTTPError as exc:
-                    raise self._unreachable(exc) from None
+        finished, step = advance(steps, None)
+        while not finished:
+            finished, step = advance(steps, self._do(step))
+        return step
+
+    def _do(self, step: Call | Wait) -> Reply | None:
+        if isinstance(step, Wait):
+            time.sleep(step.seconds)
+            return None
+        with self._reachable():
+            return as_reply(self._http.request(step.method, step.path, json=step.body))
 
     def close(self) -> None:
         self._http.close()
@@ -94,20 +105,17 @@ class AsyncForecastClient(Calls):
         self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout)
 
     async def _run(self, steps: Flow) -> Any:
-        reply: Reply | None = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration as done:
-                return done.value
-            if isinstance(step, Wait):
-                await asyncio.sleep(step.seconds)
-                reply = None
-            else:
-                try:
-                    reply = as_reply(await self._http.request(step.method, step.path, json=step.body))
-                except httpx.HTTPError as exc:
-                    raise self._unreachable(exc) from None
+        finished, step = advance(steps, None)
+        while not finished:
+            finished, step = advance(steps, await self._do(step))
+        return step
+
+    async def _do(self, step: Call | Wait) -> Reply | None:
+        if isinstance(step, Wait):
+            await asyncio.sleep(step.seconds)
+            return None
+        with self._reachable():
+            return as_reply(await self._http.request(step.method, step.path, json=step.body))
 
     async def aclose(self) -> None:
         await self._http.aclose()
