@@ -56,6 +56,7 @@ def score(holdout: Holdout, point: np.ndarray, quantiles: np.ndarray | None, lev
     found: dict[str, object] = metrics.score(holdout.last, holdout.actual, point)
     if quantiles is not None:
         found["intervals"] = metrics.interval_scores(holdout.actual, quantiles, levels, holdout.last)
+        found["calibration"] = (holdout.actual[:, None] <= quantiles).mean(axis=0).tolist()  # per level
         found["pinball_by_day"] = metrics.relative_pinball_by_day(
             holdout.last, holdout.actual, quantiles, np.array(levels)
         )

@@ -189,14 +189,14 @@ def build_version(
     card["version"] = registry.unused_version(registry_dir, registry.new_version(created, digest.hexdigest()))
     staged = registry.staging_dir(registry_dir)
     try:
-        write_version(staged, card, result, days)
+        write_version(staged, card, result, days, table)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
     return BuiltVersion(version=card["version"], staged=staged, card=card)
 
 
-def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.Holdout) -> None:
+def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.Holdout, table: dict) -> None:
     """model.onnx (verified against torch), model.json and the test plot, into the staging directory."""
     windows = days.windows[..., 0] if result.model.univariate else days.windows
     onnx_path = staged / "model.onnx"
@@ -208,7 +208,7 @@ def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.H
     # The PyTorch weights, for fine-tuning and for the benchmark's PyTorch peer; the service never reads them.
     torch.save(result.model.state_dict(), staged / "weights.pt")
     (staged / "model.json").write_text(json.dumps(card, indent=2) + "\n")
-    write_calibration_plot(staged, card, result, days)
+    write_calibration_plot(staged, card, table)
     first = days.owner == 0
     point, quantiles = torch_forecaster(result)(days.windows[first])
     levels = card["quantiles"]
@@ -225,13 +225,11 @@ def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.H
     )
 
 
-def write_calibration_plot(staged: Path, card: dict, result: TrainResult, days: holdout.Holdout) -> None:
-    """calibration.png: the model's, GARCH-t's and EWMA's quantile calibration on the test split."""
-    levels = tuple(card["quantiles"])
-    methods = {"model": torch_forecaster(result)(days.windows)[1], **holdout.baseline_quantiles(days, levels)}
-    shares = {name: (days.actual[:, None] <= q).mean(axis=0).tolist() for name, q in methods.items()}
+def write_calibration_plot(staged: Path, card: dict, table: dict[str, dict]) -> None:
+    """calibration.png: the model's, GARCH-t's and EWMA's quantile calibration on the test split, as scored."""
+    shares = {name: row["calibration"] for name, row in table.items() if "calibration" in row}
     plots.plot_calibration(
-        list(levels), shares, staged / "calibration.png", f"test split calibration: {card['version']}"
+        card["quantiles"], shares, staged / "calibration.png", f"test split calibration: {card['version']}"
     )
 
 
