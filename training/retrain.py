@@ -142,7 +142,7 @@ def retrain(config: RetrainConfig) -> Decision:
         champion = registry.current_version(config.registry)
         if champion and not config.force and nothing_new(read_card_or_empty(config.registry / champion), series):
             return skip(config, champion)
-        built = build_version(config.train, config.registry, series, force=True)  # the decision gates it
+        built = build_version(config.train, config.registry, series, on_gate_failure="defer")
         try:
             return conclude(config, series, built, champion)
         finally:

@@ -164,11 +164,15 @@ def onnx_metadata(card: dict) -> dict[str, object]:
 
 
 def build_version(
-    config: TrainConfig, registry_dir: Path, series: list[FeatureSeries] | None = None, force: bool = False
+    config: TrainConfig,
+    registry_dir: Path,
+    series: list[FeatureSeries] | None = None,
+    on_gate_failure: str = "refuse",
 ) -> BuiltVersion:
     """Trains and verifies a model in a staging directory of the registry; publishes nothing.
 
-    Raises GateRefused (after printing the table) when the model fails the quality gate and not `force`.
+    A model failing the quality gate raises GateRefused after the table is printed ("refuse"), is built
+    anyway and marked forced ("force", train --force), or is built for a caller that decides ("defer", retrain).
     """
     series = series if series is not None else load_training_data(config)
     config = replace(config, model=replace(config.model, features=len(series[0].names)))
@@ -177,13 +181,15 @@ def build_version(
     problems = holdout.gate(table, "model")
     print(holdout.format_table(table), flush=True)
     print(holdout.ratios_line(table, "model"), flush=True)
-    verdict = "passed" if not problems else ("FAILED (published anyway: --force): " if force else "FAILED: ")
+    notes = {"refuse": "", "force": " (published anyway: --force)", "defer": " (the retrain decision applies it)"}
+    verdict = "passed" if not problems else f"FAILED{notes[on_gate_failure]}: "
     print(f"quality gate on the test split ({days.days} days): {verdict}{'; '.join(problems)}", flush=True)
-    if problems and not force:
+    if problems and on_gate_failure == "refuse":
         raise metrics.GateRefused(problems)
     created = datetime.now(UTC)
     card = model_card(config, result, test_metrics(table, days, result), created)
-    card["quality_gate"] = {"passed": not problems, "forced": bool(problems and force), "problems": problems}
+    forced = bool(problems) and on_gate_failure == "force"
+    card["quality_gate"] = {"passed": not problems, "forced": forced, "problems": problems}
     # The version name hashes the weights, so it is known before the ONNX file (which holds it) exists.
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in result.model.parameters()))
     card["version"] = registry.unused_version(registry_dir, registry.new_version(created, digest.hexdigest()))
@@ -236,7 +242,7 @@ def write_calibration_plot(staged: Path, card: dict, table: dict[str, dict]) -> 
 def train_and_publish(config: TrainConfig, force: bool = False) -> BuiltVersion:
     """`training train`: build a version, publish it and point CURRENT at it, under the registry lock."""
     with registry.registry_lock(config.out):
-        built = build_version(config, config.out, force=force)
+        built = build_version(config, config.out, on_gate_failure="force" if force else "refuse")
         registry.publish(config.out, built.staged, built.version)
         registry.set_current(config.out, built.version)
         gate = built.card["quality_gate"]
