@@ -98,9 +98,10 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.registry = ModelRegistry(
-        settings.model_dir, SessionConfig(settings.providers, threads), model_observer(metrics)
+    sessions = SessionConfig(
+        settings.providers, threads, settings.gpu_min_batch, settings.cuda_graphs, settings.max_batch
     )
+    app.state.registry = ModelRegistry(settings.model_dir, sessions, model_observer(metrics))
     app.state.batcher = Batcher(settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics)
     app.include_router(router)
     app.include_router(oip.router)

@@ -124,15 +124,15 @@ class Batcher:
     async def _run(self, batch: list[Pending]) -> None:
         """One onnxruntime run for the whole batch, answered request by request."""
         windows = batch[0].windows if len(batch) == 1 else np.concatenate([b.windows for b in batch])
+        model = batch[0].model
+        device = model.device_for(len(windows))
         started = time.perf_counter()
         try:
-            forecasts = await asyncio.get_running_loop().run_in_executor(
-                self._executor, batch[0].model.predict, windows
-            )
+            forecasts = await asyncio.get_running_loop().run_in_executor(self._executor, model.predict, windows, device)
         except Exception as exc:  # an error reaches every caller of this batch
             log.error("inference failed for a batch of %d windows: %s", len(windows), first_line(exc))
             forecasts = InferenceFailed(f"inference failed: {first_line(exc)}")
-        self._observe(batch, started, len(windows))
+        self._observe(batch, started, len(windows), device)
         offset = 0
         for item in batch:
             n = len(item.windows)
@@ -143,10 +143,10 @@ class Batcher:
                     item.future.set_result(tuple(a[offset : offset + n] for a in forecasts))
             offset += n
 
-    def _observe(self, batch: list[Pending], started: float, windows: int) -> None:
+    def _observe(self, batch: list[Pending], started: float, windows: int, device: str) -> None:
         if not self.metrics:
             return
-        self.metrics.inference_seconds.observe(time.perf_counter() - started)
+        self.metrics.inference_seconds.labels(device).observe(time.perf_counter() - started)
         self.metrics.batch_windows.observe(windows)
         for item in batch:
             self.metrics.queue_seconds.observe(started - item.enqueued)

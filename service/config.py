@@ -22,6 +22,16 @@ class Settings(BaseSettings):
         "auto",
         description="onnxruntime execution provider: auto (CUDA if available, else CPU), cpu, cuda.",
     )
+    gpu_min_batch: int = Field(
+        0,
+        ge=0,
+        le=65536,
+        description="With CUDA, batches smaller than this run on a CPU session; 0 picks 48 with CUDA graphs, "
+        "192 without (measured on an H200).",
+    )
+    cuda_graphs: bool = Field(
+        True, description="With CUDA, capture a CUDA graph per power-of-two batch size at load and replay it."
+    )
     max_batch: int = Field(1024, ge=1, le=65536, description="Most windows in one request and one ONNX run.")
     batch_wait_ms: float = Field(
         2.0, ge=0, le=1000, description="How long a request may wait to be batched with others."

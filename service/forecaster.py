@@ -1,15 +1,17 @@
-"""One loaded model: the onnxruntime session, its providers, the load-time checks, predict(array)."""
+"""One loaded model: its onnxruntime sessions (per device), the load-time checks, predict(array)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+
+from service.runners import GraphRunner, Runner, SessionRunner
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,30 @@ def check_active_provider(mode: str, active: list[str]) -> None:
         )
 
 
+# Below these batch sizes a CPU session answers sooner than the GPU (H200, 16 cores, the default model):
+# CUDA's ~4 ms launch floor per run loses to the CPU up to ~200 windows; captured graphs cut it to ~1.1 ms.
+GPU_MIN_BATCH_PLAIN = 192
+GPU_MIN_BATCH_GRAPHS = 48
+
+
 @dataclass(frozen=True)
 class SessionConfig:
-    """How to build onnxruntime sessions: provider mode and thread count."""
+    """How to build onnxruntime sessions: provider mode, threads, and how batches are placed on a GPU."""
 
     providers: str = "auto"
     intra_op_threads: int = 1
+    gpu_min_batch: int = 0  # 0: from the measurements above
+    cuda_graphs: bool = True
+    max_batch: int = 1024
+
+
+def plan_devices(config: SessionConfig) -> dict[str, list]:
+    """Device name -> the providers of its session; with CUDA, a CPU session too for the small batches."""
+    requested = requested_providers(config.providers)
+    if requested[0] != CUDA:
+        return {"cpu": [CPU]}
+    cuda_options = {"enable_cuda_graph": "1"} if config.cuda_graphs else {}
+    return {"cuda": [(CUDA, cuda_options), CPU], "cpu": [CPU]}
 
 
 PRICE_FEATURES = ("close", "open", "high", "low")
@@ -76,7 +96,7 @@ class Forecaster:
 
     version: str
     path: Path
-    session: ort.InferenceSession
+    runners: dict[str, Runner]  # device -> runner; "cuda" first when present
     card: dict
     window: int
     requested: list[str]
@@ -86,14 +106,28 @@ class Forecaster:
     horizon: int = 1
     quantiles: list[float] = field(default_factory=list)
     outputs: list[str] = field(default_factory=lambda: ["forecast"])
+    gpu_min_batch: int = 0
+    batches: dict[str, int] = field(default_factory=dict)  # runs per device, for /model
 
     @property
     def univariate(self) -> bool:
         return len(self.features) == 1
 
-    def predict(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def devices(self) -> list[str]:
+        return list(self.runners)
+
+    def device_for(self, batch: int) -> str:
+        """Where a batch of this size runs: the GPU from gpu_min_batch windows up, the CPU below."""
+        if "cuda" in self.runners and (batch >= self.gpu_min_batch or "cpu" not in self.runners):
+            return "cuda"
+        return "cpu"
+
+    def predict(self, windows: np.ndarray, device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(B, window[, F]) float32 -> forecasts (B, horizon) and quantiles (B, horizon, Q); Q may be 0."""
-        out = self.session.run(self.outputs, {"window": windows})
+        device = device or self.device_for(len(windows))
+        out = self.runners[device].run(windows)
+        self.batches[device] = self.batches.get(device, 0) + 1
         batch = len(windows)
         forecast = out[0].reshape(batch, self.horizon)
         if len(out) == 1:
@@ -108,11 +142,22 @@ class Forecaster:
             "version": self.version,
             "execution_providers": self.providers,
             "requested_providers": self.requested,
+            "placement": self.placement(),
             "load_seconds": round(self.load_seconds, 4),
         }
 
+    def placement(self) -> dict[str, object]:
+        """Which device runs which batches, and how many batches each has run."""
+        return {
+            "gpu_min_batch": self.gpu_min_batch if "cuda" in self.runners else None,
+            "devices": {
+                name: {**runner.describe(), "batches": self.batches.get(name, 0)}
+                for name, runner in self.runners.items()
+            },
+        }
 
-def make_session(onnx_bytes: bytes, config: SessionConfig) -> tuple[ort.InferenceSession, list[str]]:
+
+def make_session(onnx_bytes: bytes, config: SessionConfig, providers: list) -> ort.InferenceSession:
     """An onnxruntime session with graph optimisation on and our thread count."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -122,13 +167,58 @@ def make_session(onnx_bytes: bytes, config: SessionConfig) -> tuple[ort.Inferenc
     options.log_severity_level = 3  # onnxruntime's own warnings go to stderr otherwise
     # Idle intra-op threads otherwise spin for a while after each run, taking the CPU the event loop needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    requested = requested_providers(config.providers)
     try:
-        session = ort.InferenceSession(onnx_bytes, sess_options=options, providers=requested)
+        return ort.InferenceSession(onnx_bytes, sess_options=options, providers=providers)
     except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
         raise ModelError(f"onnxruntime cannot load model.onnx: {first_line(exc)}") from None
+
+
+def build_sessions(onnx_bytes: bytes, config: SessionConfig) -> dict[str, ort.InferenceSession]:
+    """One session per planned device; a CUDA one must really run on CUDA when cuda was asked for."""
+    sessions = {}
+    for device, providers in plan_devices(config).items():
+        sessions[device] = make_session(onnx_bytes, config, providers)
+        if device == "cuda":
+            check_active_provider(config.providers, sessions[device].get_providers())
+    return sessions
+
+
+def build_runners(
+    sessions: dict[str, ort.InferenceSession], onnx_bytes: bytes, config: SessionConfig, outputs: list[str]
+) -> dict[str, Runner]:
+    """A runner per session; the GPU's replays captured graphs unless they are off or cannot be captured."""
+    runners: dict[str, Runner] = {}
+    for device, session in sessions.items():
+        runners[device] = SessionRunner(session, outputs)
+        if device == "cuda" and config.cuda_graphs:
+            runners[device] = graph_runner(session, outputs, config) or plain_cuda(onnx_bytes, config, outputs)
+    return runners
+
+
+def graph_runner(session: ort.InferenceSession, outputs: list[str], config: SessionConfig) -> GraphRunner | None:
+    """Captured graphs for every batch size up to max_batch, or None (logged) when capture fails."""
+    try:
+        runner = GraphRunner(session, outputs, config.max_batch)
+        runner.capture()
+    except Exception as exc:  # e.g. a node the CUDA provider does not run: graphs need all of them on it
+        log.warning("CUDA graphs could not be captured (%s); running the GPU session without them", first_line(exc))
+        return None
+    return runner
+
+
+def plain_cuda(onnx_bytes: bytes, config: SessionConfig, outputs: list[str]) -> SessionRunner:
+    """A CUDA session without graph capture (a session with capture enabled cannot run without it)."""
+    session = make_session(onnx_bytes, config, plan_devices(replace(config, cuda_graphs=False))["cuda"])
     check_active_provider(config.providers, session.get_providers())
-    return session, requested
+    return SessionRunner(session, outputs)
+
+
+def default_gpu_min_batch(config: SessionConfig, runners: dict[str, Runner]) -> int:
+    """The setting, or the measured crossover: lower when the GPU replays captured graphs."""
+    if config.gpu_min_batch:
+        return config.gpu_min_batch
+    graphs = isinstance(runners.get("cuda"), GraphRunner)
+    return GPU_MIN_BATCH_GRAPHS if graphs else GPU_MIN_BATCH_PLAIN
 
 
 def first_line(exc: BaseException) -> str:
@@ -188,12 +278,12 @@ def check_metadata(session: ort.InferenceSession, version: str, window: int, fea
         raise ModelError(f"no output 'forecast' (outputs: {[o.name for o in outputs]})")
 
 
-def check_outputs(forecaster: Forecaster) -> None:
-    """Warm-up run must be finite; the trainer's golden windows must give torch's forecasts (1e-4)."""
+def golden_arrays(forecaster: Forecaster) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The trainer's reference windows, forecasts (n, h) and quantiles (n, h, Q) from model.json."""
     golden = forecaster.card.get("golden")
     if not isinstance(golden, list) or not golden:
         raise ModelError("model.json has no golden reference windows")
-    n, h, q = len(golden), forecaster.horizon, len(forecaster.quantiles)
+    n, h = len(golden), forecaster.horizon
     try:
         windows = np.array([g["window"] for g in golden], dtype=np.float32)
         expected = np.array([g["forecast"] for g in golden], dtype=np.float64).reshape(n, h)
@@ -203,17 +293,37 @@ def check_outputs(forecaster: Forecaster) -> None:
     want_shape = (forecaster.window,) if forecaster.univariate else (forecaster.window, len(forecaster.features))
     if windows.shape[1:] != want_shape:
         raise ModelError(f"golden windows have shape {windows.shape}, expected (n, {want_shape})")
+    return windows, expected, expected_q
+
+
+def check_outputs(forecaster: Forecaster) -> None:
+    """On every device, and at every captured batch size, the golden windows give torch's forecasts (1e-4)."""
+    windows, expected, expected_q = golden_arrays(forecaster)
+    for device, runner in forecaster.runners.items():
+        sizes = [s.size for s in runner.slots] if isinstance(runner, GraphRunner) else [len(windows)]
+        for size in sizes:
+            rows = np.arange(size) % len(windows)  # the golden windows repeated to fill the batch
+            where = device if len(sizes) == 1 else f"{device}, batch {size}"
+            check_golden(forecaster, device, windows[rows], expected[rows], expected_q[rows], where)
+
+
+def check_golden(
+    forecaster: Forecaster, device: str, windows: np.ndarray, expected: np.ndarray, expected_q: np.ndarray, where: str
+) -> None:
+    """One golden run on one device: finite, the right number of quantiles, within GOLDEN_RTOL."""
+    q = len(forecaster.quantiles)
     try:
-        got, got_q = forecaster.predict(windows)
+        got, got_q = forecaster.predict(windows, device)
     except Exception as exc:  # any onnxruntime failure here means the model is unusable
-        raise ModelError(f"warm-up run failed: {first_line(exc)}") from None
+        raise ModelError(f"warm-up run failed ({where}): {first_line(exc)}") from None
     if not (np.all(np.isfinite(got)) and np.all(np.isfinite(got_q))):
-        raise ModelError("warm-up run gave non-finite forecasts")
+        raise ModelError(f"warm-up run gave non-finite forecasts ({where})")
     if got_q.shape[-1] != q or (q and expected_q.shape != got_q.shape):
         raise ModelError(f"quantiles output has {got_q.shape[-1]} levels; model.json lists {q}")
     rel = max(relative_difference(got, expected), relative_difference(got_q, expected_q) if q else 0.0)
     if rel > GOLDEN_RTOL:
-        raise ModelError(f"golden check failed: forecasts differ from the trainer's by {rel:.3g} relative")
+        suffix = "" if where == "cpu" else f" on {where}"
+        raise ModelError(f"golden check failed: forecasts differ from the trainer's by {rel:.3g} relative{suffix}")
 
 
 def relative_difference(got: np.ndarray, expected: np.ndarray) -> float:
@@ -232,24 +342,28 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
         onnx_bytes = onnx_path.read_bytes()
     except FileNotFoundError:
         raise ModelError("model.onnx is missing") from None
-    session, requested = make_session(onnx_bytes, config)
+    sessions = build_sessions(onnx_bytes, config)
+    first = next(iter(sessions.values()))
     signature = read_signature(card)
-    check_metadata(session, version, card["window"], len(signature["features"]))
-    names = [o.name for o in session.get_outputs()]
-    if signature["quantiles"] and "quantiles" not in names:
+    check_metadata(first, version, card["window"], len(signature["features"]))
+    if signature["quantiles"] and "quantiles" not in [o.name for o in first.get_outputs()]:
         raise ModelError("model.json lists quantiles but the graph has no 'quantiles' output")
+    outputs = ["forecast", "quantiles"] if signature["quantiles"] else ["forecast"]
+    runners = build_runners(sessions, onnx_bytes, config, outputs)
     forecaster = Forecaster(
         version=version,
         path=directory,
-        session=session,
+        runners=runners,
         card=card,
         window=card["window"],
-        requested=requested,
-        providers=session.get_providers(),
+        requested=requested_providers(config.providers),
+        providers=first.get_providers(),
         load_seconds=0.0,
-        outputs=["forecast", "quantiles"] if signature["quantiles"] else ["forecast"],
+        outputs=outputs,
+        gpu_min_batch=default_gpu_min_batch(config, runners),
         **signature,
     )
     check_outputs(forecaster)
+    forecaster.batches.clear()  # the golden runs are not traffic
     forecaster.load_seconds = time.perf_counter() - started
     return forecaster

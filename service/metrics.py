@@ -64,7 +64,8 @@ class ServiceMetrics:
         )
         self.inference_seconds = Histogram(
             "forecast_inference_duration_seconds",
-            "Time of one onnxruntime run (one batch).",
+            "Time of one onnxruntime run (one batch), by the device that ran it (cpu or cuda).",
+            ["device"],
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
