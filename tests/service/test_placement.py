@@ -146,9 +146,7 @@ def test_the_batcher_labels_each_run_with_its_device(fake_gpu: None, model_pair:
 
     asyncio.run(scenario())
     counts = {
-        s.labels["device"]: s.value
-        for s in metrics.inference_seconds.collect()[0].samples
-        if s.name.endswith("_count")
+        s.labels["device"]: s.value for s in metrics.inference_seconds.collect()[0].samples if s.name.endswith("_count")
     }
     assert counts == {"cpu": 2.0, "cuda": 1.0}
 
