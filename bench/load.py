@@ -10,8 +10,9 @@ from pathlib import Path
 
 LUA = """
 wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("%(body)s", "r")
+wrk.headers["Content-Type"] = "%(content_type)s"
+%(extra_headers)s
+local f = io.open("%(body)s", "rb")
 wrk.body = f:read("*a")
 f:close()
 
@@ -35,13 +36,22 @@ def require_wrk() -> str:
     return path
 
 
-def run_wrk(url: str, body: bytes, connections: int, seconds: float, threads: int = 1) -> dict[str, float]:
+def run_wrk(
+    url: str,
+    body: bytes,
+    connections: int,
+    seconds: float,
+    threads: int = 1,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
     """One wrk run; requests/s, p50/p90/p99 in ms, and errors (non-2xx, socket errors, timeouts)."""
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    extra = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items() if k != "Content-Type")
     with tempfile.TemporaryDirectory() as tmp:
-        body_path = Path(tmp) / "body.json"
+        body_path = Path(tmp) / "body.bin"
         body_path.write_bytes(body)
         script = Path(tmp) / "post.lua"
-        script.write_text(LUA % {"body": body_path})
+        script.write_text(LUA % {"body": body_path, "content_type": headers["Content-Type"], "extra_headers": extra})
         out = subprocess.run(
             [
                 require_wrk(),

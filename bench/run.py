@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from bench import model_speed
+from bench.bodies import INFER_PATH, binary_infer_body, predict_body
 from bench.load import run_wrk
 from bench.servers import ROOT, rss_mb, server, service_argv
 from service.cpus import usable_cpus
@@ -31,17 +32,11 @@ CONNECTIONS = (1, 8, 32, 128)
 BATCH_SIZES = (1, 64, 1024)
 
 
-def window_body(count: int | None) -> bytes:
-    """A single-window body (count None) or a batch of `count` windows."""
-    rows = model_speed.windows(count or 1).round(2).tolist()
-    return json.dumps({"window": rows[0]} if count is None else {"windows": rows}).encode()
-
-
 def http_runs(models: Path, seconds: float, repeats: int) -> dict[str, dict[int, list[dict]]]:
     """wrk at each connection count against each server; repeats interleaved so drift hits all alike."""
     env = {"FORECAST_MODEL_DIR": str(models)}
     runs: dict[str, dict[int, list[dict]]] = {name: {c: [] for c in CONNECTIONS} for name in SERVERS}
-    body = window_body(None)
+    body = predict_body(None)
     for rep in range(repeats):
         for name, argv in SERVERS.items():
             with server(argv, "/health/ready", env) as s:
@@ -53,16 +48,19 @@ def http_runs(models: Path, seconds: float, repeats: int) -> dict[str, dict[int,
     return runs
 
 
-def batch_runs(models: Path, seconds: float, repeats: int) -> dict[int, float]:
-    """End-to-end windows/s of /predict with 1, 64 and 1024 windows per request (2 connections)."""
-    found: dict[int, list[float]] = {b: [] for b in BATCH_SIZES}
+def batch_runs(models: Path, seconds: float, repeats: int) -> dict[str, float]:
+    """End-to-end windows/s of /predict JSON with 1, 64 and 1024 windows per request, and of 1024 raw
+    float32 windows through the inference protocol's binary extension (2 connections)."""
+    bodies = {str(b): ("/predict", predict_body(b), None) for b in BATCH_SIZES}
+    bodies[f"{BATCH_SIZES[-1]} binary (/v2 infer)"] = (INFER_PATH, *binary_infer_body(BATCH_SIZES[-1]))
+    found: dict[str, list[float]] = {name: [] for name in bodies}
     with server(service_argv(), "/health/ready", {"FORECAST_MODEL_DIR": str(models)}) as s:
         for _ in range(repeats):
-            for batch in BATCH_SIZES:
-                result = run_wrk(s["url"] + "/predict", window_body(batch), 2, seconds, threads=1)
+            for name, (path, body, headers) in bodies.items():
+                result = run_wrk(s["url"] + path, body, 2, seconds, threads=1, headers=headers)
                 assert result["errors"] == 0, result
-                found[batch].append(result["rps"] * batch)
-    return {b: statistics.median(v) for b, v in found.items()}
+                found[name].append(result["rps"] * int(name.split()[0]))
+    return {name: statistics.median(v) for name, v in found.items()}
 
 
 def cold_start_and_memory(models: Path, soak_seconds: float, repeats: int) -> dict:
@@ -74,11 +72,11 @@ def cold_start_and_memory(models: Path, soak_seconds: float, repeats: int) -> di
             ready.append(s["ready_s"])
             for _ in range(100):
                 httpx.post(
-                    s["url"] + "/predict", content=window_body(None), headers={"content-type": "application/json"}
+                    s["url"] + "/predict", content=predict_body(None), headers={"content-type": "application/json"}
                 )
             warm.append(rss_mb(s["pid"]))
             if rep == 0:
-                run_wrk(s["url"] + "/predict", window_body(None), 32, soak_seconds)
+                run_wrk(s["url"] + "/predict", predict_body(None), 32, soak_seconds)
                 loaded.append(rss_mb(s["pid"]))
     return {
         "ready_s": statistics.median(ready),
@@ -248,7 +246,7 @@ def main() -> None:
     data["model"] = model_speed.measure(version_dir, cores)
     runs = http_runs(args.models, args.seconds, args.repeats)
     data["http"] = {n: {str(c): median_row(rs) for c, rs in by_c.items()} for n, by_c in runs.items()}
-    data["batch"] = {str(b): w for b, w in batch_runs(args.models, args.seconds, args.repeats).items()}
+    data["batch"] = batch_runs(args.models, args.seconds, args.repeats)
     data["cold"] = cold_start_and_memory(args.models, args.soak, args.repeats)
     data["targets"] = targets(data)
     (args.out / "results.json").write_text(json.dumps(data, indent=1))

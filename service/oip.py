@@ -1,7 +1,7 @@
 """Open Inference Protocol (KServe v2 / Triton) REST endpoints over the same model, batcher and metrics.
 
 Request and answer shapes follow the protocol's REST specification, including the binary tensor data
-extension for inputs (what NVIDIA's tritonclient sends by default) with JSON answers.
+extension both ways (what NVIDIA's tritonclient sends by default): the fast path for bulk scoring.
 """
 
 from __future__ import annotations
@@ -143,8 +143,14 @@ def input_array(header: dict[str, Any], tail: bytes, model: Forecaster) -> np.nd
     count = int(np.prod(shape))
     binary_size = (tensor.get("parameters") or {}).get("binary_data_size")
     if binary_size is not None:
-        if binary_size != count * 4 or len(tail) < binary_size:
-            raise ProtocolError(f"binary_data_size {binary_size} does not match shape {shape} of FP32 values")
+        if binary_size != count * 4:
+            raise ProtocolError(
+                f"binary_data_size {binary_size} does not match shape {shape}: {count * 4} bytes of FP32 values"
+            )
+        if len(tail) != binary_size:
+            raise ProtocolError(
+                f"the body holds {len(tail)} bytes after the JSON header; binary_data_size says {binary_size}"
+            )
         values = np.frombuffer(tail[:binary_size], dtype="<f4").astype(np.float64)
     else:
         try:
@@ -154,6 +160,33 @@ def input_array(header: dict[str, Any], tail: bytes, model: Forecaster) -> np.nd
         if values.size != count:
             raise ProtocolError(f"input 'window' has {values.size} values; shape {shape} needs {count}")
     return checked_float32(values.reshape(shape[0], -1), "ratio", lambda r, c: f"window[{r}][{c}]").reshape(shape)
+
+
+def binary_outputs(header: dict[str, Any], names: list[str]) -> set[str]:
+    """Outputs to send as raw bytes: per output `binary_data`, or `binary_data_output` for all of them."""
+    every = bool((header.get("parameters") or {}).get("binary_data_output"))
+    asked = {o.get("name"): (o.get("parameters") or {}).get("binary_data") for o in header.get("outputs") or []}
+    return {n for n in names if asked.get(n, every) is True}
+
+
+def encode(body: dict[str, Any], arrays: dict[str, np.ndarray], binary: set[str]) -> Response:
+    """The JSON answer, with the binary outputs' bytes after it (their order) when any are binary."""
+    tail = []
+    for output in body["outputs"]:
+        values = arrays[output["name"]].astype("<f4", copy=False)
+        if output["name"] in binary:
+            tail.append(values.tobytes())
+            output["parameters"] = {"binary_data_size": values.nbytes}
+        else:
+            output["data"] = values.astype(np.float64).reshape(-1).tolist()
+    if not tail:
+        return answer(body)
+    head = orjson.dumps(body)
+    return Response(
+        b"".join([head, *tail]),
+        media_type="application/octet-stream",
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )
 
 
 def requested_outputs(header: dict[str, Any], model: Forecaster) -> list[str]:
@@ -196,19 +229,11 @@ async def infer(request: Request, name: str, version: str | None) -> Response:
     body = {
         "model_name": MODEL_NAME,
         "model_version": model.version,
-        "outputs": [
-            {
-                "name": n,
-                "datatype": "FP32",
-                "shape": [batch, *arrays[n].shape[1:]],
-                "data": arrays[n].astype(np.float64).reshape(-1).tolist(),
-            }
-            for n in outputs
-        ],
+        "outputs": [{"name": n, "datatype": "FP32", "shape": [batch, *arrays[n].shape[1:]]} for n in outputs],
     }
     if "id" in header:
         body["id"] = header["id"]
-    return answer(body)
+    return encode(body, arrays, binary_outputs(header, outputs))
 
 
 @router.post("/models/{name}/infer", summary="Inference")

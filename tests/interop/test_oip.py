@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,71 @@ def test_tritonclient_infer_equals_predict(server: tuple[str, str], binary: bool
     np.testing.assert_allclose(quantiles[:, 1], [q["0.1"] for q in predicted["quantiles"]], rtol=1e-6)
     versioned = c.infer("lstm-forecast", [inp], model_version=version)
     np.testing.assert_allclose(versioned.as_numpy("forecast"), forecast)
+    sizes = [o.get("parameters", {}).get("binary_data_size") for o in response["outputs"]]
+    assert sizes == ([5 * 4, 5 * 5 * 4] if binary else [None, None])  # binary answers really were binary
+
+
+def post_binary(
+    base: str, x: np.ndarray, declared: int | None = None, extra: bytes = b"", **params: object
+) -> httpx.Response:
+    """A binary-extension request written by hand: JSON header, then the raw little-endian float32 bytes."""
+    data = x.astype("<f4").tobytes() + extra
+    tensor = {"name": "window", "datatype": "FP32", "shape": list(x.shape)}
+    tensor["parameters"] = {"binary_data_size": len(data) if declared is None else declared}
+    head = json.dumps({"inputs": [tensor], "parameters": params}).encode()
+    return httpx.post(
+        f"{base}/v2/models/lstm-forecast/infer",
+        content=head + data,
+        headers={"Inference-Header-Content-Length": str(len(head)), "Content-Type": "application/octet-stream"},
+    )
+
+
+def test_binary_answers_for_every_output(server: tuple[str, str]) -> None:
+    base, _ = server
+    x = windows(7)
+    reply = post_binary(base, x, binary_data_output=True)
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/octet-stream"
+    length = int(reply.headers["inference-header-content-length"])
+    head = json.loads(reply.content[:length])
+    sizes = [o["parameters"]["binary_data_size"] for o in head["outputs"]]
+    assert [o["name"] for o in head["outputs"]] == ["forecast", "quantiles"] and sizes == [7 * 4, 7 * 5 * 4]
+    assert len(reply.content) == length + sum(sizes)
+    forecast = np.frombuffer(reply.content[length : length + sizes[0]], dtype="<f4")
+    as_json = post_binary(base, x).json()
+    assert as_json["outputs"][0]["data"] == pytest.approx(forecast.tolist(), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("values", "declared", "extra", "message"),
+    [
+        (windows(2), 2 * 60 * 4 - 4, b"", "binary_data_size 476 does not match shape [2, 60]: 480 bytes"),
+        (windows(2), 2 * 60 * 4, b"\0\0\0\0", "the body holds 484 bytes after the JSON header"),
+        (windows(2)[:, :59], 2 * 60 * 4, b"", "shape [2, 59] must be [batch, 60]"),
+        (np.where(np.arange(60) == 7, np.nan, windows(1)), None, b"", "window[0][7]"),
+        (np.where(np.arange(60) == 3, np.inf, windows(1)), None, b"", "window[0][3]"),
+    ],
+)
+def test_bad_binary_bodies_get_a_400_that_names_the_problem(
+    server: tuple[str, str], values: np.ndarray, declared: int | None, extra: bytes, message: str
+) -> None:
+    base, _ = server
+    reply = post_binary(base, values, declared, extra)
+    assert reply.status_code == 400 and message in reply.json()["error"], reply.text
+
+
+def test_a_body_shorter_than_its_declared_tensor_is_a_400(server: tuple[str, str]) -> None:
+    base, _ = server
+    x = windows(2)
+    data = x.astype("<f4").tobytes()[:-8]
+    head = json.dumps(
+        {"inputs": [{"name": "window", "datatype": "FP32", "shape": [2, 60], "parameters": {"binary_data_size": 480}}]}
+    ).encode()
+    reply = httpx.post(
+        f"{base}/v2/models/lstm-forecast/infer",
+        content=head + data,
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )
+    assert reply.status_code == 400 and "holds 472 bytes after the JSON header" in reply.json()["error"]
 
 
 def test_metadata_has_dynamic_batch_dims(server: tuple[str, str]) -> None:
