@@ -1,4 +1,4 @@
-"""scripts/gpu_check.py's comparison, run here on CPU against CPU so that the script cannot rot unseen."""
+"""scripts/gpu_check.py, run here with the CPU standing in for the GPU, so that the script cannot rot unseen."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.gpu_check import compare, sample_windows
+import pytest
+
+from bench.bodies import sample_windows
+from scripts.gpu_check import compare, main
 from service.forecaster import SessionConfig, load_forecaster
 from tests.conftest import ROOT
 
@@ -21,6 +24,22 @@ def test_compare_sees_forecasts_and_quantiles(model_pair: tuple[Path, str, str])
     assert set(same) == {"forecast", "quantiles"} and max(same.values()) < 1e-5
     different = compare(other, one, windows)
     assert different["forecast"] > 1e-4 and different["quantiles"] > 1e-4
+
+
+def test_every_step_runs_with_the_cpu_standing_in(
+    model_pair: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry, _, version = model_pair
+    argv = ["--models", str(registry), "--accelerator", "cpu", "--batches", "1,8,1024", "--seconds", "1"]
+    assert main([*argv, "--connections", "1,4"]) == 0
+    out = capsys.readouterr().out
+    assert f"model {version}" in out and "providers in use (cpu): ['CPUExecutionProvider']" in out
+    assert "cpu stand-in vs cpu, 1024 windows: largest relative difference forecasts 0, quantiles 0" in out
+    assert "| batch | cpu | cpu stand-in |" in out and "| 1024 | " in out
+    rows = [line.split(" | ") for line in out.splitlines() if line.startswith(("| 1 window", "| 1024 windows"))]
+    assert len(rows) == 2 * 3 * 2  # modes x bodies x connection counts
+    assert all(float(r[3]) > 0 and r[-1] == "0 |" for r in rows)  # req/s measured, no errors
+    assert "bulk windows/s (auto, best)" in out and ("targets met" in out or "targets missed:" in out)
 
 
 def test_the_script_says_why_when_cuda_is_missing(model_pair: tuple[Path, str, str]) -> None:
