@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.errors import InferenceFailed, Overloaded, TimedOut
+from service.errors import InferenceFailed, InvalidInput, Overloaded, TimedOut
 from service.forecaster import Forecaster, first_line
 from service.metrics import ServiceMetrics
 
@@ -63,6 +63,8 @@ class Batcher:
     async def submit(self, model: Forecaster, windows: np.ndarray, timeout_s: float) -> Prediction:
         """Forecasts for `windows` (n, window) from `model`; 503 when the queue is full, 504 on timeout."""
         n = len(windows)
+        if not 1 <= n <= self.max_batch:  # each route checks first, with its own words; this guards the rest
+            raise InvalidInput(f"a batch of {n} windows; send 1 to {self.max_batch} (FORECAST_MAX_BATCH)")
         if self.pending_windows + n > self.max_queue:
             raise Overloaded(
                 f"too many windows waiting ({self.pending_windows} of {self.max_queue}); retry shortly",

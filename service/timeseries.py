@@ -93,8 +93,14 @@ def failure(kind: str, message: str, status: int) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def check_request(req: ForecastRequest, model: Forecaster) -> tuple[np.ndarray, list[float]]:
+def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tuple[np.ndarray, list[float]]:
     """Windows (n, window) from the last `window` values of each series, and the quantile levels asked."""
+    if not 1 <= len(req.inputs) <= max_batch:
+        raise ForecastFailure(
+            "invalid_request",
+            f"{len(req.inputs)} series in one request; send 1 to {max_batch} (FORECAST_MAX_BATCH), "
+            "or split them over several requests",
+        )
     if not model.univariate:
         raise ForecastFailure("unsupported_time_series_type", "this model reads several features; use /predict")
     if req.options.horizon > model.horizon:
@@ -167,7 +173,7 @@ async def forecast(request: Request) -> Response:
     if req.model not in (MODEL_NAME, model.version):
         return failure("model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404)
     try:
-        windows, levels = check_request(req, model)
+        windows, levels = check_request(req, model, request.app.state.settings.max_batch)
         forecasts, quantiles = await request.app.state.batcher.submit(
             model, windows, request.app.state.settings.request_timeout_ms / 1000
         )

@@ -53,7 +53,7 @@ docker run -d --rm --name "$name" -p "127.0.0.1:$PORT:8000" -v "$PWD/$MODELS:/mo
     -e FORECAST_PROVIDERS=auto "$IMAGE" >/dev/null
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 60); do curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break; sleep 1; done
-curl -fsS "http://127.0.0.1:$PORT/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("serving", m["version"], "on", m["execution_providers"]); sys.exit(m["execution_providers"] != ["CPUExecutionProvider"])'
+curl -fsS "http://127.0.0.1:$PORT/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); p=m["placement"]; print("serving", m["version"], "on", m["execution_providers"], "placement", p); sys.exit(m["execution_providers"] != ["CPUExecutionProvider"] or list(p["devices"]) != ["cpu"])'
 docker logs "$name" 2>&1 | grep -o 'CUDA is offered but cannot run[^"]*' | head -1
 window=$(python3 -c 'print(",".join(f"{2500 + 3 * i + (i % 5):.2f}" for i in range(60)))')
 curl -fsS -XPOST "http://127.0.0.1:$PORT/predict" -H 'content-type: application/json' -d "{\"window\":[$window]}"

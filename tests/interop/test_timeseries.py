@@ -80,3 +80,17 @@ def test_errors_use_kserve_error_shape(client: TestClient, body: dict, status: i
     response = client.post("/v1/timeseries/forecast", json=body)
     assert response.status_code == status
     assert response.json()["error"]["type"] == kind and response.json()["error"]["message"]
+
+
+def test_more_series_than_max_batch_is_a_clear_400(model_pair: tuple[Path, str, str]) -> None:
+    settings = Settings(model_dir=model_pair[0], reload_seconds=0, intra_op_threads=1, max_batch=4, _env_file=None)
+    with TestClient(create_app(settings)) as small:
+        body = request(*(univariate(f"s{i}", series(60, i)) for i in range(5)))
+        response = small.post("/v1/timeseries/forecast", json=body)
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["type"] == "invalid_request"
+        assert error["message"].startswith("5 series in one request; send 1 to 4 (FORECAST_MAX_BATCH)")
+        assert small.post("/v1/timeseries/forecast", json={**body, "inputs": body["inputs"][:4]}).status_code == 200
+        empty = small.post("/v1/timeseries/forecast", json={**body, "inputs": []})
+        assert empty.status_code == 400 and empty.json()["error"]["type"] == "invalid_request"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from service.batching import Batcher
-from service.errors import InferenceFailed, Overloaded, TimedOut
+from service.errors import InferenceFailed, InvalidInput, Overloaded, TimedOut
 from service.forecaster import Forecaster, SessionConfig, load_forecaster
 from service.metrics import ServiceMetrics
 
@@ -123,3 +123,15 @@ def test_requests_for_different_models_are_not_mixed(model_pair: tuple[Path, str
     a, b = run(Batcher(max_batch=100, wait_s=0.05, max_queue=100), scenario)
     np.testing.assert_allclose(a[0], old.predict(x[:1])[0], rtol=1e-6)
     np.testing.assert_allclose(b[0], new.predict(x[1:])[0], rtol=1e-6)
+
+
+def test_the_batcher_refuses_a_batch_past_max_batch_whoever_submits_it(model: Forecaster) -> None:
+    async def scenario(batcher: Batcher) -> None:
+        with pytest.raises(InvalidInput, match=r"a batch of 5 windows; send 1 to 4 \(FORECAST_MAX_BATCH\)"):
+            await batcher.submit(model, windows(5), 5)
+        with pytest.raises(InvalidInput, match="a batch of 0 windows"):
+            await batcher.submit(model, windows(0), 5)
+        forecasts, _ = await batcher.submit(model, windows(4), 5)
+        assert forecasts.shape == (4, 1)
+
+    run(Batcher(max_batch=4, wait_s=0.0, max_queue=64), scenario)
