@@ -17,29 +17,41 @@ from service.forecaster import Forecaster, first_line
 from service.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
+INLINE_WINDOWS = 1  # a lone single window runs on the event loop: the thread hop cost more than the run
+SWEEP_S = 0.05  # how often waiting requests are checked against their deadlines
 
 Prediction = tuple[np.ndarray, ...]  # Forecaster.predict's arrays: (forecasts (n, h), quantiles (n, h, Q))
 
 
 @dataclass
 class Pending:
-    """One request's windows, the model it started with, and the future its forecasts go to."""
+    """One request's windows, the model it started with, its deadline, and the future its forecasts go to."""
 
     windows: np.ndarray  # (n, window[, features]) float32
     model: Forecaster
     future: asyncio.Future[Prediction]
+    timeout_s: float
     enqueued: float = field(default_factory=time.perf_counter)
+
+    @property
+    def deadline(self) -> float:
+        return self.enqueued + self.timeout_s
 
 
 class Batcher:
-    """Gathers concurrent requests into batches of at most max_batch windows, waiting at most wait_s."""
+    """Continuous batching: a batch runs as soon as the inference thread is free, with every request that
+    arrived meanwhile (at most max_batch windows). One client gets unbatched latency, many get full batches.
+    wait_s > 0 adds a wait for company before a batch that is not full.
+    """
 
     def __init__(self, max_batch: int, wait_s: float, max_queue: int, metrics: ServiceMetrics | None = None) -> None:
         self.max_batch, self.wait_s, self.max_queue = max_batch, wait_s, max_queue
         self.metrics = metrics
         self.pending_windows = 0
         self._queue: collections.deque[Pending] = collections.deque()
+        self._running: list[Pending] = []
         self._arrived = asyncio.Event()
+        self._sweeper: asyncio.TimerHandle | None = None
         # One thread: onnxruntime parallelises inside a run (intra-op threads) and releases the GIL.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
         self._task: asyncio.Task[None] | None = None
@@ -54,6 +66,8 @@ class Batcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._sweeper:
+            self._sweeper.cancel()
         for item in self._queue:
             if not item.future.done():
                 item.future.set_exception(InferenceFailed("the service is shutting down"))
@@ -70,14 +84,28 @@ class Batcher:
                 f"too many windows waiting ({self.pending_windows} of {self.max_queue}); retry shortly",
                 headers={"Retry-After": "1"},
             )
-        item = Pending(windows, model, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        item = Pending(windows, model, loop.create_future(), timeout_s)
         self._queue.append(item)
         self._count_pending(n)
         self._arrived.set()
-        try:
-            return await asyncio.wait_for(item.future, timeout_s)
-        except TimeoutError:
-            raise TimedOut(f"no forecast within {timeout_s * 1000:.0f} ms; the service is overloaded") from None
+        if self._sweeper is None:
+            self._sweeper = loop.call_later(min(SWEEP_S, timeout_s), self._sweep)
+        return await item.future
+
+    def _sweep(self) -> None:
+        """One timer for all requests, not one per request: past-deadline ones get 504."""
+        now = time.perf_counter()
+        for item in (*self._queue, *self._running):
+            if now >= item.deadline and not item.future.done():
+                item.future.set_exception(
+                    TimedOut(f"no forecast within {item.timeout_s * 1000:.0f} ms; the service is overloaded")
+                )
+        waiting = [i.deadline for i in (*self._queue, *self._running) if not i.future.done()]
+        self._sweeper = None
+        if waiting:
+            delay = min(SWEEP_S, max(0.0, min(waiting) - now))
+            self._sweeper = asyncio.get_running_loop().call_later(delay, self._sweep)
 
     def _count_pending(self, delta: int) -> None:
         self.pending_windows += delta
@@ -86,16 +114,19 @@ class Batcher:
 
     async def _loop(self) -> None:
         while True:
-            await self._gather()
+            while not self._queue:
+                self._arrived.clear()
+                await self._arrived.wait()
+            if self.wait_s > 0:
+                await self._gather()
             batch = self._take_batch()
             if batch:
+                self._running = batch
                 await self._run(batch)
+                self._running = []
 
     async def _gather(self) -> None:
         """Waits until a batch is full or the oldest request has waited wait_s."""
-        while not self._queue:
-            self._arrived.clear()
-            await self._arrived.wait()
         deadline = self._queue[0].enqueued + self.wait_s
         while self.pending_windows < self.max_batch:
             remaining = deadline - time.perf_counter()
@@ -130,7 +161,12 @@ class Batcher:
         device = model.device_for(len(windows))
         started = time.perf_counter()
         try:
-            forecasts = await asyncio.get_running_loop().run_in_executor(self._executor, model.predict, windows, device)
+            if len(windows) <= INLINE_WINDOWS and not self._queue:
+                forecasts = model.predict(windows, device)
+            else:
+                forecasts = await asyncio.get_running_loop().run_in_executor(
+                    self._executor, model.predict, windows, device
+                )
         except Exception as exc:  # an error reaches every caller of this batch
             log.error("inference failed for a batch of %d windows: %s", len(windows), first_line(exc))
             forecasts = InferenceFailed(f"inference failed: {first_line(exc)}")

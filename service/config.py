@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     )
     max_batch: int = Field(1024, ge=1, le=65536, description="Most windows in one request and one ONNX run.")
     batch_wait_ms: float = Field(
-        2.0, ge=0, le=1000, description="How long a request may wait to be batched with others."
+        0.0,
+        ge=0,
+        le=1000,
+        description="Extra wait for company before a batch that is not full; 0: continuous batching (a batch "
+        "runs as soon as the previous one ends, with every request that arrived meanwhile).",
     )
     max_queue: int = Field(
         8192,
@@ -58,6 +62,7 @@ class Settings(BaseSettings):
         ge=0,
         description="onnxruntime intra-op threads; 0 means the CPUs this process may really use.",
     )
+    fast_path: bool = Field(True, description="Answer POST /predict ahead of FastAPI's router (same answers).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
