@@ -18,6 +18,7 @@ from service.batching import Batcher
 from service.config import Settings
 from service.cpus import usable_cpus
 from service.errors import install_error_handlers
+from service.fastpath import PredictFastPath
 from service.forecaster import Forecaster, SessionConfig
 from service.metrics import ServiceMetrics
 from service.middleware import BodyLimit, RequestObserver
@@ -111,6 +112,9 @@ def create_app(settings: Settings) -> FastAPI:
     document_request_bodies(app)
     install_error_handlers(app)
     app.add_exception_handler(oip.ProtocolError, oip.protocol_error)
+    if settings.fast_path:
+        predict_route = next(r for r in router.routes if getattr(r, "path", None) == "/predict")
+        app.add_middleware(PredictFastPath, route=predict_route)  # added first: innermost
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
