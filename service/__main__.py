@@ -15,15 +15,16 @@ from service.config import Settings
 from service.cuda import resolve_providers
 from service.forecaster import CPU, ProviderError
 from service.listener import ListenError, bind_listener
-from service.logs import configure_logging, logging_config
+from service.logs import configure_logging
 
 log = logging.getLogger("service")
 
 
 def refuse(reason: object) -> int:
     """Logs and prints one line for a problem found before serving; exit code 2."""
+    sys.stderr.write(f"error: {reason}\n")  # one write: the log thread may write beside it
+    sys.stderr.flush()
     log.error("%s", reason)
-    print(f"error: {reason}", file=sys.stderr)
     return 2
 
 
@@ -59,7 +60,7 @@ def main() -> int:
         signal.signal(sig, lambda *_: None)
     config = uvicorn.Config(
         app,
-        log_config=logging_config(settings.log_level),
+        log_config=None,  # configure_logging above: uvicorn's loggers propagate to our root
         access_log=False,
         timeout_graceful_shutdown=30,
     )

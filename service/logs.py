@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import logging.config
+import logging.handlers
+import queue
 import time
 
 
@@ -21,6 +24,8 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:  # logs keep the trace; responses never do
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already rendered by DeferredQueueHandler
+            entry["exception"] = record.exc_text
         return json.dumps(entry, default=str)
 
 
@@ -45,6 +50,24 @@ def logging_config(level: str) -> dict:
     }
 
 
+class DeferredQueueHandler(logging.handlers.QueueHandler):
+    """Hands records to a listener thread that formats and writes them: the event loop only enqueues."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if record.exc_info:  # tracebacks cannot cross threads safely: render them here, rarely
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        record.msg, record.args = record.getMessage(), None
+        return record
+
+
 def configure_logging(level: str) -> None:
-    """Installs the JSON configuration."""
+    """Installs the JSON configuration, written from a listener thread off the event loop."""
     logging.config.dictConfig(logging_config(level))
+    root = logging.getLogger()
+    writers = list(root.handlers)
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, *writers, respect_handler_level=True)
+    root.handlers = [DeferredQueueHandler(records)]
+    listener.start()
+    atexit.register(listener.stop)  # flushes what is queued when the process exits

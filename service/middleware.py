@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -20,6 +20,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("service.access")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -119,13 +120,22 @@ class RequestObserver:
 
     def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app, self.metrics = app, metrics
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # label children, bound once
+
+    def series(self, route: str, method: str, status: int) -> tuple[Any, Any]:
+        """The request counter and latency histogram children for these labels (labels() costs a lock)."""
+        key = (route, method, status)
+        if key not in self._series:
+            m = self.metrics
+            self._series[key] = (m.requests.labels(route, method, str(status)), m.request_seconds.labels(route))
+        return self._series[key]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         given = header(scope, b"x-request-id")
-        request_id = given.decode() if given and REQUEST_ID.match(given.decode("latin-1")) else uuid.uuid4().hex
+        request_id = given.decode() if given and REQUEST_ID.match(given.decode("latin-1")) else os.urandom(16).hex()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500
@@ -147,8 +157,10 @@ class RequestObserver:
 
     def record(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or "unmatched"  # templates only: bounded labels
-        self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-        self.metrics.request_seconds.labels(route).observe(seconds)
+        method = scope["method"] if scope["method"] in METHODS else "other"  # bounded label values
+        count, latency = self.series(route, method, status)
+        count.inc()
+        latency.observe(seconds)
         if status >= 400:
             self.metrics.failures.labels(state.get("failure", f"http_{status}")).inc()
         log.info(
