@@ -17,7 +17,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     FORECAST_HOST=0.0.0.0 \
     FORECAST_PORT=8000 \
-    FORECAST_MODEL_DIR=/models
+    FORECAST_MODEL_DIR=/models \
+    FORECAST_WORKERS=auto
 RUN groupadd --system --gid 10001 forecast \
     && useradd --system --uid 10001 --gid forecast --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin forecast \

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import sys
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from uvicorn.supervisors import Multiprocess
 
 from service.app import create_app
 from service.config import Settings
@@ -46,26 +51,69 @@ def main() -> int:
         listener = bind_listener(settings.host, settings.port)  # before the model loads: fail fast
     except ListenError as exc:
         return refuse(exc)
+    workers = settings.worker_count()
     log.info(
-        "starting on %s:%d with providers %s, registry %s",
+        "starting on %s:%d with providers %s, registry %s, %d worker(s)",
         settings.host,
         settings.port,
         providers,
         settings.model_dir,
+        workers,
     )
+    if workers == 1:
+        serve_one(settings, listener)
+    else:
+        serve_workers(settings, listener, workers)
+    return 0
+
+
+def serve_one(settings: Settings, listener: socket.socket) -> None:
+    """This process serves: one event loop, one session, one batcher."""
     # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, to the handler that was there before
     # it started; a no-op one there makes a completed graceful shutdown exit 0, as orchestrators expect.
     app = create_app(settings)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
-    config = uvicorn.Config(
+    uvicorn.Server(uvicorn_config(app)).run(sockets=[listener])
+
+
+def serve_workers(settings: Settings, listener: socket.socket, workers: int) -> None:
+    """`workers` processes accept on the one listening socket; this one supervises them (uvicorn's
+    Multiprocess: SIGTERM drains every worker, SIGHUP replaces them one by one, a dead one is restarted)."""
+    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="forecast-metrics-"))
+    clear_directory(metrics_dir)  # stale files from an earlier run would be summed in
+    # Workers are spawned: they read their settings from the environment, as this process resolved them.
+    os.environ.update(
+        {
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "FORECAST_PROVIDERS": settings.providers,
+            "FORECAST_INTRA_OP_THREADS": str(settings.threads_per_worker()),
+            "FORECAST_WORKERS": "1",
+        }
+    )
+    config = uvicorn_config("service.app:worker_app", factory=True, workers=workers)
+    try:
+        Multiprocess(config, sockets=[listener]).run()
+    finally:
+        clear_directory(metrics_dir)
+        if "forecast-metrics-" in metrics_dir.name:
+            metrics_dir.rmdir()
+
+
+def uvicorn_config(app: object, **options: object) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
-        log_config=None,  # configure_logging above: uvicorn's loggers propagate to our root
+        log_config=None,  # configure_logging: uvicorn's loggers propagate to our root
         access_log=False,
         timeout_graceful_shutdown=30,
+        **options,
     )
-    uvicorn.Server(config).run(sockets=[listener])
-    return 0
+
+
+def clear_directory(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob("*.db"):
+        path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 from typing import Annotated
 
 import orjson
@@ -115,7 +116,8 @@ async def ready(model: ModelDep) -> dict[str, str]:
     responses={503: {"model": ErrorResponse}},
 )
 async def model_card(model: ModelDep, settings: SettingsDep) -> dict[str, object]:
-    return {**model.describe(), "limits": {"max_batch": settings.max_batch, "max_body_bytes": settings.max_body_bytes}}
+    limits = {"max_batch": settings.max_batch, "max_body_bytes": settings.max_body_bytes}
+    return {**model.describe(), "limits": limits, "worker_pid": os.getpid()}
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -6,21 +6,23 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import multiprocess
 
 from service import __version__, oip, page, timeseries
 from service.api import router
 from service.batching import Batcher
 from service.config import Settings
-from service.cpus import usable_cpus
 from service.errors import install_error_handlers
 from service.fastpath import PredictFastPath
 from service.forecaster import Forecaster, SessionConfig
-from service.metrics import ServiceMetrics
+from service.logs import configure_logging
+from service.metrics import ServiceMetrics, multiprocess_dir
 from service.middleware import BodyLimit, RequestObserver
 from service.registry import ModelRegistry, ReloadOutcome
 from service.schemas import PredictRequest
@@ -38,8 +40,8 @@ def model_observer(metrics: ServiceMetrics) -> callable:
             metrics.reloads.labels("failure").inc()
         metrics.ready.set(1 if current else 0)
         if current is not None:
-            metrics.model.info({"version": current.version})
-            metrics.provider.info({"provider": current.providers[0], "requested": ",".join(current.requested)})
+            metrics.show(metrics.model, current.version)
+            metrics.show(metrics.provider, current.providers[0], ",".join(current.requested))
             metrics.load_seconds.set(current.load_seconds)
 
     return observe
@@ -68,6 +70,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
         await app.state.batcher.stop()
+        if multiprocess_dir():  # this worker's live gauges leave the sums
+            multiprocess.mark_process_dead(os.getpid())
 
 
 def document_request_bodies(app: FastAPI) -> None:
@@ -86,9 +90,16 @@ def document_request_bodies(app: FastAPI) -> None:
     app.openapi = openapi
 
 
+def worker_app() -> FastAPI:
+    """The app of one worker process (FORECAST_WORKERS > 1): settings from the environment the parent set."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The whole service for these settings; nothing heavy happens until the lifespan starts."""
-    threads = settings.intra_op_threads or usable_cpus()
+    threads = settings.threads_per_worker()
     metrics = ServiceMetrics()
     app = FastAPI(
         title="lstm-forecast",

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.cpus import usable_cpus
+
 
 class Settings(BaseSettings):
     """Every knob of the service; the README's settings table lists the same fields."""
@@ -57,10 +59,16 @@ class Settings(BaseSettings):
     reload_seconds: float = Field(
         5.0, ge=0, description="How often to poll CURRENT for a new version; 0 disables polling."
     )
+    workers: int | Literal["auto"] = Field(
+        1,
+        description="Server processes on the one port, each with its own model session and batcher; auto: one "
+        "per CPU this process may use. Intra-op threads are split between them.",
+    )
     intra_op_threads: int = Field(
         0,
         ge=0,
-        description="onnxruntime intra-op threads; 0 means the CPUs this process may really use.",
+        description="onnxruntime intra-op threads per worker; 0 means the CPUs this process may really use, "
+        "divided among the workers.",
     )
     fast_path: bool = Field(True, description="Answer POST /predict ahead of FastAPI's router (same answers).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
@@ -82,6 +90,21 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"not a JSON list: {text[:80]!r}; or give origins separated by commas") from None
         return [origin.strip() for origin in text.split(",") if origin.strip()]
+
+    @field_validator("workers")
+    @classmethod
+    def at_least_one_worker(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 1 <= value <= 256:
+            raise ValueError(f"workers must be 1..256 or 'auto', got {value}")
+        return value
+
+    def worker_count(self) -> int:
+        """The number of server processes: `auto` is the CPUs this process may really use."""
+        return usable_cpus() if self.workers == "auto" else int(self.workers)
+
+    def threads_per_worker(self) -> int:
+        """onnxruntime intra-op threads for each worker, so that all workers together fit the usable CPUs."""
+        return self.intra_op_threads or max(1, usable_cpus() // self.worker_count())
 
     @model_validator(mode="after")
     def queue_holds_a_batch(self) -> Settings:

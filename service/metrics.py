@@ -1,15 +1,21 @@
-"""Prometheus metrics: requests, failures, the Triton-style latency breakdown, batches, model state."""
+"""Prometheus metrics: requests, failures, the Triton-style latency breakdown, batches, model state.
+
+With several worker processes (PROMETHEUS_MULTIPROC_DIR set by the service) every worker writes its own
+files and /metrics, whichever worker answers it, sums them: prometheus_client's multiprocess mode.
+"""
 
 from __future__ import annotations
+
+import os
 
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    Info,
     disable_created_metrics,
     generate_latest,
+    multiprocess,
 )
 
 disable_created_metrics()  # the *_created series double the output and no dashboard here reads them
@@ -75,17 +81,53 @@ class ServiceMetrics:
             buckets=BATCH_BUCKETS,
             registry=r,
         )
-        self.pending_windows = Gauge("forecast_pending_windows", "Windows waiting for inference.", registry=r)
+        self.pending_windows = Gauge(
+            "forecast_pending_windows", "Windows waiting for inference.", registry=r, multiprocess_mode="livesum"
+        )
         self.load_seconds = Gauge(
             "forecast_model_load_seconds",
-            "Seconds the live model took to load and validate.",
+            "Seconds the live model took to load and validate (the slowest worker).",
             registry=r,
+            multiprocess_mode="livemax",
         )
-        self.model = Info("forecast_model", "The live model version.", registry=r)
-        self.provider = Info("forecast_execution_provider", "The onnxruntime execution provider in use.", registry=r)
+        # Info metrics do not work across processes; a gauge of 1 with the same name and labels is the same
+        # exposition. "livemax": a version is 1 while any live worker serves it.
+        self.model = Gauge(
+            "forecast_model_info", "The live model version.", ["version"], registry=r, multiprocess_mode="livemax"
+        )
+        self.provider = Gauge(
+            "forecast_execution_provider_info",
+            "The onnxruntime execution provider in use.",
+            ["provider", "requested"],
+            registry=r,
+            multiprocess_mode="livemax",
+        )
         self.reloads = Counter("forecast_model_reloads", "Model reloads by result.", ["result"], registry=r)
-        self.ready = Gauge("forecast_ready", "1 when a model is loaded and serving.", registry=r)
+        self.ready = Gauge(
+            "forecast_ready",
+            "1 when a model is loaded and serving (in every worker).",
+            registry=r,
+            multiprocess_mode="livemin",
+        )
+        self._shown: dict[Gauge, tuple[str, ...]] = {}
+
+    def show(self, gauge: Gauge, *labels: str) -> None:
+        """Sets an info-style gauge to 1 for these labels and to 0 for the ones it showed before."""
+        previous = self._shown.get(gauge)
+        if previous is not None and previous != labels:
+            gauge.labels(*previous).set(0)
+        gauge.labels(*labels).set(1)
+        self._shown[gauge] = labels
 
     def render(self) -> bytes:
-        """The exposition text."""
-        return generate_latest(self.registry)
+        """The exposition text: this app's registry, or every worker's files in multiprocess mode."""
+        if not multiprocess_dir():
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return generate_latest(merged)
+
+
+def multiprocess_dir() -> str | None:
+    """The directory of multiprocess mode, when the service runs several workers."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")

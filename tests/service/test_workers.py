@@ -1,0 +1,101 @@
+"""FORECAST_WORKERS: several server processes on one port, with metrics summed, reloads and SIGTERM in all."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from service.config import Settings
+from tests.service.server import running_service, wait_for
+
+
+def window(seed: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return (1400 * np.exp(np.cumsum(rng.normal(0, 0.01, 60)))).round(2).tolist()
+
+
+def metric(base: str, prefix: str) -> float:
+    """The sum of every series whose line starts with `prefix`."""
+    lines = httpx.get(f"{base}/metrics").text.splitlines()
+    return sum(float(line.split()[-1]) for line in lines if line.startswith(prefix))
+
+
+def worker_versions(base: str, tries: int = 200) -> dict[int, str]:
+    """pid -> live version, from /model over fresh connections until both workers have answered."""
+    seen: dict[int, str] = {}
+    for _ in range(tries):
+        card = httpx.get(f"{base}/model").json()  # a new connection each time: the kernel picks the worker
+        seen[card["worker_pid"]] = card["version"]
+        if len(seen) == 2:
+            break
+    return seen
+
+
+def test_auto_and_thread_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("service.config.usable_cpus", lambda: 8)
+    assert Settings(workers="auto", _env_file=None).worker_count() == 8
+    assert Settings(workers=2, _env_file=None).threads_per_worker() == 4
+    assert Settings(workers=3, intra_op_threads=1, _env_file=None).threads_per_worker() == 1
+    assert Settings(workers=16, _env_file=None).threads_per_worker() == 1
+
+
+def test_metrics_sum_over_workers(registry_copy: tuple[Path, str, str]) -> None:
+    registry, _, version = registry_copy
+    with running_service(registry, FORECAST_WORKERS="2") as (base, _):
+        assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200)
+        pids = worker_versions(base)
+        assert len(pids) == 2 and set(pids.values()) == {version}, pids
+        for i in range(40):
+            assert httpx.post(f"{base}/predict", json={"window": window(i)}).status_code == 200
+        assert metric(base, 'forecast_http_requests_total{method="POST",route="/predict",status="200"}') == 40
+        assert metric(base, "forecast_batch_size_windows_sum") == 40
+        assert metric(base, "forecast_ready ") == 1 and metric(base, "forecast_pending_windows ") == 0
+        text = httpx.get(f"{base}/metrics").text
+        assert f'forecast_model_info{{version="{version}"}} 1.0' in text
+
+
+def test_hot_reload_reaches_every_worker(registry_copy: tuple[Path, str, str]) -> None:
+    registry, first, second = registry_copy
+    with running_service(registry, FORECAST_WORKERS="2", FORECAST_RELOAD_SECONDS="0.2") as (base, _):
+        assert wait_for(lambda: len(worker_versions(base)) == 2)
+        (registry / "CURRENT").write_text(first + "\n")
+        assert wait_for(lambda: set(worker_versions(base).values()) == {first}, timeout=30), worker_versions(base)
+        seen = worker_versions(base)
+        assert len(seen) == 2 and set(seen.values()) == {first}
+        assert httpx.post(f"{base}/predict", json={"window": window(1)}).json()["model_version"] == first
+        card = json.loads((registry / second / "model.json").read_text())
+        assert card["version"] == second
+
+
+def test_sigterm_drains_every_worker(registry_copy: tuple[Path, str, str]) -> None:
+    registry, _, _ = registry_copy
+    results: list[int] = []
+
+    def send(base: str, seed: int) -> None:
+        results.append(httpx.post(f"{base}/predict", json={"window": window(seed)}, timeout=60).status_code)
+
+    # A one-second batching wait keeps the requests queued, in flight in both workers, when SIGTERM arrives.
+    env = {"FORECAST_WORKERS": "2", "FORECAST_BATCH_WAIT_MS": "1000", "FORECAST_MAX_BATCH": "1024"}
+    with running_service(registry, **env) as (base, proc):
+        assert wait_for(lambda: len(worker_versions(base)) == 2)
+        threads = [threading.Thread(target=send, args=(base, i)) for i in range(32)]
+        for t in threads:
+            t.start()
+        assert wait_for(lambda: metric(base, "forecast_pending_windows ") >= 32, timeout=20, interval=0.01)
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        still_pending = len(results) < 32
+        for t in threads:
+            t.join(timeout=60)
+        code = proc.wait(timeout=30)
+        assert time.monotonic() - started < 30
+    assert still_pending, "the requests finished before SIGTERM; the test proved nothing"
+    assert code == 0
+    assert results == [200] * 32
