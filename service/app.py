@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,7 +24,7 @@ from service.fastpath import PredictFastPath
 from service.forecaster import Forecaster, SessionConfig
 from service.logs import configure_logging
 from service.metrics import ServiceMetrics, multiprocess_dir
-from service.middleware import BodyLimit, RequestObserver
+from service.middleware import ASGIApp, BodyLimit, RequestObserver
 from service.registry import ModelRegistry, ReloadOutcome
 from service.schemas import PredictRequest
 
@@ -101,7 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The whole service for these settings; nothing heavy happens until the lifespan starts."""
     threads = settings.threads_per_worker()
     metrics = ServiceMetrics()
-    app = FastAPI(
+    app = ForecastAPI(
         title="lstm-forecast",
         version=__version__,
         description="Next-day price forecasts from a stacked LSTM served with onnxruntime. "
@@ -123,16 +124,31 @@ def create_app(settings: Settings) -> FastAPI:
     document_request_bodies(app)
     install_error_handlers(app)
     app.add_exception_handler(oip.ProtocolError, oip.protocol_error)
+    app.outer = functools.partial(outer_layers, app, settings)
+    return app
+
+
+class ForecastAPI(FastAPI):
+    """FastAPI with the service's own ASGI layers outside its whole stack: request ids, the access log and
+    the metrics see every answer, and /predict is answered before FastAPI's middleware and router run."""
+
+    outer: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        return self.outer(inner) if self.outer else inner
+
+
+def outer_layers(app: FastAPI, settings: Settings, inner: ASGIApp) -> ASGIApp:
+    """RequestObserver (outermost: sees 413/415 too) -> BodyLimit -> CORS -> the /predict fast path -> FastAPI."""
     if settings.fast_path:
         predict_route = next(r for r in router.routes if getattr(r, "path", None) == "/predict")
-        app.add_middleware(PredictFastPath, route=predict_route)  # added first: innermost
+        inner = PredictFastPath(inner, app, predict_route)
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
+        inner = CORSMiddleware(
+            inner,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
         )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: sees 413/415 too
-    return app
+    return RequestObserver(BodyLimit(inner, max_bytes=settings.max_body_bytes), metrics=app.state.metrics)

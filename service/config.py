@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.cpus import usable_cpus
 
+MODEL_NAME = "lstm-forecast"  # the model's name in the inference protocol and the time-series API
+
 
 class Settings(BaseSettings):
     """Every knob of the service; the README's settings table lists the same fields."""

@@ -5,6 +5,7 @@ FastAPI still routes and documents /predict; this only answers first."""
 from __future__ import annotations
 
 from fastapi.exceptions import RequestValidationError
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
@@ -16,17 +17,17 @@ JSON_HEADERS = (b"content-type", b"application/json")
 
 
 class PredictFastPath:
-    """Innermost middleware: takes POST /predict, hands everything else to FastAPI."""
+    """Takes POST /predict, hands everything else to FastAPI."""
 
-    def __init__(self, app: ASGIApp, route: BaseRoute) -> None:
-        self.app, self.route = app, route
+    def __init__(self, app: ASGIApp, service: Starlette, route: BaseRoute) -> None:
+        self.app, self.state, self.route = app, service.state, route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/predict" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         scope["route"] = self.route  # what FastAPI would set: the metrics label is the route template
         try:
-            payload = await answer_predict(scope["app"].state, scope.setdefault("state", {}), await read_body(receive))
+            payload = await answer_predict(self.state, scope.setdefault("state", {}), await read_body(receive))
         except Exception as exc:  # rendered exactly as FastAPI's handlers would
             return await render_error(scope, receive, send, exc)
         headers = [JSON_HEADERS, (b"content-length", str(len(payload)).encode())]

@@ -15,12 +15,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from service import __version__
+from service.config import MODEL_NAME
 from service.errors import ServiceError
 from service.forecaster import Forecaster
 from service.registry import ModelRegistry
 from service.schemas import checked_float32
-
-MODEL_NAME = "lstm-forecast"
 
 
 class ProtocolErrorBody(BaseModel):

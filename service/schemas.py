@@ -211,7 +211,7 @@ def build_answer(
     body: PredictRequest, model: Forecaster, forecasts: np.ndarray, quantiles: np.ndarray
 ) -> dict[str, object]:
     """The response body: one forecast (with quantiles, interval, dates) or one per window, in order."""
-    if not (np.all(np.isfinite(forecasts)) and np.all(np.isfinite(quantiles))):
+    if not (np.isfinite(forecasts).all() and np.isfinite(quantiles).all()):
         i = int(np.argmin(np.all(np.isfinite(forecasts), axis=1)))
         raise InvalidInput(f"the model gave no finite forecast for window {i}; its values span too wide a range")
     steps = body.horizon  # None: scalars for the next day

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from service.config import MODEL_NAME
 from service.errors import ServiceError
 from service.forecaster import Forecaster
-from service.oip import MODEL_NAME
 from service.schemas import checked_float32
 
 
@@ -88,7 +88,9 @@ class ForecastFailure(Exception):
         self.kind, self.message, self.status_code = kind, message, status_code
 
 
-def failure(kind: str, message: str, status: int) -> Response:
+def failure(request: Request, kind: str, message: str, status: int) -> Response:
+    """KServe's ErrorResponse; the failure metric is labelled with its type, like every other route's."""
+    request.state.failure = kind
     body = {"error": {"type": kind, "message": message, "code": str(status), "param": None}}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
@@ -166,12 +168,14 @@ async def forecast(request: Request) -> Response:
         req = ForecastRequest.model_validate_json(await request.body())
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        return failure("invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}", 400)
+        return failure(request, "invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}", 400)
     model = request.app.state.registry.current
     if model is None:
-        return failure("model_not_ready", "no model is loaded yet", 503)
+        return failure(request, "model_not_ready", "no model is loaded yet", 503)
     if req.model not in (MODEL_NAME, model.version):
-        return failure("model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404)
+        return failure(
+            request, "model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404
+        )
     try:
         windows, levels = check_request(req, model, request.app.state.settings.max_batch)
         forecasts, quantiles = await request.app.state.batcher.submit(
@@ -182,9 +186,9 @@ async def forecast(request: Request) -> Response:
             for i, item in enumerate(req.inputs)
         ]
     except ForecastFailure as exc:
-        return failure(exc.kind, exc.message, exc.status_code)
+        return failure(request, exc.kind, exc.message, exc.status_code)
     except ServiceError as exc:
-        return failure(exc.code, exc.message, exc.status_code)
+        return failure(request, exc.code, exc.message, exc.status_code)
     request.state.batch_size, request.state.model_version = len(windows), model.version
     outputs = [
         {"type": "time_series_forecast", "id": str(uuid.uuid4()), "status": "completed", "content": [c], "error": None}

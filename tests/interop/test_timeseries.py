@@ -94,3 +94,12 @@ def test_more_series_than_max_batch_is_a_clear_400(model_pair: tuple[Path, str, 
         assert small.post("/v1/timeseries/forecast", json={**body, "inputs": body["inputs"][:4]}).status_code == 200
         empty = small.post("/v1/timeseries/forecast", json={**body, "inputs": []})
         assert empty.status_code == 400 and empty.json()["error"]["type"] == "invalid_request"
+
+
+def test_time_series_errors_are_labelled_in_the_failure_metric(client: TestClient) -> None:
+    client.post("/v1/timeseries/forecast", json=request(univariate("s", series(60, 1)), horizon=2))
+    client.post("/v1/timeseries/forecast", json={"inputs": []})
+    text = client.get("/metrics").text
+    assert 'forecast_failures_total{reason="invalid_horizon"}' in text
+    assert 'forecast_failures_total{reason="invalid_request"}' in text
+    assert 'reason="http_400"' not in text
