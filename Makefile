@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/hadolint Dockerfile docker/Dockerfile.train docker/Dockerfile.gpu docker/Dockerfile.lb
 
-## bench: model speed, HTTP vs the floor and the PyTorch peer, batches, cold start, memory -> bench/results.md
+## bench: model speed; HTTP vs the limit, the floor, LitServe, MLServer, BentoML (own venvs) and 1 vs N workers; batches, cold start, memory -> bench/results.md
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	test -s $(MODELS)/CURRENT || $(PY) -m training train --out $(MODELS) --no-progress

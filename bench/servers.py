@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +31,15 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def wait_ready(url: str, timeout: float = 60.0) -> float:
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process (the service's workers)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(x) for x in (task / "children").read_text().split()]
+    return found
+
+
+def wait_ready(url: str, timeout: float = 120.0) -> float:
     """Seconds until GET url answers 200."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
@@ -45,9 +53,12 @@ def wait_ready(url: str, timeout: float = 60.0) -> float:
 
 
 @contextmanager
-def server(argv: list[str], ready_path: str, env: dict[str, str] | None = None) -> Iterator[dict]:
-    """Runs `argv` with PORT in the environment; yields {"url", "pid", "ready_s"}."""
+def server(
+    argv: list[str] | Callable[[int], list[str]], ready_path: str, env: dict[str, str] | None = None
+) -> Iterator[dict]:
+    """Runs `argv` (or argv(port)) with PORT in the environment; yields {"url", "pid", "ready_s"}."""
     port = free_port()
+    argv = argv(port) if callable(argv) else argv
     environ = {
         **os.environ,
         "PORT": str(port),

@@ -1,0 +1,1 @@
+"""Other serving frameworks on the same ONNX model, each run from its own venv by bench/run.py."""
