@@ -45,7 +45,7 @@ lint: install
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	test -s $(MODELS)/CURRENT || $(PY) -m training train --out $(MODELS) --no-progress
-	$(PY) -m bench.run --models $(MODELS)
+	$(PY) -m bench.run --models $(MODELS) --readme README.md
 
 ## soak: 5 minutes at 64 connections; no errors, memory growth under 10%
 soak: install

@@ -248,6 +248,37 @@ def check(name: str, value: float, bound: float, at_most: bool = False) -> dict:
     return {"name": name, "value": f"{value:.2f}", "ok": value <= bound if at_most else value >= bound}
 
 
+README_START, README_END = "<!-- bench:start (make bench writes this block) -->", "<!-- bench:end -->"
+
+
+def readme_block(data: dict) -> str:
+    """The README's performance numbers, from this run: req/s by connections, p50/p99 at 32, the targets."""
+    conns = [str(c) for c in CONNECTIONS]
+    lines = [
+        f"From `make bench` on {data['date']} ({data['machine']}, wrk on the same cores, "
+        f"medians of {data['repeats']}):",
+        "",
+        "| server, one window per request | "
+        + " | ".join(f"req/s @{c}" for c in conns)
+        + " | p50 / p99 ms @32 | errors |",
+        "|---|" + "---|" * (len(conns) + 2),
+    ]
+    for name, by_c in data["http"].items():
+        cells = [f"{by_c[c]['rps']:.0f}" if c in by_c else "" for c in conns]
+        at = by_c.get("32") or next(iter(by_c.values()))
+        errors = sum(r["errors"] for r in by_c.values())
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {at['p50_ms']:.2f} / {at['p99_ms']:.2f} | {errors} |")
+    lines += ["", *(f"- {t['name']}: {t['value']} -> **{'holds' if t['ok'] else 'missed'}**" for t in data["targets"])]
+    return "\n".join(lines)
+
+
+def write_readme(readme: Path, block: str) -> None:
+    """Replaces the text between the bench markers of the README."""
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + block + "\n" + text[end:])
+
+
 def plot(data: dict, out: Path) -> None:
     """req/s by connections for each server, and windows/s by batch for each engine."""
     import matplotlib
@@ -284,6 +315,7 @@ def main() -> None:
     parser.add_argument("--soak", type=float, default=60, help="seconds under load before the memory reading")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     parser.add_argument("--no-peers", action="store_true", help="skip LitServe, MLServer and BentoML")
+    parser.add_argument("--readme", type=Path, default=None, help="write the numbers into this README's bench block")
     args = parser.parse_args()
     version_dir = args.models / (args.models / "CURRENT").read_text().strip()
     card = json.loads((version_dir / "model.json").read_text())
@@ -314,6 +346,8 @@ def main() -> None:
     (args.out / "results.json").write_text(json.dumps(data, indent=1))
     plot(data, args.out)
     print(report(data, args.out))
+    if args.readme:
+        write_readme(args.readme, readme_block(data))
 
 
 if __name__ == "__main__":

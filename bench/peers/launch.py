@@ -74,7 +74,10 @@ PEERS = (
     ),
     Peer(
         "MLServer (adaptive batching)",
-        ("mlserver==1.7.1", "uvloop<0.22"),  # MLServer 1.7 workers call asyncio.get_event_loop(), which uvloop 0.22 refuses
+        (
+            "mlserver==1.7.1",
+            "uvloop<0.22",
+        ),  # MLServer 1.7 workers call asyncio.get_event_loop(), which uvloop 0.22 refuses
         "/v2/health/ready",
         "/v2/models/lstm-forecast/infer",
         oip_body,
