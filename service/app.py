@@ -123,7 +123,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
     document_request_bodies(app)
     install_error_handlers(app)
-    app.add_exception_handler(oip.ProtocolError, oip.protocol_error)
     app.outer = functools.partial(outer_layers, app, settings)
     return app
 

@@ -18,10 +18,50 @@ class ServiceError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, headers: dict[str, str] | None = None, *, status_code: int = 0, code: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers
+        self.status_code = status_code or self.status_code
+        self.code = code or self.code
+
+    def body(self) -> dict[str, object]:
+        """The answer's JSON: /predict's shape; the protocol families below override it."""
+        return error_body(self.code, self.message)
+
+    def recast(self, family: type[ServiceError]) -> ServiceError:
+        """The same error (status, code, headers) in another route family's shape."""
+        if isinstance(self, family):
+            return self
+        other = ServiceError.__new__(family)  # each family's own __init__ takes different arguments
+        ServiceError.__init__(other, self.message, self.headers, status_code=self.status_code, code=self.code)
+        return other
+
+
+class ProtocolError(ServiceError):
+    """An Open Inference Protocol error: answered as {"error": "..."} with its status code."""
+
+    status_code, code = 400, "protocol_error"
+
+    def __init__(self, message: str, status_code: int = 400, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, headers, status_code=status_code)
+
+    def body(self) -> dict[str, object]:
+        return {"error": self.message}
+
+
+class ForecastFailure(ServiceError):
+    """A KServe time-series API error: {"error": {"type", "message", "code", "param"}}; the type is the code."""
+
+    status_code = 400
+
+    def __init__(self, kind: str, message: str, status_code: int = 400, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, headers, status_code=status_code, code=kind)
+
+    def body(self) -> dict[str, object]:
+        return {"error": {"type": self.code, "message": self.message, "code": str(self.status_code), "param": None}}
 
 
 class InvalidInput(ServiceError):
@@ -90,9 +130,10 @@ def describe_validation_error(exc: RequestValidationError) -> str:
 
 
 async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
+    """Every family's errors: its own shape, its status, and the failure metric labelled with its code."""
     assert isinstance(exc, ServiceError)
     request.state.failure = exc.code
-    return JSONResponse(error_body(exc.code, exc.message), exc.status_code, headers=exc.headers)
+    return JSONResponse(exc.body(), exc.status_code, headers=exc.headers)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:

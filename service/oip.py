@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from service import __version__
 from service.config import MODEL_NAME
-from service.errors import ServiceError
+from service.errors import ProtocolError, ServiceError
 from service.forecaster import Forecaster
 from service.registry import ModelRegistry
 from service.schemas import checked_float32
@@ -33,20 +33,6 @@ router = APIRouter(
     tags=["Open Inference Protocol v2"],
     responses={code: {"model": ProtocolErrorBody} for code in (400, 404, 413, 503, 504)},
 )
-
-
-class ProtocolError(Exception):
-    """An error answered in the protocol's own shape: {"error": "..."} with its status code."""
-
-    def __init__(self, message: str, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.status_code = message, status_code
-
-
-def protocol_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ProtocolError)
-    request.state.failure = "protocol_error"
-    return JSONResponse({"error": exc.message}, exc.status_code)
 
 
 def answer(body: dict[str, Any], status: int = 200) -> Response:
@@ -218,8 +204,8 @@ async def infer(request: Request, name: str, version: str | None) -> Response:
         forecasts, quantiles = await request.app.state.batcher.submit(
             model, windows, settings.request_timeout_ms / 1000
         )
-    except ServiceError as exc:
-        raise ProtocolError(exc.message, exc.status_code) from None
+    except ServiceError as exc:  # 503 / 504 from the batcher, in the protocol's shape, with their code
+        raise exc.recast(ProtocolError) from None
     batch = len(windows)
     arrays = {
         "forecast": forecasts if model.horizon > 1 else forecasts[:, 0],

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.config import MODEL_NAME
-from service.errors import ServiceError
+from service.errors import ForecastFailure, ServiceError
 from service.forecaster import Forecaster
 from service.schemas import checked_float32
 
@@ -78,21 +78,6 @@ class ForecastRequest(BaseModel):
     inputs: list[TimeSeriesInput] = Field(min_length=1)
     options: ForecastOptions
     metadata: dict[str, Any] | None = None
-
-
-class ForecastFailure(Exception):
-    """Answered as KServe's ErrorResponse: {"error": {"type", "message"}} with status 400."""
-
-    def __init__(self, kind: str, message: str, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.status_code = kind, message, status_code
-
-
-def failure(request: Request, kind: str, message: str, status: int) -> Response:
-    """KServe's ErrorResponse; the failure metric is labelled with its type, like every other route's."""
-    request.state.failure = kind
-    body = {"error": {"type": kind, "message": message, "code": str(status), "param": None}}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tuple[np.ndarray, list[float]]:
@@ -164,37 +149,44 @@ def content(
 
 @router.post("/v1/timeseries/forecast", summary="KServe time-series forecast API")
 async def forecast(request: Request) -> Response:
-    try:
-        req = ForecastRequest.model_validate_json(await request.body())
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        return failure(request, "invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}", 400)
-    model = request.app.state.registry.current
-    if model is None:
-        return failure(request, "model_not_ready", "no model is loaded yet", 503)
-    if req.model not in (MODEL_NAME, model.version):
-        return failure(
-            request, "model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404
-        )
+    req, model = await parse_forecast(request)
     try:
         windows, levels = check_request(req, model, request.app.state.settings.max_batch)
         forecasts, quantiles = await request.app.state.batcher.submit(
             model, windows, request.app.state.settings.request_timeout_ms / 1000
         )
-        results = [
-            content(item, forecasts[i], quantiles[i], levels, model, req.options.horizon)
-            for i, item in enumerate(req.inputs)
-        ]
-    except ForecastFailure as exc:
-        return failure(request, exc.kind, exc.message, exc.status_code)
-    except ServiceError as exc:
-        return failure(request, exc.code, exc.message, exc.status_code)
+    except ServiceError as exc:  # 503 / 504 from the batcher, in this API's shape, with their code
+        raise exc.recast(ForecastFailure) from None
     request.state.batch_size, request.state.model_version = len(windows), model.version
+    results = [
+        content(item, forecasts[i], quantiles[i], levels, model, req.options.horizon)
+        for i, item in enumerate(req.inputs)
+    ]
+    return Response(orjson.dumps(completed(req, results)), media_type="application/json")
+
+
+async def parse_forecast(request: Request) -> tuple[ForecastRequest, Forecaster]:
+    """The validated request and the live model it names."""
+    try:
+        req = ForecastRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise ForecastFailure("invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    model = request.app.state.registry.current
+    if model is None:
+        raise ForecastFailure("model_not_ready", "no model is loaded yet", 503)
+    if req.model not in (MODEL_NAME, model.version):
+        raise ForecastFailure("model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404)
+    return req, model
+
+
+def completed(req: ForecastRequest, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """KServe's completed answer around one forecast content per series."""
     outputs = [
         {"type": "time_series_forecast", "id": str(uuid.uuid4()), "status": "completed", "content": [c], "error": None}
         for c in results
     ]
-    body = {
+    return {
         "id": str(uuid.uuid4()),
         "created_at": int(time.time()),
         "status": "completed",
@@ -203,4 +195,3 @@ async def forecast(request: Request) -> Response:
         "outputs": outputs,
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
-    return Response(orjson.dumps(body), media_type="application/json")

@@ -164,3 +164,12 @@ def test_oip_shares_the_batcher_metrics(server: tuple[str, str]) -> None:
 
     assert total(after) - total(before) == 3.0
     assert 'route="/v2/models/{name}/infer"' in after
+
+
+def test_protocol_errors_are_labelled_in_the_failure_metric(server: tuple[str, str]) -> None:
+    base, _ = server
+    httpx.post(f"{base}/v2/models/lstm-forecast/infer", content=b"{not json")
+    httpx.get(f"{base}/v2/models/nope")
+    text = httpx.get(f"{base}/metrics").text
+    assert 'forecast_failures_total{reason="protocol_error"}' in text
+    assert 'reason="http_400"' not in text and 'reason="http_404"' not in text
