@@ -62,9 +62,20 @@ def main() -> int:
     )
     if workers == 1:
         serve_one(settings, listener)
-    else:
-        serve_workers(settings, listener, workers)
+        return 0
+    try:
+        metrics_dir = metrics_directory()
+    except OSError as exc:
+        return refuse(f"cannot prepare the metrics directory of {workers} workers: {exc}; set PROMETHEUS_MULTIPROC_DIR")
+    serve_workers(settings, listener, workers, metrics_dir)
     return 0
+
+
+def metrics_directory() -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, or a new temporary directory; emptied of earlier runs' files."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="forecast-metrics-"))
+    clear_directory(directory)  # stale files from an earlier run would be summed in
+    return directory
 
 
 def serve_one(settings: Settings, listener: socket.socket) -> None:
@@ -77,11 +88,9 @@ def serve_one(settings: Settings, listener: socket.socket) -> None:
     uvicorn.Server(uvicorn_config(app)).run(sockets=[listener])
 
 
-def serve_workers(settings: Settings, listener: socket.socket, workers: int) -> None:
+def serve_workers(settings: Settings, listener: socket.socket, workers: int, metrics_dir: Path) -> None:
     """`workers` processes accept on the one listening socket; this one supervises them (uvicorn's
     Multiprocess: SIGTERM drains every worker, SIGHUP replaces them one by one, a dead one is restarted)."""
-    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="forecast-metrics-"))
-    clear_directory(metrics_dir)  # stale files from an earlier run would be summed in
     # Workers are spawned: they read their settings from the environment, as this process resolved them.
     os.environ.update(
         {

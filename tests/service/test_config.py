@@ -28,6 +28,11 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
         ("FORECAST_MAX_BATCH", "0"),
         ("FORECAST_PORT", "70000"),
         ("FORECAST_MAX_QUEUE", "10"),
+        ("FORECAST_WORKERS", "0"),
+        ("FORECAST_WORKERS", "many"),
+        ("FORECAST_WORKERS", "1000"),
+        ("FORECAST_GPU_MIN_BATCH", "-1"),
+        ("FORECAST_CUDA_GRAPHS", "sometimes"),
     ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

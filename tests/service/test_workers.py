@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +16,7 @@ import numpy as np
 import pytest
 
 from service.config import Settings
-from tests.service.server import running_service, wait_for
+from tests.service.server import ROOT, free_port, running_service, wait_for
 
 
 def window(seed: int) -> list[float]:
@@ -99,3 +102,15 @@ def test_sigterm_drains_every_worker(registry_copy: tuple[Path, str, str]) -> No
     assert still_pending, "the requests finished before SIGTERM; the test proved nothing"
     assert code == 0
     assert results == [200] * 32
+
+
+def test_an_unusable_metrics_directory_is_refused_before_serving(registry_copy: tuple[Path, str, str]) -> None:
+    registry, _, _ = registry_copy
+    env = {**os.environ, "FORECAST_MODEL_DIR": str(registry), "FORECAST_PORT": str(free_port())}
+    env.update({"FORECAST_WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": "/proc/no-such-dir/metrics"})
+    result = subprocess.run(
+        [sys.executable, "-m", "service"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cannot prepare the metrics directory of 2 workers" in errors[0]
