@@ -9,12 +9,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from training.config import CELLS, NORMALIZATIONS, LSTMConfig, TrainConfig
 from training.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, DataError, parse_extras
-from training.export import ExportError
+from training.errors import ExportError
 from training.metrics import MIN_PINBALL_IMPROVEMENT, GateRefused
-from training.model import CELLS, NORMALIZATIONS, LSTMConfig
 from training.registry import RegistryBusy
-from training.train import TrainConfig
 
 log = logging.getLogger("training")
 

@@ -11,16 +11,13 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from training.errors import ExportError
 from training.model import PriceForecaster
 
 OPSET = 17
 PARITY_BATCHES = (1, 2, 7, 64, 256)
 PARITY_RTOL = 1e-5
 FORMAT = "lstm-forecast/1"
-
-
-class ExportError(Exception):
-    """The exported graph does not give what torch gives; nothing is published."""
 
 
 def example_input(model: PriceForecaster, window: int, features: int) -> torch.Tensor:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-NORMALIZATIONS = ("vol", "window", "minmax")
-CELLS = ("lstm", "gru")
-DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
+from training.config import CELLS, DEFAULT_QUANTILES, NORMALIZATIONS, LSTMConfig  # noqa: F401 (re-exported)
+
 # How each input feature is made scale-free inside the graph (see WindowNormalizer).
 PRICE_FEATURES = ("close", "open", "high", "low")
 EWMA_LAMBDA = 0.94  # RiskMetrics' daily decay (J.P. Morgan/Reuters, RiskMetrics Technical Document, 1996)
@@ -26,24 +24,6 @@ def feature_kind(name: str) -> str:
     if name in FEATURE_KINDS:
         return FEATURE_KINDS[name]
     raise ValueError(f"unknown feature {name!r}")
-
-
-@dataclass
-class LSTMConfig:
-    """Shape of the network; the defaults are the design's 4 x 50 LSTM over 60 steps."""
-
-    window: int = 60
-    cell: str = "lstm"
-    layers: int = 4
-    hidden: int = 50
-    dropout: float = 0.2
-    features: int = 1
-    horizon: int = 1
-    quantiles: tuple[float, ...] = field(default=DEFAULT_QUANTILES)
-
-    @property
-    def median_index(self) -> int:
-        return self.quantiles.index(0.5)
 
 
 class StackedLSTM(nn.Module):

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from training.config import TrainConfig
 from training.data import (
-    DEFAULT_TRAINING_DATA,
     DataError,
     FeatureSeries,
     Split,
@@ -23,34 +23,11 @@ from training.data import (
     load_features,
     make_feature_windows,
 )
-from training.model import LSTMConfig, PriceForecaster, StackedLSTM, fit_normalizer
+from training.model import PriceForecaster, StackedLSTM, fit_normalizer
 
 log = logging.getLogger(__name__)
 
 CONFORMAL_RANGE = (0.2, 5.0)  # factors outside this mean a broken model, not a calibration to apply
-
-
-@dataclass
-class TrainConfig:
-    """Everything one training run depends on; the CLI fills it, the model card records it."""
-
-    data: list[Path] = field(default_factory=lambda: list(DEFAULT_TRAINING_DATA))
-    column: str | None = None
-    features: list[str] = field(default_factory=lambda: ["close"])
-    extras: dict[str, Path] = field(default_factory=dict)
-    out: Path = Path("models")
-    model: LSTMConfig = field(default_factory=LSTMConfig)
-    normalize: str = "vol"
-    conformal: bool = True  # scale the quantiles on the validation split so that they cover as nominal
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    patience: int = 5
-    val_days: int = 250
-    test_days: int = 250
-    seed: int = 0
-    threads: int = 0  # 0: the CPUs this process may use
-    progress: bool = True
 
 
 Dataset = tuple[FeatureSeries, Split]  # one series and its chronological split

@@ -152,3 +152,20 @@ def test_two_series_train_one_model_with_both_files_in_the_card(tmp_path: Path, 
     assert [f["file"] for f in files] == ["sp500_small.csv", "nasdaq.csv"]
     assert all(len(f["sha256"]) == 64 and f["start"] < f["test_start"] < f["end"] for f in files)
     assert card["metrics"]["test"]["days"] == 100 and card["calibration"]["validation_windows"] == 100
+
+
+def test_help_starts_without_importing_torch() -> None:
+    code = (
+        "import sys\n"
+        "from training.__main__ import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['retrain', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('torch loaded:', 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "torch loaded: False"
+    assert "usage:" in result.stdout and "--epochs" in result.stdout
