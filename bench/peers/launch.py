@@ -46,7 +46,12 @@ def ensure_venv(peer: Peer) -> Path:
 def mlserver_argv(bin_dir: Path, port: int) -> list[str]:
     """Writes MLServer's settings (adaptive batching: max_batch_size, max_batch_time) and starts it."""
     folder = Path(tempfile.mkdtemp(prefix="mlserver-"))
-    settings = {"http_port": port, "grpc_port": port + 1 if port < 65535 else port - 1, "metrics_port": 0}
+    settings = {
+        "http_port": port,
+        "grpc_port": port + 1 if port < 65535 else port - 1,
+        "metrics_port": 0,
+        "metrics_dir": str(folder / "metrics"),  # not ./.metrics in the working tree
+    }
     (folder / "settings.json").write_text(json.dumps(settings))
     model = {
         "name": "lstm-forecast",
