@@ -79,15 +79,35 @@ def plan_devices(config: SessionConfig) -> dict[str, list]:
     return {"cuda": [(CUDA, cuda_options), CPU], "cpu": [CPU]}
 
 
-PRICE_FEATURES = ("close", "open", "high", "low")
+KINDS = ("ratio", "volume", "level")
+FORMAT_NAME, FORMAT_MAJOR = "lstm-forecast", 1  # the model-card format this service reads
 
 
 def feature_kinds(card: dict, features: list[str]) -> list[str]:
-    """'ratio' (a positive price), 'volume' or 'level' per feature, from the card or by name."""
+    """'ratio' (a positive price), 'volume' or 'level' per feature, as the trainer wrote them in the card.
+
+    Only a one-feature close-price model (the minmax normaliser's) may omit them: its one kind is a price.
+    """
     kinds = (card.get("normalization") or {}).get("feature_kinds")
-    if isinstance(kinds, list) and len(kinds) == len(features):
-        return [str(k) for k in kinds]
-    return ["ratio" if f in PRICE_FEATURES or f.endswith("_close") else "level" for f in features]
+    if kinds is None and features == ["close"]:
+        return ["ratio"]
+    if not (isinstance(kinds, list) and len(kinds) == len(features) and all(k in KINDS for k in kinds)):
+        raise ModelError(f"model.json normalization.feature_kinds must list one of {KINDS} per feature, got {kinds!r}")
+    return list(kinds)
+
+
+def check_format(card: dict) -> None:
+    """The card's format must be one this service reads: 'lstm-forecast/<major>' with major 1 (or absent)."""
+    fmt = card.get("format", f"{FORMAT_NAME}/{FORMAT_MAJOR}")
+    name, _, version = str(fmt).partition("/")
+    major = version.split(".")[0]
+    if name != FORMAT_NAME or not major.isdigit():
+        raise ModelError(f"model.json format {fmt!r} is not a {FORMAT_NAME} model card")
+    if int(major) != FORMAT_MAJOR:
+        raise ModelError(
+            f"model.json format {fmt!r} is major version {major}; this service reads {FORMAT_NAME}/{FORMAT_MAJOR} "
+            "(upgrade the service, or publish the model with a matching trainer)"
+        )
 
 
 @dataclass
@@ -106,6 +126,7 @@ class Forecaster:
     horizon: int = 1
     quantiles: list[float] = field(default_factory=list)
     outputs: list[str] = field(default_factory=lambda: ["forecast"])
+    kinds: list[str] = field(default_factory=lambda: ["ratio"])  # per feature, from the card
     gpu_min_batch: int = 0
     batches: dict[str, int] = field(default_factory=dict)  # runs per device, for /model
 
@@ -335,6 +356,7 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
     """Loads and validates <registry>/<version>; raises ModelError with the reason if it must not serve."""
     started = time.perf_counter()
     card = read_card(directory, version)
+    check_format(card)
     onnx_path = directory / "model.onnx"
     try:
         if onnx_path.stat().st_size > MAX_MODEL_BYTES:
@@ -345,6 +367,7 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
     sessions = build_sessions(onnx_bytes, config)
     first = next(iter(sessions.values()))
     signature = read_signature(card)
+    kinds = feature_kinds(card, signature["features"])
     check_metadata(first, version, card["window"], len(signature["features"]))
     if signature["quantiles"] and "quantiles" not in [o.name for o in first.get_outputs()]:
         raise ModelError("model.json lists quantiles but the graph has no 'quantiles' output")
@@ -361,6 +384,7 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
         load_seconds=0.0,
         outputs=outputs,
         gpu_min_batch=default_gpu_min_batch(config, runners),
+        kinds=kinds,
         **signature,
     )
     check_outputs(forecaster)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationError, model_validator
 
 from service.errors import InvalidInput
-from service.forecaster import Forecaster, feature_kinds
+from service.forecaster import Forecaster
 
 EXAMPLE_WINDOW = [round(2700 + 3.5 * i + (7 if i % 3 else -5), 2) for i in range(60)]
 INTERVAL_LEVEL = 0.8  # the interval the answer shows: the 0.1 and 0.9 quantiles
@@ -136,7 +136,7 @@ def features_array(features: dict[str, list[float]], model: Forecaster) -> np.nd
         parts = [f"missing {missing}" if missing else "", f"unexpected {unexpected}" if unexpected else ""]
         raise InvalidInput(f"'features' must hold exactly {model.features}: {'; '.join(p for p in parts if p)}")
     columns = []
-    for name, kind in zip(model.features, feature_kinds(model.card, model.features), strict=True):
+    for name, kind in zip(model.features, model.kinds, strict=True):
         values = features[name]
         if len(values) != model.window:
             raise InvalidInput(f"features.{name} has {len(values)} values; this model expects exactly {model.window}")

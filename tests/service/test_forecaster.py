@@ -117,6 +117,19 @@ CORRUPTIONS = {
     "onnx version": (lambda d: set_metadata(d, "version", "x"), "ONNX metadata names version 'x'"),
     "renamed input": (lambda d: edit_graph(d, rename_input), "expected one float input 'window'"),
     "wrong window": (lambda d: edit_graph(d, shorten_window), r"shape|cannot load"),
+    "format major 2": (
+        lambda d: edit_card(d, {"format": "lstm-forecast/2"}),
+        r"format 'lstm-forecast/2' is major version 2; this service reads lstm-forecast/1",
+    ),
+    "foreign format": (lambda d: edit_card(d, {"format": "sklearn/1"}), "is not a lstm-forecast model card"),
+    "bad feature kinds": (
+        lambda d: edit_card(d, {"normalization": {"kind": "vol", "feature_kinds": ["price"]}}),
+        r"feature_kinds must list one of \('ratio', 'volume', 'level'\) per feature",
+    ),
+    "kinds missing for features": (
+        lambda d: edit_card(d, {"features": ["close", "volume"], "normalization": {"kind": "window"}}),
+        "feature_kinds must list one of",
+    ),
 }
 
 
