@@ -121,14 +121,17 @@ def input_array(header: dict[str, Any], tail: bytes, model: Forecaster) -> np.nd
     tensor = inputs[0]
     expected = [model.window] if model.univariate else [model.window, len(model.features)]
     shape = tensor.get("shape")
-    if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)) or shape[1:] != expected:
-        raise ProtocolError(f"input 'window' shape {shape} must be [batch, {', '.join(map(str, expected))}]")
+    dims_ok = isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape)
+    if not dims_ok or shape[1:] != expected:
+        raise ProtocolError(
+            f"input 'window' shape {shape} must be [batch, {', '.join(map(str, expected))}], batch >= 1"
+        )
     if tensor.get("datatype") != "FP32":
         raise ProtocolError(f"input 'window' datatype {tensor.get('datatype')!r} must be 'FP32'")
     count = int(np.prod(shape))
-    binary_size = (tensor.get("parameters") or {}).get("binary_data_size")
+    binary_size = parameters(tensor, "input 'window'").get("binary_data_size")
     if binary_size is not None:
-        if binary_size != count * 4:
+        if not isinstance(binary_size, int) or isinstance(binary_size, bool) or binary_size != count * 4:
             raise ProtocolError(
                 f"binary_data_size {binary_size} does not match shape {shape}: {count * 4} bytes of FP32 values"
             )
@@ -147,10 +150,18 @@ def input_array(header: dict[str, Any], tail: bytes, model: Forecaster) -> np.nd
     return checked_float32(values.reshape(shape[0], -1), "ratio", lambda r, c: f"window[{r}][{c}]").reshape(shape)
 
 
+def parameters(item: dict[str, Any], where: str) -> dict[str, Any]:
+    """An object's 'parameters', which must be a JSON object when present."""
+    found = item.get("parameters") or {}
+    if not isinstance(found, dict):
+        raise ProtocolError(f"{where} 'parameters' must be an object, got {type(found).__name__}")
+    return found
+
+
 def binary_outputs(header: dict[str, Any], names: list[str]) -> set[str]:
     """Outputs to send as raw bytes: per output `binary_data`, or `binary_data_output` for all of them."""
-    every = bool((header.get("parameters") or {}).get("binary_data_output"))
-    asked = {o.get("name"): (o.get("parameters") or {}).get("binary_data") for o in header.get("outputs") or []}
+    every = parameters(header, "the request").get("binary_data_output") is True
+    asked = {o["name"]: parameters(o, f"output {o['name']!r}").get("binary_data") for o in header.get("outputs") or []}
     return {n for n in names if asked.get(n, every) is True}
 
 
@@ -180,6 +191,8 @@ def requested_outputs(header: dict[str, Any], model: Forecaster) -> list[str]:
     asked = header.get("outputs")
     if not asked:
         return available
+    if not isinstance(asked, list):
+        raise ProtocolError(f"'outputs' must be a list of objects with a 'name', got {type(asked).__name__}")
     names = [o.get("name") if isinstance(o, dict) else None for o in asked]
     unknown = [n for n in names if n not in available]
     if unknown:

@@ -173,3 +173,47 @@ def test_protocol_errors_are_labelled_in_the_failure_metric(server: tuple[str, s
     text = httpx.get(f"{base}/metrics").text
     assert 'forecast_failures_total{reason="protocol_error"}' in text
     assert 'reason="http_400"' not in text and 'reason="http_404"' not in text
+
+
+def tensor_request(
+    shape: object = (1, 60), size: object = 240, params: object = None, out_params: object = None
+) -> dict:
+    window = {"name": "window", "datatype": "FP32", "shape": list(shape) if isinstance(shape, tuple) else shape}
+    window["parameters"] = {"binary_data_size": size}
+    body: dict = {"inputs": [window]}
+    if params is not None:
+        body["parameters"] = params
+    if out_params is not None:
+        body["outputs"] = [{"name": "forecast", "parameters": out_params}]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "data", "message"),
+    [
+        (tensor_request(size=240.0), None, "binary_data_size 240.0 does not match shape [1, 60]"),
+        (tensor_request(size=True), None, "binary_data_size True does not match"),
+        (tensor_request(shape=(0, 60), size=0), b"", "shape [0, 60] must be [batch, 60], batch >= 1"),
+        (tensor_request(shape=[True, 60]), None, "must be [batch, 60], batch >= 1"),
+        (tensor_request(params=[1]), None, "the request 'parameters' must be an object, got list"),
+        (tensor_request(out_params="x"), None, "output 'forecast' 'parameters' must be an object, got str"),
+        ({**tensor_request(), "outputs": 5}, None, "'outputs' must be a list of objects"),
+        (
+            {"inputs": [{"name": "window", "datatype": "FP32", "shape": [1, 60], "parameters": "x"}]},
+            None,
+            "input 'window' 'parameters' must be an object, got str",
+        ),
+    ],
+)
+def test_hostile_protocol_bodies_get_a_400(
+    server: tuple[str, str], body: dict, data: bytes | None, message: str
+) -> None:
+    base, _ = server
+    head = json.dumps(body).encode()
+    tail = windows(1).astype("<f4").tobytes() if data is None else data
+    reply = httpx.post(
+        f"{base}/v2/models/lstm-forecast/infer",
+        content=head + tail,
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )
+    assert reply.status_code == 400 and message in reply.json()["error"], reply.text
