@@ -9,6 +9,7 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
@@ -109,7 +110,7 @@ def serve_workers(settings: Settings, listener: socket.socket, workers: int, met
             metrics_dir.rmdir()
 
 
-def uvicorn_config(app: object, **options: object) -> uvicorn.Config:
+def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         log_config=None,  # configure_logging: uvicorn's loggers propagate to our root

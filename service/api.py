@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request
@@ -56,7 +56,7 @@ async def live_model(registry: RegistryDep) -> Forecaster:
 
 ModelDep = Annotated[Forecaster, Depends(live_model)]
 
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 413, 415, 422, 503, 504)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 413, 415, 422, 503, 504)}
 router = APIRouter()
 
 

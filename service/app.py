@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -31,7 +32,7 @@ from service.schemas import PredictRequest
 log = logging.getLogger(__name__)
 
 
-def model_observer(metrics: ServiceMetrics) -> callable:
+def model_observer(metrics: ServiceMetrics) -> Callable[[ReloadOutcome, Forecaster | None], None]:
     """Keeps the model metrics in step with every reload outcome."""
 
     def observe(outcome: ReloadOutcome, current: Forecaster | None) -> None:
@@ -79,16 +80,16 @@ def document_request_bodies(app: FastAPI) -> None:
     """Adds the schemas of bodies that routes parse themselves (see api.predict) to the OpenAPI document."""
     build = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
             definition = PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(definition.pop("$defs", {}))
             schemas["PredictRequest"] = definition
-        return app.openapi_schema
+        return app.openapi_schema or {}
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def worker_app() -> FastAPI:

@@ -169,7 +169,7 @@ class Batcher:
                 )
         except Exception as exc:  # an error reaches every caller of this batch
             log.error("inference failed for a batch of %d windows: %s", len(windows), first_line(exc))
-            forecasts = InferenceFailed(f"inference failed: {first_line(exc)}")
+            forecasts = InferenceFailed(f"inference failed: {first_line(exc)}")  # type: ignore[assignment]
         self._observe(batch, started, len(windows), device)
         offset = 0
         for item in batch:

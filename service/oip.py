@@ -197,7 +197,7 @@ def requested_outputs(header: dict[str, Any], model: Forecaster) -> list[str]:
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ProtocolError(f"unknown outputs {unknown}; this model has {available}")
-    return names
+    return [str(n) for n in names]
 
 
 async def infer(request: Request, name: str, version: str | None) -> Response:

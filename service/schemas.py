@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 import numpy as np
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, ValidationError, model_validator
 
 from service.errors import InvalidInput
 from service.forecaster import Forecaster
 
-EXAMPLE_WINDOW = [round(2700 + 3.5 * i + (7 if i % 3 else -5), 2) for i in range(60)]
+EXAMPLE_WINDOW: list[JsonValue] = [round(2700 + 3.5 * i + (7 if i % 3 else -5), 2) for i in range(60)]
+HALF_WINDOW: list[JsonValue] = [round(1350 + 1.75 * i + (3.5 if i % 3 else -2.5), 3) for i in range(60)]
 INTERVAL_LEVEL = 0.8  # the interval the answer shows: the 0.1 and 0.9 quantiles
 
 
@@ -23,7 +26,7 @@ class PredictRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {"window": EXAMPLE_WINDOW},
-                {"windows": [EXAMPLE_WINDOW, [p * 0.5 for p in EXAMPLE_WINDOW]]},
+                {"windows": [EXAMPLE_WINDOW, HALF_WINDOW]},
             ]
         },
     )
@@ -141,13 +144,18 @@ def features_array(features: dict[str, list[float]], model: Forecaster) -> np.nd
         if len(values) != model.window:
             raise InvalidInput(f"features.{name} has {len(values)} values; this model expects exactly {model.window}")
         columns.append(
-            checked_float32(np.asarray([values], dtype=np.float64), kind, lambda r, c, n=name: f"features.{n}[{c}]")
+            checked_float32(np.asarray([values], dtype=np.float64), kind, functools.partial(feature_cell, name))
         )
     array = np.stack(columns, axis=-1)  # (1, window, F)
     return array[..., 0] if model.univariate else array
 
 
-def checked_float32(array: np.ndarray, kind: str, where: callable) -> np.ndarray:
+def feature_cell(name: str, row: int, col: int) -> str:
+    """Where a bad value of a named feature sits, for error messages."""
+    return f"features.{name}[{col}]"
+
+
+def checked_float32(array: np.ndarray, kind: str, where: Callable[[int, int], str]) -> np.ndarray:
     """float32 values (what the model sees); prices must be positive, volumes >= 0, all finite in float32."""
     with np.errstate(over="ignore"):  # float64 values past float32's range become inf, and are refused
         values = array.astype(np.float32)

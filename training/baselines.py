@@ -127,7 +127,7 @@ def garch_t_quantiles(
         first = int(targets[pick][0]) - 2  # the forecast of returns[t - 1] is made at index t - 2
         variance = result.forecast(horizon=1, start=first, reindex=False).variance.to_numpy()[:, 0]
         sigma = np.sqrt(variance[targets[pick] - 2 - first]) / 100
-        z = result.model.distribution.ppf(np.array(levels), result.params["nu"])
+        z = np.asarray(result.model.distribution.ppf(np.array(levels), result.params["nu"]))
         out[pick] = prices[targets[pick] - 1][:, None] * np.exp(sigma[:, None] * z[None, :])
     return out
 

@@ -252,7 +252,7 @@ def score_days(series: FeatureSeries, targets: np.ndarray, forecasts: dict[str, 
     actual, last = series.prices[targets], series.prices[targets - 1]
     table: dict[str, dict] = {}
     for name, f in forecasts.items():
-        row: dict[str, object] = metrics.score(last, actual, f.point)
+        row: dict[str, object] = dict(metrics.score(last, actual, f.point))
         if name != "naive":
             row["dm_vs_naive"] = metrics.diebold_mariano(actual - f.point, actual - last)
         if f.quantiles is not None:

@@ -53,7 +53,7 @@ def baseline_quantiles(holdout: Holdout, levels: tuple[float, ...]) -> dict[str,
 
 def score(holdout: Holdout, point: np.ndarray, quantiles: np.ndarray | None, levels: tuple[float, ...]) -> dict:
     """Point scores, and interval scores in % of price (with each day's pinball loss, for DM tests)."""
-    found: dict[str, object] = metrics.score(holdout.last, holdout.actual, point)
+    found: dict[str, object] = dict(metrics.score(holdout.last, holdout.actual, point))
     if quantiles is not None:
         found["intervals"] = metrics.interval_scores(holdout.actual, quantiles, levels, holdout.last)
         found["calibration"] = (holdout.actual[:, None] <= quantiles).mean(axis=0).tolist()  # per level
@@ -99,7 +99,7 @@ def format_table(table: dict[str, dict]) -> str:
         iv = row.get("intervals") or {}
         cov = [iv.get(f"coverage_{lvl}") for lvl in ("80", "95")]
         cells = [f"{c['coverage']:10.3f}" if c else f"{'-':>10}" for c in cov]
-        kupiec = f"{cov[0]['uc_p_value']:.2f}/{cov[1]['uc_p_value']:.2f}" if all(cov) else "-"
+        kupiec = f"{cov[0]['uc_p_value']:.2f}/{cov[1]['uc_p_value']:.2f}" if cov[0] and cov[1] else "-"
         pinball = f"{iv['pinball_pct']:11.4f}" if "pinball_pct" in iv else f"{'-':>11}"
         lines.append(f"{name:24}{row['mae']:10.3f}{''.join(cells)}{kupiec:>16}{pinball}")
     return "\n".join(lines)

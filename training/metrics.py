@@ -223,7 +223,7 @@ def compare_with_naive(
         "days": len(actual),
         "model": model,
         "naive": naive,
-        "mae_ratio": float(model["mae"] / naive["mae"]) if naive["mae"] else None,
+        "mae_ratio": float(model["mae"] / naive["mae"]) if naive["mae"] and model["mae"] is not None else None,
         "up_share": float(np.mean(actual[moved] > last[moved])) if moved.any() else None,
     }
     if quantiles is not None:

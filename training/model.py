@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 import torch
@@ -91,6 +92,9 @@ class WindowNormalizer(Normalizer):
     feature by k multiplies every forecast and quantile by k.
     """
 
+    scales: torch.Tensor
+    means: torch.Tensor
+
     kind = "window"
 
     def __init__(self, kinds: list[str], scales: list[float], means: list[float]) -> None:
@@ -146,6 +150,9 @@ class WindowNormalizer(Normalizer):
 class MinMaxNormalizer(Normalizer):
     """The tutorial's global scaler on feature 0, fitted on training prices; breaks outside that range."""
 
+    low: torch.Tensor
+    span: torch.Tensor
+
     kind = "minmax"
 
     def __init__(self, low: float, high: float) -> None:
@@ -181,6 +188,10 @@ class VolNormalizer(Normalizer):
     offsets x k, exactly, whenever sigma is above the floor. Other features are made scale-free as in
     WindowNormalizer (price features by their own EWMA sigma).
     """
+
+    scales: torch.Tensor
+    means: torch.Tensor
+    weights: torch.Tensor
 
     kind = "vol"
 
@@ -253,7 +264,7 @@ def fit_normalizer(kind: str, train: np.ndarray, names: list[str], window: int) 
     return WindowNormalizer.fit(train, names) if kind == "window" else MinMaxNormalizer.fit(train, names)
 
 
-def normalizer_from_card(card: dict[str, object]) -> Normalizer:
+def normalizer_from_card(card: dict[str, Any]) -> Normalizer:
     """The normaliser a model card describes, rebuilt (for loading weights.pt)."""
     norm = card["normalization"]
     assert isinstance(norm, dict)
@@ -270,6 +281,8 @@ class PriceForecaster(nn.Module):
     Shapes: input (B, T) for one feature or (B, T, F); outputs forecast (B,) and quantiles (B, Q) for a
     one-day horizon, (B, h) and (B, h, Q) for h > 1 days.
     """
+
+    interval_scale: torch.Tensor
 
     def __init__(self, normalizer: Normalizer, net: StackedLSTM, univariate: bool) -> None:
         super().__init__()

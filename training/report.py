@@ -137,7 +137,7 @@ def write_plots(result: Backtest, series: FeatureSeries, scores: dict, out: Path
     levels = list(model.levels)
     files = []
     fig, ax = plt.subplots(figsize=(11, 5), dpi=100)
-    if 0.1 in levels and 0.9 in levels:
+    if model.quantiles is not None and 0.1 in levels and 0.9 in levels:
         ax.fill_between(
             days,
             model.quantiles[hold, levels.index(0.1)],

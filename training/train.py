@@ -233,6 +233,6 @@ def predict(model: PriceForecaster, windows: np.ndarray) -> tuple[np.ndarray, np
     """Torch's (N, h) point forecasts and (N, h, Q) quantiles, float64, for raw windows (N, T, F)."""
     x = torch.tensor(windows, dtype=torch.float32)
     with torch.no_grad():
-        q = model.quantile_prices(x[..., 0] if model.univariate else x)
-    q = q.numpy().astype(np.float64)
+        prices = model.quantile_prices(x[..., 0] if model.univariate else x)
+    q = prices.numpy().astype(np.float64)
     return q[..., model.net.median], q

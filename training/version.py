@@ -10,6 +10,7 @@ import shutil
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -96,7 +97,7 @@ def model_card(config: TrainConfig, result: TrainResult, scores: dict, created: 
     shape = ["batch", mc.window] if len(names) == 1 else ["batch", mc.window, len(names)]
     step = [] if mc.horizon == 1 else [mc.horizon]
     intervals = scores["model"].get("intervals", {})
-    files = [data_record(s, split) for s, split in result.datasets]
+    files: list[dict[str, Any]] = [data_record(s, split) for s, split in result.datasets]
     return {
         "format": export.FORMAT,
         "window": mc.window,
@@ -218,7 +219,9 @@ def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.H
     first = days.owner == 0
     point, quantiles = torch_forecaster(result)(days.windows[first])
     levels = card["quantiles"]
-    band = (quantiles[:, levels.index(0.1)], quantiles[:, levels.index(0.9)]) if {0.1, 0.9} <= set(levels) else None
+    band = None
+    if quantiles is not None and {0.1, 0.9} <= set(levels):
+        band = (quantiles[:, levels.index(0.1)], quantiles[:, levels.index(0.9)])
     series = days.series[0]
     plots.plot_test_period(
         series.dates[days.starts[0] :],
