@@ -186,9 +186,12 @@ def test_sigterm_with_requests_in_flight(registry_copy: tuple[Path, str, str]) -
     registry, _, _ = registry_copy
     results: list[int] = []
     refused_while_in_flight: list[bool] = []
+    clients = [httpx.Client(timeout=60) for _ in range(32)]  # made up front: all 32 must be in flight at once
+    start = threading.Barrier(32)
 
     def send(base: str, seed: int) -> None:
-        results.append(httpx.post(f"{base}/predict", json={"window": window(seed)}, timeout=60).status_code)
+        start.wait()
+        results.append(clients[seed].post(f"{base}/predict", json={"window": window(seed)}).status_code)
 
     # A one-second batching wait keeps all 32 requests queued, in flight, when SIGTERM arrives.
     with running_service(registry, FORECAST_BATCH_WAIT_MS="1000", FORECAST_MAX_BATCH="1024") as (base, proc):
@@ -204,6 +207,8 @@ def test_sigterm_with_requests_in_flight(registry_copy: tuple[Path, str, str]) -
             t.join(timeout=60)
         code = proc.wait(timeout=30)
         assert time.monotonic() - started < 30
+    for client in clients:
+        client.close()
     assert refused_while_in_flight == [True], "new connections still accepted after SIGTERM"
     assert still_pending, "the requests finished before new connections were refused; the test proved nothing"
     assert code == 0
