@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from tests.service.server import running_service, wait_for
+from tests.service.server import Burst, running_service, wait_for
 
 AUTH = {"Authorization": "Bearer fault-token"}
 
@@ -184,31 +183,19 @@ def test_reload_under_load_loses_nothing(registry_copy: tuple[Path, str, str]) -
 
 def test_sigterm_with_requests_in_flight(registry_copy: tuple[Path, str, str]) -> None:
     registry, _, _ = registry_copy
-    results: list[int] = []
     refused_while_in_flight: list[bool] = []
-    clients = [httpx.Client(timeout=60) for _ in range(32)]  # made up front: all 32 must be in flight at once
-    start = threading.Barrier(32)
-
-    def send(base: str, seed: int) -> None:
-        start.wait()
-        results.append(clients[seed].post(f"{base}/predict", json={"window": window(seed)}).status_code)
-
     # A one-second batching wait keeps all 32 requests queued, in flight, when SIGTERM arrives.
     with running_service(registry, FORECAST_BATCH_WAIT_MS="1000", FORECAST_MAX_BATCH="1024") as (base, proc):
-        threads = [threading.Thread(target=send, args=(base, i)) for i in range(32)]
-        for t in threads:
-            t.start()
+        burst = Burst(base, [{"window": window(i)} for i in range(32)])
+        burst.start()
         assert wait_for(lambda: _pending(base) == 32, timeout=20, interval=0.01), "32 requests never in flight"
         proc.send_signal(signal.SIGTERM)
         started = time.monotonic()
         refused_while_in_flight.append(wait_for(lambda: _refused(base), timeout=5, interval=0.02))
-        still_pending = len(results) < 32
-        for t in threads:
-            t.join(timeout=60)
+        still_pending = len(burst.results) < 32
+        results = burst.finish()
         code = proc.wait(timeout=30)
         assert time.monotonic() - started < 30
-    for client in clients:
-        client.close()
     assert refused_while_in_flight == [True], "new connections still accepted after SIGTERM"
     assert still_pending, "the requests finished before new connections were refused; the test proved nothing"
     assert code == 0

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,3 +91,32 @@ def stop(proc: subprocess.Popen[str], log: IO[str]) -> None:
         proc.wait()
         raise AssertionError(f"no exit 30 s after SIGTERM:\n{read_log(log)}") from None
     assert code == 0, f"exit code {code} after SIGTERM:\n{read_log(log)}"
+
+
+class Burst:
+    """POST bodies to /predict all at once, each from its own connection made up front, so that every one is in
+    flight together even on a slow, traced test run."""
+
+    def __init__(self, base: str, bodies: list[dict]) -> None:
+        self.base, self.results = base, []
+        self.clients = [httpx.Client(timeout=60) for _ in bodies]
+        self.barrier = threading.Barrier(len(bodies))
+        self.threads = [
+            threading.Thread(target=self.send, args=pair) for pair in zip(self.clients, bodies, strict=True)
+        ]
+
+    def send(self, client: httpx.Client, body: dict) -> None:
+        self.barrier.wait()
+        self.results.append(client.post(f"{self.base}/predict", json=body).status_code)
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def finish(self) -> list[int]:
+        """Waits for every answer; the status codes."""
+        for thread in self.threads:
+            thread.join(timeout=60)
+        for client in self.clients:
+            client.close()
+        return self.results

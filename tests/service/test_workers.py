@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 from service.config import Settings
-from tests.service.server import ROOT, free_port, running_service, wait_for
+from tests.service.server import ROOT, Burst, free_port, running_service, wait_for
 
 
 def window(seed: int) -> list[float]:
@@ -79,31 +78,19 @@ def test_hot_reload_reaches_every_worker(registry_copy: tuple[Path, str, str]) -
 
 def test_sigterm_drains_every_worker(registry_copy: tuple[Path, str, str]) -> None:
     registry, _, _ = registry_copy
-    results: list[int] = []
-    clients = [httpx.Client(timeout=60) for _ in range(32)]  # made up front: all 32 must be in flight at once
-    start = threading.Barrier(32)
-
-    def send(client: httpx.Client, base: str, seed: int) -> None:
-        start.wait()
-        results.append(client.post(f"{base}/predict", json={"window": window(seed)}).status_code)
-
     # A one-second batching wait keeps the requests queued, in flight in both workers, when SIGTERM arrives.
     env = {"FORECAST_WORKERS": "2", "FORECAST_BATCH_WAIT_MS": "1000", "FORECAST_MAX_BATCH": "1024"}
     with running_service(registry, **env) as (base, proc):
         assert wait_for(lambda: len(worker_versions(base)) == 2)
-        threads = [threading.Thread(target=send, args=(c, base, i)) for i, c in enumerate(clients)]
-        for t in threads:
-            t.start()
+        burst = Burst(base, [{"window": window(i)} for i in range(32)])
+        burst.start()
         assert wait_for(lambda: metric(base, "forecast_pending_windows ") >= 32, timeout=20, interval=0.005)
         proc.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        still_pending = len(results) < 32
-        for t in threads:
-            t.join(timeout=60)
+        still_pending = len(burst.results) < 32
+        results = burst.finish()
         code = proc.wait(timeout=30)
         assert time.monotonic() - started < 30
-    for c in clients:
-        c.close()
     assert still_pending, "the requests finished before SIGTERM; the test proved nothing"
     assert code == 0
     assert results == [200] * 32
