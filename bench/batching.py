@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 
+from bench.bodies import predict_body
 from bench.load import run_wrk
 from bench.servers import server, service_argv
 
-WINDOW = [round(2500 + 10 * ((i * 7919) % 13) / 13 + i, 2) for i in range(60)]
 MODES = {
     "batching (default)": {},
     "no batching (FORECAST_MAX_BATCH=1, FORECAST_BATCH_WAIT_MS=0)": {
@@ -27,7 +26,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    body = json.dumps({"window": WINDOW}).encode()
+    body = predict_body(None)
     runs: dict[str, list[dict]] = {m: [] for m in MODES}
     for _ in range(args.repeats):  # interleaved, so that drift in machine load hits both modes alike
         for mode, env in MODES.items():

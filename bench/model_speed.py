@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
+from bench.bodies import sample_windows
 
 # 4 layers x 50 units over 60 steps: layer 1 is 4 gates x (1 + 50) x 50 multiply-adds, layers 2-4
 # 4 x (50 + 50) x 50 each; x2 FLOP per multiply-add, x60 steps = 8.42 MFLOP per window.
@@ -45,11 +45,6 @@ def time_call(fn: Callable[[], object], min_seconds: float = 0.5) -> float:
     return statistics.median(runs)
 
 
-def windows(batch: int) -> np.ndarray:
-    rng = np.random.default_rng(batch)
-    return (2500 * np.exp(np.cumsum(rng.normal(0, 0.01, (batch, 60)), axis=1))).astype(np.float32)
-
-
 def measure(version_dir: Path, threads: int) -> list[dict]:
     """Latency per call and windows/s of onnxruntime and torch eager at each batch size."""
     import onnxruntime as ort
@@ -67,7 +62,7 @@ def measure(version_dir: Path, threads: int) -> list[dict]:
     flops = lstm_flops(card["window"], card["architecture"]["layers"], card["architecture"]["hidden"])
     rows = []
     for batch in BATCHES:
-        x = windows(batch)
+        x = sample_windows(batch, seed=batch)
         xt = torch.from_numpy(x)
 
         def eager(xt: torch.Tensor = xt) -> object:

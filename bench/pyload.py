@@ -56,14 +56,18 @@ async def one_connection(host: str, port: int, request: bytes, deadline: float) 
     return latencies, errors
 
 
-def worker(args: tuple[str, int, bytes, int, float]) -> tuple[list[float], int]:
-    """One process: `count` connections until `deadline` (a wall-clock time shared by all processes)."""
-    host, port, request, count, deadline_wall = args
+def worker(args: tuple[str, int, bytes, int, float]) -> tuple[list[float], int, float]:
+    """One process: `count` connections for `seconds` from its own start; latencies, errors, seconds run.
 
-    async def main() -> tuple[list[float], int]:
-        deadline = time.perf_counter() + (deadline_wall - time.time())
+    Each process times itself, so that starting the processes is not counted as serving time.
+    """
+    host, port, request, count, seconds = args
+
+    async def main() -> tuple[list[float], int, float]:
+        started = time.perf_counter()
+        deadline = started + seconds
         results = await asyncio.gather(*(one_connection(host, port, request, deadline) for _ in range(count)))
-        return [x for lat, _ in results for x in lat], sum(e for _, e in results)
+        return [x for lat, _ in results for x in lat], sum(e for _, e in results), time.perf_counter() - started
 
     return asyncio.run(main())
 
@@ -73,18 +77,16 @@ def run_load(load: Load) -> dict[str, float]:
     host, port, request = raw_request(load)
     processes = max(1, min(load.processes, load.connections))
     shares = [load.connections // processes + (i < load.connections % processes) for i in range(processes)]
-    started = time.time()
-    deadline = started + load.seconds
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        results = pool.map(worker, [(host, port, request, n, deadline) for n in shares])
-    elapsed = time.time() - started
-    latencies = sorted(x for lat, _ in results for x in lat)
+    # spawn: the caller may hold onnxruntime threads, and forking a threaded process can deadlock
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        results = pool.map(worker, [(host, port, request, n, load.seconds) for n in shares])
+    latencies = sorted(x for lat, _, _ in results for x in lat)
     if not latencies:
         return {"requests": 0, "rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "errors": 0}
     return {
         "requests": len(latencies),
-        "rps": len(latencies) / elapsed,
+        "rps": sum(len(lat) / seconds for lat, _, seconds in results),
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000,
-        "errors": sum(e for _, e in results),
+        "errors": sum(e for _, e, _ in results),
     }

@@ -6,16 +6,14 @@ Run: python -m bench.soak [--minutes 5]. Prints RSS after warm-up and every 30 s
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
 from pathlib import Path
 
+from bench.bodies import predict_body
 from bench.load import run_wrk
 from bench.servers import ROOT, rss_mb, server, service_argv
-
-WINDOW = [round(2500 + 3 * i + (i % 7), 2) for i in range(60)]
 
 
 def main() -> int:
@@ -24,7 +22,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
-    body = json.dumps({"window": WINDOW}).encode()
+    body = predict_body(None)
     with server(service_argv(), "/health/ready", {"FORECAST_MODEL_DIR": str(args.models)}) as s:
         run_wrk(s["url"] + "/predict", body, args.connections, 20)  # warm-up: allocator and caches settle
         baseline = rss_mb(s["pid"])

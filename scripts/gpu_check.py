@@ -25,7 +25,6 @@ from service.runners import Runner
 MAX_REL_DIFF = 1e-4  # the service's own golden-check tolerance
 BATCHES = (1, 64, 256, 1024, 4096, 16384)
 BULK = 1024
-SAME = 0.95  # auto within 5% of cpu counts as not slower: one run each, on a shared machine
 
 
 def relative(a: np.ndarray, b: np.ndarray) -> float:
@@ -110,7 +109,7 @@ def print_timings(timings: dict, batches: tuple[int, ...]) -> None:
 
 
 def print_rates(rows: list[dict], model_alone_wps: float) -> list[str]:
-    """The service table, and the targets: auto >= cpu everywhere (within SAME), bulk >= 0.3x the model alone."""
+    """The service table, and the targets: auto >= cpu everywhere, bulk >= 0.3x the model alone."""
     print("\nservice, requests/s (Python load generator, keep-alive):")
     print("| body | connections | mode | req/s | windows/s | p50 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
@@ -127,7 +126,7 @@ def print_rates(rows: list[dict], model_alone_wps: float) -> list[str]:
         cpu = next(
             x for x in rows if x["mode"] == "cpu" and (x["body"], x["connections"]) == (r["body"], r["connections"])
         )
-        if r["rps"] < SAME * cpu["rps"]:
+        if r["rps"] < cpu["rps"]:  # one run each: a miss within noise still shows, with its ratio
             misses.append(f"auto {r['rps'] / cpu['rps']:.2f}x cpu: {r['body']} at {r['connections']} connections")
     bulk = max((r["rps"] * r["windows"] for r in rows if r["mode"] == "auto" and r["windows"] == BULK), default=0)
     print(f"\nbulk windows/s (auto, best) {bulk:.0f} = {bulk / model_alone_wps:.2f}x the model alone at {BULK}")
