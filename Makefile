@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MODELS ?= models
 
-.PHONY: install serve train test lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale
+.PHONY: install serve train test lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ serve: install
 ## (in-process code only: the servers the tests start as processes are not counted; the floor is what the suite meets)
 test: install lint browser
 	$(PY) -m pytest --cov=service --cov=training --cov=client --cov-report=term --cov-fail-under=80
+
+## tiny-models: retrain the frozen tiny models that service tests serve (tests/data/tiny; a test checks they still match)
+tiny-models: install
+	$(PY) -m tests.frozen
 
 ## browser: Debian's headless chromium and chromedriver for the page's tests (apt; no browser download)
 browser:

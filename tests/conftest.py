@@ -1,54 +1,23 @@
-"""Shared fixtures: real CSVs cut from the bundled data and real tiny models trained by our trainer."""
+"""Shared fixtures: real CSVs cut from the bundled data, the frozen tiny models (no torch) and fresh ones."""
 
 from __future__ import annotations
 
-import gzip
 import shutil
 from pathlib import Path
 
 import pytest
 
-from training.__main__ import main as training_main
+from tests import frozen
+from tests.frozen import ROOT, TINY, train_tiny
 
-ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / "tests" / "data"
-SP500 = ROOT / "training" / "data" / "sp500.csv.gz"
-TINY = [
-    "--window",
-    "60",
-    "--layers",
-    "2",
-    "--hidden",
-    "8",
-    "--epochs",
-    "2",
-    "--val-days",
-    "50",
-    "--test-days",
-    "50",
-    "--batch-size",
-    "32",
-    "--no-progress",
-    "--threads",
-    "1",
-]
+SP500 = frozen.BUNDLED / "sp500.csv.gz"
+__all__ = ["ROOT", "TEST_DATA", "TINY", "cut_csv", "train_tiny"]
 
 
 def cut_csv(dest: Path, rows: int, start: int = 0) -> Path:
     """The header plus `rows` consecutive rows of the bundled S&P 500 file."""
-    lines = gzip.decompress(SP500.read_bytes()).decode().splitlines()
-    dest.write_text("\n".join([lines[0], *lines[1 + start : 1 + start + rows]]) + "\n")
-    return dest
-
-
-def train_tiny(registry: Path, data: Path, *extra: str) -> str:
-    """Trains a tiny model with the real CLI into `registry` and returns the version it published.
-
-    --force: a 2-epoch model is not meant to pass the quality gate (tested on its own).
-    """
-    code = training_main(["train", "--data", str(data), "--out", str(registry), *TINY, "--force", *extra])
-    assert code == 0
-    return (registry / "CURRENT").read_text().strip()
+    return frozen.cut_csv(SP500, dest, rows, start)
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +26,18 @@ def sp500_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cut_csv(tmp_path_factory.mktemp("data") / "sp500_small.csv", 400)
 
 
+def frozen_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A private copy of one committed frozen registry (tests/data/tiny/<name>)."""
+    dest = tmp_path_factory.mktemp(name) / "registry"
+    shutil.copytree(frozen.FROZEN / name, dest)
+    return dest
+
+
 @pytest.fixture(scope="session")
-def model_pair(tmp_path_factory: pytest.TempPathFactory, sp500_small: Path) -> tuple[Path, str, str]:
-    """A registry holding two tiny versions (different seeds); CURRENT names the second."""
-    registry = tmp_path_factory.mktemp("registry")
-    first = train_tiny(registry, sp500_small, "--seed", "1")
-    second = train_tiny(registry, sp500_small, "--seed", "2")
-    assert first != second
-    return registry, first, second
+def model_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A registry holding two frozen tiny versions (seeds 1 and 2); CURRENT names the second."""
+    first, second = frozen.frozen_versions("pair")
+    return frozen_copy(tmp_path_factory, "pair"), first, second
 
 
 @pytest.fixture
@@ -77,21 +50,14 @@ def registry_copy(tmp_path: Path, model_pair: tuple[Path, str, str]) -> tuple[Pa
 
 
 @pytest.fixture(scope="session")
-def multi_model(tmp_path_factory: pytest.TempPathFactory, sp500_small: Path) -> tuple[Path, str]:
-    """A tiny 3-day-horizon model over close, volume, hl_range and the NASDAQ close."""
-    data = tmp_path_factory.mktemp("multi")
-    lines = gzip.decompress((SP500.parent / "nasdaq.csv.gz").read_bytes()).decode().splitlines()
-    nasdaq = data / "nasdaq_small.csv"
-    nasdaq.write_text("\n".join(lines[:401]) + "\n")
-    registry = data / "registry"
-    version = train_tiny(
-        registry,
-        sp500_small,
-        "--horizon",
-        "3",
-        "--features",
-        "close,volume,hl_range,nasdaq_close",
-        "--extra",
-        f"nasdaq={nasdaq}",
-    )
-    return registry, version
+def multi_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A frozen tiny 3-day-horizon model over close, volume, hl_range and the NASDAQ close."""
+    (version,) = frozen.frozen_versions("multi")
+    return frozen_copy(tmp_path_factory, "multi"), version
+
+
+@pytest.fixture(scope="session")
+def fresh_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list[str]]]:
+    """The frozen registries trained again now by our trainer: name -> (registry, versions)."""
+    work = tmp_path_factory.mktemp("fresh")
+    return {name: (work / name, frozen.train_registry(name, work / name, work)) for name in frozen.SPECS}

@@ -45,3 +45,20 @@ def test_service_and_training_never_import_each_other() -> None:
         for name, path in package_modules(package).items():
             crossing = {m for m in imports(path) if m == other or m.startswith(other + ".")}
             assert not crossing, f"{name} imports {sorted(crossing)}"
+
+
+TRAINER_ONLY = ("torch", "pandas", "arch", "matplotlib", "onnxscript", "tqdm")
+TORCH_FREE_TRAINING = ("training.data", "training.config")  # numpy and the standard library only
+
+
+def test_service_and_reliability_tests_need_no_trainer_dependencies() -> None:
+    files = [*(ROOT / "tests" / "service").glob("*.py"), *(ROOT / "tests" / "reliability").glob("*.py")]
+    files.append(ROOT / "tests" / "conftest.py")
+    assert len(files) > 10
+    for path in files:
+        for module in imports(path):
+            root = module.split(".")[0]
+            assert root not in TRAINER_ONLY, f"{path.relative_to(ROOT)} imports {module}"
+            if root == "training" and module.count(".") >= 1:
+                owner = ".".join(module.split(".")[:2])
+                assert owner in TORCH_FREE_TRAINING, f"{path.relative_to(ROOT)} imports {module}"

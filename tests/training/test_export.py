@@ -19,15 +19,15 @@ def output_shape(value: onnx.ValueInfoProto) -> list[str | int]:
     return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
 
 
-def test_multi_day_outputs_have_fixed_sizes(multi_model: tuple[Path, str]) -> None:
-    registry, version = multi_model
+def test_multi_day_outputs_have_fixed_sizes(fresh_models: dict[str, tuple[Path, list[str]]]) -> None:
+    registry, (version,) = fresh_models["multi"]
     proto = onnx.load(str(registry / version / "model.onnx"))
     assert [output_shape(o) for o in proto.graph.output] == [["batch", 3], ["batch", 3, 5]]
 
 
 @pytest.fixture
-def version_dir(model_pair: tuple[Path, str, str]) -> Path:
-    registry, _, second = model_pair
+def version_dir(fresh_models: dict[str, tuple[Path, list[str]]]) -> Path:
+    registry, (_, second) = fresh_models["pair"]
     return registry / second
 
 
