@@ -82,7 +82,7 @@ async def predict(request: Request) -> Response:
     return Response(payload, media_type="application/json")
 
 
-async def answer_predict(state: State, request_state: dict, raw: bytes) -> bytes:
+async def answer_predict(state: State, request_state: dict[str, Any], raw: bytes) -> bytes:
     """The /predict pipeline from body bytes to answer bytes: parse and validate in one pass, batch, serialise."""
     model = await live_model(state.registry)
     body = parse_predict(raw)

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import onnxruntime as ort
@@ -80,10 +81,23 @@ def plan_devices(config: SessionConfig) -> dict[str, list]:
 
 
 KINDS = ("ratio", "volume", "level")
+# model.json as read: untrusted until read_card, read_signature, feature_kinds and check_format have checked
+# the parts the service uses (the trainer's ModelCard in training/tables.py is the full shape).
+Card = dict[str, Any]
+
+
+class Signature(TypedDict):
+    """What a model takes and gives, from its card: input features, days ahead, quantile levels."""
+
+    features: list[str]
+    horizon: int
+    quantiles: list[float]
+
+
 FORMAT_NAME, FORMAT_MAJOR = "lstm-forecast", 1  # the model-card format this service reads
 
 
-def feature_kinds(card: dict, features: list[str]) -> list[str]:
+def feature_kinds(card: Card, features: list[str]) -> list[str]:
     """'ratio' (a positive price), 'volume' or 'level' per feature, as the trainer wrote them in the card.
 
     Only a one-feature close-price model (the minmax normaliser's) may omit them: its one kind is a price.
@@ -96,7 +110,7 @@ def feature_kinds(card: dict, features: list[str]) -> list[str]:
     return list(kinds)
 
 
-def check_format(card: dict) -> None:
+def check_format(card: Card) -> None:
     """The card's format must be one this service reads: 'lstm-forecast/<major>' with major 1 (or absent)."""
     fmt = card.get("format", f"{FORMAT_NAME}/{FORMAT_MAJOR}")
     name, _, version = str(fmt).partition("/")
@@ -117,7 +131,7 @@ class Forecaster:
     version: str
     path: Path
     runners: dict[str, Runner]  # device -> runner; "cuda" first when present
-    card: dict
+    card: Card
     window: int
     requested: list[str]
     load_seconds: float
@@ -178,7 +192,9 @@ class Forecaster:
         }
 
 
-def make_session(onnx_bytes: bytes, config: SessionConfig, providers: list) -> ort.InferenceSession:
+def make_session(
+    onnx_bytes: bytes, config: SessionConfig, providers: list[str | tuple[str, dict[str, Any]]]
+) -> ort.InferenceSession:
     """An onnxruntime session with graph optimisation on and our thread count."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -247,7 +263,7 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
-def read_card(directory: Path, version: str) -> dict:
+def read_card(directory: Path, version: str) -> Card:
     """model.json, which must be a JSON object naming this version and its window."""
     try:
         card = json.loads((directory / "model.json").read_text())
@@ -265,7 +281,7 @@ def read_card(directory: Path, version: str) -> dict:
     return card
 
 
-def read_signature(card: dict) -> dict:
+def read_signature(card: Card) -> Signature:
     """features, horizon and quantile levels from model.json (older cards: one feature, one day, none)."""
     features = card.get("features", ["close"])
     horizon = card.get("horizon", 1)

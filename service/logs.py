@@ -9,6 +9,7 @@ import logging.config
 import logging.handlers
 import queue
 import time
+from typing import Any
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def logging_config(level: str) -> dict:
+def logging_config(level: str) -> dict[str, Any]:
     """A dictConfig for the service and uvicorn alike; uvicorn's access log is replaced by ours."""
     return {
         "version": 1,

@@ -47,7 +47,13 @@ class ServiceMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
+        self._shown: dict[Gauge, tuple[str, ...]] = {}
+        self._add_request_metrics(self.registry)
+        self._add_batching_metrics(self.registry)
+        self._add_model_metrics(self.registry)
+
+    def _add_request_metrics(self, r: CollectorRegistry) -> None:
+        """Requests, failures and their whole duration, by route."""
         self.requests = Counter(
             "forecast_http_requests",
             "HTTP requests by route, method and status.",
@@ -62,6 +68,9 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+
+    def _add_batching_metrics(self, r: CollectorRegistry) -> None:
+        """The Triton-style breakdown: queue wait, inference per device, batch sizes, pending windows."""
         self.queue_seconds = Histogram(
             "forecast_queue_wait_seconds",
             "Time a request waited in the batching queue.",
@@ -84,6 +93,9 @@ class ServiceMetrics:
         self.pending_windows = Gauge(
             "forecast_pending_windows", "Windows waiting for inference.", registry=r, multiprocess_mode="livesum"
         )
+
+    def _add_model_metrics(self, r: CollectorRegistry) -> None:
+        """The live model: version, provider, load time, reloads, readiness."""
         self.load_seconds = Gauge(
             "forecast_model_load_seconds",
             "Seconds the live model took to load and validate (the slowest worker).",
@@ -109,7 +121,6 @@ class ServiceMetrics:
             registry=r,
             multiprocess_mode="livemin",
         )
-        self._shown: dict[Gauge, tuple[str, ...]] = {}
 
     def show(self, gauge: Gauge, *labels: str) -> None:
         """Sets an info-style gauge to 1 for these labels and to 0 for the ones it showed before."""

@@ -24,7 +24,9 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-async def send_json(send: Send, status: int, body: dict, headers: list | None = None) -> None:
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     """Sends a complete JSON response from middleware."""
     payload = json.dumps(body).encode()
     await send(
@@ -155,7 +157,7 @@ class RequestObserver:
         finally:
             self.record(scope, state, status, time.perf_counter() - started)
 
-    def record(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
+    def record(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or "unmatched"  # templates only: bounded labels
         method = scope["method"] if scope["method"] in METHODS else "other"  # bounded label values
         count, latency = self.series(route, method, status)

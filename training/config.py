@@ -1,29 +1,91 @@
-"""The trainer's configurations, torch-free: what the CLI fills in and the model card records."""
+"""The trainer's configurations, torch-free: each field's default and help live here, the CLI is made from them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import argparse
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from training.data import DEFAULT_TRAINING_DATA
+from training.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, parse_extras
+from training.metrics import MIN_PINBALL_IMPROVEMENT
+from training.options import option, positive_int, unit_float
 
 NORMALIZATIONS = ("vol", "window", "minmax")
 CELLS = ("lstm", "gru")
 DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
+MODEL_NAME = "lstm-forecast"  # the name Triton, KServe and OIP clients address
+MIN_EVERY_SECONDS = 3600.0  # a retraining loop faster than hourly is almost surely a typo (24 for 24h)
+
+
+def feature_names(names: list[str]) -> list[str]:
+    """The model's input features: close first, then the others once each, in order."""
+    return ["close", *dict.fromkeys(n for n in names if n != "close")]
+
+
+def feature_list(text: str) -> list[str]:
+    """'close,volume' -> ['close', 'volume'] (close first, no duplicates)."""
+    return feature_names([n.strip().lower() for n in text.split(",") if n.strip()])
+
+
+def horizon_days(text: str) -> int:
+    """An integer in 1..10."""
+    value = int(text)
+    if not 1 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"must be 1..10 trading days, got {value}")
+    return value
+
+
+def quantile_list(text: str) -> tuple[float, ...]:
+    """'0.1,0.9' -> (0.1, 0.5, 0.9), sorted, each in (0, 1)."""
+    try:
+        levels = {round(float(v), 6) for v in text.split(",") if v.strip()} | {0.5}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not all(0 < q < 1 for q in levels):
+        raise argparse.ArgumentTypeError(f"quantile levels must lie strictly between 0 and 1: {text!r}")
+    return tuple(sorted(levels))
+
+
+def extra_series(text: str) -> dict[str, Path]:
+    """'nasdaq=path' -> {'nasdaq': Path('path')}."""
+    try:
+        return parse_extras([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def duration(text: str) -> float:
+    """'90s', '30m', '24h' or '7d' -> seconds; a bare number is refused (24 meant 24h?)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    if text[-1:] not in units:
+        raise argparse.ArgumentTypeError(f"{text!r} has no unit; write it with one, e.g. 24h, 30m, 1d or 90s")
+    try:
+        value = float(text[:-1]) * units[text[-1]]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 30m, 24h, 7d)") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive duration, got {text!r}")
+    return value
 
 
 @dataclass
 class LSTMConfig:
     """Shape of the network; the defaults are the design's 4 x 50 LSTM over 60 steps."""
 
-    window: int = 60
-    cell: str = "lstm"
-    layers: int = 4
-    hidden: int = 50
-    dropout: float = 0.2
-    features: int = 1
-    horizon: int = 1
-    quantiles: tuple[float, ...] = field(default=DEFAULT_QUANTILES)
+    window: int = option(60, "past days per window", parse=positive_int)
+    cell: str = option("lstm", "recurrent cell", choices=CELLS)
+    layers: int = option(4, "stacked layers", parse=positive_int)
+    hidden: int = option(50, "units per layer", parse=positive_int)
+    dropout: float = option(0.2, "dropout between layers", parse=unit_float)
+    features: int = 1  # follows TrainConfig.features
+    horizon: int = option(1, "trading days forecast at once, 1..10", parse=horizon_days)
+    quantiles: tuple[float, ...] = option(
+        DEFAULT_QUANTILES,
+        "quantile levels of the interval output, comma-separated; 0.5 is always included",
+        parse=quantile_list,
+        shown=",".join(map(str, DEFAULT_QUANTILES)),
+    )
 
     @property
     def median_index(self) -> int:
@@ -34,20 +96,166 @@ class LSTMConfig:
 class TrainConfig:
     """Everything one training run depends on; the CLI fills it, the model card records it."""
 
-    data: list[Path] = field(default_factory=lambda: list(DEFAULT_TRAINING_DATA))
-    column: str | None = None
-    features: list[str] = field(default_factory=lambda: ["close"])
-    extras: dict[str, Path] = field(default_factory=dict)
-    out: Path = Path("models")
+    data: list[Path] = option(
+        help="daily price CSV (.csv or .csv.gz; comma, semicolon or tab): Yahoo OHLCV, the tutorial format "
+        "with quoted thousands, or DATE,VALUE; repeat it to train on several series at once, each split "
+        "in time on its own",
+        factory=lambda: list(DEFAULT_TRAINING_DATA),
+        parse=Path,
+        repeat=True,
+        shown="the bundled S&P 500 and NASDAQ Composite",
+    )
+    column: str | None = option(
+        None,
+        "price column to forecast, case-insensitive",
+        shown="'Adj Close' if the file has it, else 'Close', else the only value column",
+    )
+    features: list[str] = option(
+        help="comma-separated input features, 'close' (the --column price, always first) plus any of "
+        "open, high, low, volume, hl_range ((High-Low)/Close), <name>_close from --extra",
+        factory=lambda: ["close"],
+        parse=feature_list,
+        shown="close alone",
+    )
+    extras: dict[str, Path] = option(
+        help="another daily CSV joined on date, usable as feature NAME_close "
+        "(e.g. --extra nasdaq=training/data/nasdaq.csv.gz); repeatable",
+        factory=dict,
+        parse=extra_series,
+        flag="--extra",
+        metavar="NAME=PATH",
+        repeat=True,
+        shown="none",
+    )
+    out: Path = Path("models")  # the registry a `train` publishes into (--out / --registry of the command)
     model: LSTMConfig = field(default_factory=LSTMConfig)
-    normalize: str = "vol"
-    conformal: bool = True  # scale the quantiles on the validation split so that they cover as nominal
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    patience: int = 5
-    val_days: int = 250
-    test_days: int = 250
-    seed: int = 0
-    threads: int = 0  # 0: the CPUs this process may use
-    progress: bool = True
+    normalize: str = option(
+        "vol",
+        "'vol': log-returns divided by the window's own EWMA volatility, so that intervals scale with any "
+        "asset's volatility and price level; 'window': log(p/p_last) over a fixed training-period scale; "
+        "'minmax': the tutorial's global scaler fitted on training prices",
+        choices=NORMALIZATIONS,
+    )
+    conformal: bool = option(True, "skip the split-conformal step that scales the quantiles on the validation split")
+    epochs: int = option(30, "most epochs", parse=positive_int)
+    batch_size: int = option(64, "windows per optimiser step", parse=positive_int)
+    lr: float = option(1e-3, "Adam learning rate")
+    patience: int = option(
+        5,
+        "stop after this many epochs without a better validation loss; the best epoch's weights are kept",
+        parse=positive_int,
+    )
+    val_days: int = option(250, "validation split: trading days before the test split", parse=positive_int)
+    test_days: int = option(250, "test split: the newest trading days, never trained on", parse=positive_int)
+    seed: int = option(0, "random seed")
+    threads: int = option(0, "torch CPU threads", shown="0: the CPUs this process may use")
+    progress: bool = option(True, "no progress bar")
+
+    def __post_init__(self) -> None:
+        # The feature list as the data loader reads it, and the network's input width following it.
+        self.features = feature_names(self.features)
+        if self.model.features != len(self.features):
+            self.model = replace(self.model, features=len(self.features))
+
+
+@dataclass
+class TrainJob:
+    """`train`: train, verify and publish one version into a registry."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out: Path = option(Path("models"), "model registry directory; gets <version>/ and CURRENT")
+    force: bool = option(
+        False,
+        "publish even when the model fails the quality gate (Kupiec coverage, pinball vs GARCH-t, MAE vs naive "
+        "on the test split); the override is recorded in the card and history.jsonl",
+    )
+    if_missing: bool = option(False, "do nothing when the registry already has a current version (idempotent start-up)")
+
+
+@dataclass
+class RetrainConfig:
+    """The job's options; `train.test_days` is the holdout (the newest N trading days of every series)."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    registry: Path = option(Path("models"), "model registry directory")
+    min_improvement: float = option(
+        MIN_PINBALL_IMPROVEMENT,
+        "relative pinball-loss improvement over the champion needed to promote, e.g. 0.01 for 1%",
+        shown=f"{MIN_PINBALL_IMPROVEMENT}: strictly better, so a tie keeps the champion",
+    )
+    keep: int = option(5, "versions to keep; older ones are deleted, never the current one", parse=positive_int)
+    force: bool = option(
+        False, "retrain even with unchanged data, and promote the challenger whatever the scores (recorded)"
+    )
+    gate: bool = option(
+        True,
+        "skip the quality gate (80%/95% coverage not rejected by Kupiec at 5%, pinball loss at most 1.02x "
+        "GARCH(1,1)-t's, MAE at most 1.02x naive, on the holdout) that a challenger must otherwise pass",
+    )
+    every: float | None = option(
+        None,
+        "run again every DURATION with a unit (24h, 30m, 1d, 90s) until stopped, as a long-lived service; "
+        "at least 1h unless --allow-short-every",
+        parse=duration,
+        shown="once",
+    )
+    allow_short_every: bool = option(False, "accept an --every shorter than 1h (for tests and demos)")
+
+    def __post_init__(self) -> None:
+        # The challenger is built in the registry it may be promoted into.
+        if self.train.out != self.registry:
+            self.train = replace(self.train, out=self.registry)
+
+
+@dataclass
+class BacktestConfig:
+    """The backtest's period and refit schedule, and the model variants compared."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    years: float = option(2.0, "walk-forward period before the final hold-out, in years of 252 days")
+    holdout_days: int = option(250, "final hold-out: the newest days, reported on their own", parse=positive_int)
+    refit_every: int = option(126, "K: trading days between refits", parse=positive_int)
+    fine_tune_epochs: int = option(4, "epochs of fine-tuning at each later refit", parse=positive_int)
+    variants: dict[str, TrainConfig] = field(default_factory=dict)  # name -> config, besides "model"
+
+
+@dataclass
+class Checks:
+    """The checks beside the walk-forward: another series, out-of-range prices, synthetic assets."""
+
+    cross: Path | None = option(
+        BUNDLED_DATA / "nasdaq.csv.gz",
+        "a second series for the cross-asset check and the multivariate variant",
+        shown="bundled NASDAQ",
+    )
+    oor_train_end: str = option(
+        "2012-12-31",
+        "out-of-range check: train up to this date, score where prices top the training maximum; empty to skip",
+    )
+    synthetic: bool = option(True, "skip the three simulated GARCH(1,1)-t assets (0.5%, 1.5% and 3% daily volatility)")
+
+
+@dataclass
+class EvaluateJob:
+    """`evaluate`: the backtest, the checks, and where the report goes."""
+
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    checks: Checks = field(default_factory=Checks)
+    name: str = option("sp500", "report name")
+    out: Path = option(Path("reports"), "report directory")
+    variants: bool = option(True, "score the model and the baselines only")
+    readme: Path | None = option(None, "also update this README's generated report block", shown="no README")
+
+
+@dataclass
+class TritonExport:
+    """`export-triton`: which version goes where, and the config.pbtxt's batching."""
+
+    registry: Path = option(Path("models"), "model registry")
+    out: Path = option(Path("triton_models"), "repository root")
+    version: str | None = option(None, "registry version to export", shown="CURRENT's")
+    name: str = option(MODEL_NAME, "Triton model name")
+    triton_version: int = option(1, "Triton's numeric version directory", parse=positive_int)
+    max_batch: int = option(1024, "max_batch_size", parse=positive_int)
+    queue_delay_us: int = option(2000, "dynamic batching max_queue_delay_microseconds", parse=positive_int)
+    cpu: bool = option(False, "instance_group KIND_CPU instead of KIND_GPU")

@@ -12,8 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # config imports this module at run time
+    from training.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -342,3 +346,17 @@ def make_feature_windows(
     x = values[targets[:, None] + np.arange(-window, 0)[None, :]]  # (N, T, F)
     y = values[targets[:, None] + np.arange(horizon)[None, :], 0]  # (N, h)
     return x, y, targets
+
+
+def load_training_data(config: TrainConfig) -> list[FeatureSeries]:
+    """Every series a config names, each with its features and extras aligned on dates; no file twice."""
+    paths = [config.data] if isinstance(config.data, str | Path) else config.data
+    loaded = [load_features(path, config.column, config.features, config.extras) for path in paths]
+    seen: dict[str, Path] = {}
+    for path, series in zip(paths, loaded, strict=True):
+        other = seen.setdefault(series.target.sha256, Path(path))
+        if other != Path(path):
+            raise DataError(
+                f"{path}: the same data as {other} (sha256 {series.target.sha256[:12]}); give each series once"
+            )
+    return loaded

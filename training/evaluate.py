@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from training import baselines, metrics
-from training.data import FeatureSeries, Split, make_feature_windows
+from training.config import BacktestConfig, Checks, TrainConfig
+from training.data import FeatureSeries, Split, load_training_data, make_feature_windows
 from training.model import PriceForecaster
 from training.synthetic import synthetic_assets
-from training.train import Dataset, TrainConfig, load_training_data, predict, train
+from training.tables import BacktestScores, CheckResults, Segment
+from training.train import Dataset, predict, train
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class BacktestConfig:
-    """The backtest's period and refit schedule, and the model variants compared."""
-
-    train: TrainConfig
-    years: float = 2.0  # walk-forward period before the hold-out, in years of 252 trading days
-    holdout_days: int = 250  # the final hold-out, never looked at while choosing any setting
-    refit_every: int = 126  # trading days between refits (K)
-    fine_tune_epochs: int = 4  # later folds fine-tune the previous fold's model for this many epochs
-    variants: dict[str, TrainConfig] = field(default_factory=dict)  # name -> config, besides "model"
+# points (N,), quantiles (N, Q), every step (N, h), and the fold models (origin, stop, model)
+VariantRun = tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, PriceForecaster]]]
 
 
 @dataclass
@@ -71,7 +65,7 @@ def fold_datasets(cfg: TrainConfig, series: list[FeatureSeries], day: np.datetim
     ]
 
 
-def run_variant(cfg: TrainConfig, series: list[FeatureSeries], bt: BacktestConfig, days: np.ndarray) -> tuple:
+def run_variant(cfg: TrainConfig, series: list[FeatureSeries], bt: BacktestConfig, days: np.ndarray) -> VariantRun:
     """Refits (first fold from scratch, later ones fine-tuned) on every series; forecasts the first one's
     target days of each fold."""
     horizon, scored = cfg.model.horizon, series[0]
@@ -144,7 +138,7 @@ def backtest(
     return Backtest(targets, len(series) - bt.holdout_days, found, models)
 
 
-def score_segment(result: Backtest, series: FeatureSeries, mask: np.ndarray, in_sample: np.ndarray) -> dict:
+def score_segment(result: Backtest, series: FeatureSeries, mask: np.ndarray, in_sample: np.ndarray) -> Segment:
     """Every metric of every forecaster on the target days selected by `mask`."""
     targets = result.targets[mask]
     actual, last = series.prices[targets], series.prices[targets - 1]
@@ -180,7 +174,9 @@ def score_segment(result: Backtest, series: FeatureSeries, mask: np.ndarray, in_
     }
 
 
-def interval_row(last: np.ndarray, actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]) -> dict:
+def interval_row(
+    last: np.ndarray, actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]
+) -> dict[str, Any]:
     """Interval scores (in % of price too), calibration per level and each day's pinball loss."""
     return {
         "intervals": metrics.interval_scores(actual, quantiles, levels, last),
@@ -200,7 +196,7 @@ def add_dm_vs_garch(table: dict[str, dict]) -> None:
         table[GARCH].pop("pinball_by_day", None)
 
 
-def step_maes(prices: np.ndarray, targets: np.ndarray, by_step: np.ndarray) -> list[dict]:
+def step_maes(prices: np.ndarray, targets: np.ndarray, by_step: np.ndarray) -> list[dict[str, float]]:
     """MAE of the model and of naive (the last price known at the origin) for each step ahead."""
     last = prices[targets - 1]
     return [
@@ -213,7 +209,7 @@ def step_maes(prices: np.ndarray, targets: np.ndarray, by_step: np.ndarray) -> l
     ]
 
 
-def score_backtest(result: Backtest, series: FeatureSeries) -> dict:
+def score_backtest(result: Backtest, series: FeatureSeries) -> BacktestScores:
     """The walk-forward period and the final hold-out, scored separately."""
     in_sample = series.prices[: result.targets[0]]
     holdout = result.targets >= result.holdout_start
@@ -224,7 +220,7 @@ def score_backtest(result: Backtest, series: FeatureSeries) -> dict:
     }
 
 
-def cross_asset(result: Backtest, window: int, other: FeatureSeries, base: FeatureSeries) -> dict:
+def cross_asset(result: Backtest, window: int, other: FeatureSeries, base: FeatureSeries) -> CheckResults:
     """The default variant's fold models on another series' windows on its own test days, next to naive
     and the interval baselines fitted on that series' past (GARCH-t refitted at each fold origin)."""
     targets, point, quants, origins = [], [], [], []
@@ -247,7 +243,7 @@ def cross_asset(result: Backtest, window: int, other: FeatureSeries, base: Featu
     return {"series": other.source, **score_days(other, idx, forecasts)}
 
 
-def score_days(series: FeatureSeries, targets: np.ndarray, forecasts: dict[str, Forecasts]) -> dict:
+def score_days(series: FeatureSeries, targets: np.ndarray, forecasts: dict[str, Forecasts]) -> Segment:
     """Point and interval scores of several forecasters on the same target days of one series."""
     actual, last = series.prices[targets], series.prices[targets - 1]
     table: dict[str, dict] = {}
@@ -270,7 +266,7 @@ def score_days(series: FeatureSeries, targets: np.ndarray, forecasts: dict[str, 
 MINMAX = "tutorial (global min-max)"
 
 
-def out_of_range(cfg: TrainConfig, series: FeatureSeries, train_end: str, days: int) -> dict:
+def out_of_range(cfg: TrainConfig, series: FeatureSeries, train_end: str, days: int) -> CheckResults:
     """Trains the default and the min-max model up to train_end; scores both where prices top that range."""
     end = int(np.searchsorted(series.dates, np.datetime64(train_end), side="right"))
     ceiling = float(series.prices[:end].max())
@@ -323,23 +319,14 @@ def synthetic(model: PriceForecaster, window: int, assets: list[FeatureSeries]) 
 
 
 @dataclass
-class Checks:
-    """The checks beside the walk-forward: another series, out-of-range prices, synthetic assets."""
-
-    cross: Path | None = None
-    oor_train_end: str = ""
-    synthetic: bool = True
-
-
-@dataclass
 class Evaluation:
     """Everything the report shows."""
 
     result: Backtest
     series: FeatureSeries
-    scores: dict
-    extra: dict
-    settings: dict
+    scores: BacktestScores
+    extra: CheckResults
+    settings: dict[str, Any]
 
 
 def default_variants(base: TrainConfig, cross: Path | None) -> dict[str, TrainConfig]:

@@ -13,6 +13,7 @@ import torch
 
 from training.errors import ExportError
 from training.model import PriceForecaster
+from training.tables import GoldenWindow
 
 OPSET = 17
 PARITY_BATCHES = (1, 2, 7, 64, 256)
@@ -114,7 +115,7 @@ def check_parity(model: PriceForecaster, path: Path, windows: np.ndarray) -> flo
     return worst
 
 
-def golden_references(model: PriceForecaster, windows: np.ndarray, count: int = 4) -> list[dict]:
+def golden_references(model: PriceForecaster, windows: np.ndarray, count: int = 4) -> list[GoldenWindow]:
     """A few windows spread over the test split with torch's forecasts, re-checked by the service at load."""
     picks = np.linspace(0, len(windows) - 1, num=min(count, len(windows))).astype(int)
     chosen = windows[picks].astype(np.float32)

@@ -9,6 +9,7 @@ import numpy as np
 
 from training import baselines, metrics
 from training.data import FeatureSeries, make_feature_windows
+from training.tables import DMTest, ScoreRow, ScoreTable
 
 # (N, T, F) windows -> (N,) next-day point forecasts and (N, Q) quantiles
 Forecaster = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
@@ -51,9 +52,9 @@ def baseline_quantiles(holdout: Holdout, levels: tuple[float, ...]) -> dict[str,
     return {BASELINES[0]: np.concatenate(garch), BASELINES[1]: np.concatenate(ewma)}
 
 
-def score(holdout: Holdout, point: np.ndarray, quantiles: np.ndarray | None, levels: tuple[float, ...]) -> dict:
+def score(holdout: Holdout, point: np.ndarray, quantiles: np.ndarray | None, levels: tuple[float, ...]) -> ScoreRow:
     """Point scores, and interval scores in % of price (with each day's pinball loss, for DM tests)."""
-    found: dict[str, object] = dict(metrics.score(holdout.last, holdout.actual, point))
+    found: ScoreRow = {**metrics.score(holdout.last, holdout.actual, point)}
     if quantiles is not None:
         found["intervals"] = metrics.interval_scores(holdout.actual, quantiles, levels, holdout.last)
         found["calibration"] = (holdout.actual[:, None] <= quantiles).mean(axis=0).tolist()  # per level
@@ -63,9 +64,9 @@ def score(holdout: Holdout, point: np.ndarray, quantiles: np.ndarray | None, lev
     return found
 
 
-def score_all(holdout: Holdout, models: dict[str, Forecaster], levels: tuple[float, ...]) -> dict[str, dict]:
+def score_all(holdout: Holdout, models: dict[str, Forecaster], levels: tuple[float, ...]) -> ScoreTable:
     """Every model, naive and the interval baselines, scored on the same holdout days."""
-    table = {}
+    table: ScoreTable = {}
     for name, forecast in models.items():
         point, quantiles = forecast(holdout.windows)
         table[name] = score(holdout, point, quantiles, levels)
@@ -75,7 +76,7 @@ def score_all(holdout: Holdout, models: dict[str, Forecaster], levels: tuple[flo
     return table
 
 
-def gate(table: dict[str, dict], name: str) -> list[str]:
+def gate(table: ScoreTable, name: str) -> list[str]:
     """The quality gate for one scored model: MAE vs naive, Kupiec coverage, pinball vs GARCH-t."""
     row = table[name]
     problems = metrics.gate_failures(row, table["naive"])
@@ -84,14 +85,14 @@ def gate(table: dict[str, dict], name: str) -> list[str]:
     return problems
 
 
-def dm_pinball(table: dict[str, dict], name: str, other: str) -> dict | None:
+def dm_pinball(table: ScoreTable, name: str, other: str) -> DMTest | None:
     """Diebold-Mariano test of two rows' daily pinball losses; negative statistic: `name` is better."""
     if "pinball_by_day" not in table[name] or "pinball_by_day" not in table.get(other, {}):
         return None
     return metrics.diebold_mariano_losses(table[name]["pinball_by_day"], table[other]["pinball_by_day"])
 
 
-def format_table(table: dict[str, dict]) -> str:
+def format_table(table: ScoreTable) -> str:
     """The holdout table as text: point and interval scores of every row."""
     header = f"{'':24}{'MAE':>10}{'80% cov.':>10}{'95% cov.':>10}{'Kupiec p 80/95':>16}{'pinball %':>11}"
     lines = [header]
@@ -105,7 +106,7 @@ def format_table(table: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def ratios_line(table: dict[str, dict], name: str) -> str:
+def ratios_line(table: ScoreTable, name: str) -> str:
     """One line of the two ratios that matter: MAE to naive's, pinball loss to GARCH-t's."""
     line = f"MAE ratio {name}/naive: {table[name]['mae'] / table['naive']['mae']:.4f}"
     if "intervals" in table[name]:
@@ -114,6 +115,13 @@ def ratios_line(table: dict[str, dict], name: str) -> str:
     return line
 
 
-def without_daily(table: dict[str, dict]) -> dict[str, dict]:
+def without_daily(table: ScoreTable) -> ScoreTable:
     """The table without per-day arrays, for JSON (model cards, history.jsonl)."""
-    return {name: {k: v for k, v in row.items() if k != "pinball_by_day"} for name, row in table.items()}
+    return {name: without_days(row) for name, row in table.items()}
+
+
+def without_days(row: ScoreRow) -> ScoreRow:
+    """A row without its per-day pinball losses."""
+    kept = row.copy()
+    kept.pop("pinball_by_day", None)
+    return kept

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from training.tables import CoverageTest, DMTest, IntervalScores, NaiveComparison, PointScores
+
 
 def mae(actual: np.ndarray, forecast: np.ndarray) -> float:
     """Mean absolute error."""
@@ -70,7 +72,9 @@ def binomial_sf(k: int, n: int, p: float) -> float:
     return min(1.0, math.exp(top) * sum(math.exp(v - top) for v in logs))
 
 
-def direction_test(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray, up_share: float) -> dict:
+def direction_test(
+    last: np.ndarray, actual: np.ndarray, forecast: np.ndarray, up_share: float
+) -> dict[str, float | int | None]:
     """Hits of the predicted direction and the one-sided binomial p-value against guessing 'up' at up_share.
 
     The benchmark hit rate of a forecaster that ignores the data is max(up_share, 1 - up_share).
@@ -114,12 +118,12 @@ def winkler(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: flo
 
 def coverage_test(
     actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float, last: np.ndarray | None = None
-) -> dict:
+) -> CoverageTest:
     """Coverage of [lower, upper], Kupiec's unconditional and Christoffersen's independence LR tests, widths."""
     hit = ((actual < lower) | (actual > upper)).astype(int)  # 1 = a violation
     n, v = len(hit), int(hit.sum())
     alpha = 1.0 - level
-    found = {
+    found: CoverageTest = {
         "level": level,
         "coverage": 1.0 - v / n,
         "mean_width": float(np.mean(upper - lower)),
@@ -160,12 +164,12 @@ def lr_independence(hit: np.ndarray) -> float:
     return -2.0 * (null - alt)
 
 
-def diebold_mariano(e_model: np.ndarray, e_other: np.ndarray, horizon: int = 1, power: int = 2) -> dict:
+def diebold_mariano(e_model: np.ndarray, e_other: np.ndarray, horizon: int = 1, power: int = 2) -> DMTest:
     """DM test of equal accuracy, loss |e|^power, HLN-corrected; negative statistic = model more accurate."""
     return diebold_mariano_losses(np.abs(e_model) ** power, np.abs(e_other) ** power, horizon)
 
 
-def diebold_mariano_losses(loss_model: np.ndarray, loss_other: np.ndarray, horizon: int = 1) -> dict:
+def diebold_mariano_losses(loss_model: np.ndarray, loss_other: np.ndarray, horizon: int = 1) -> DMTest:
     """DM test on two per-day loss series (e.g. pinball), HLN-corrected; two-sided normal p-value."""
     d = np.asarray(loss_model, dtype=np.float64) - np.asarray(loss_other, dtype=np.float64)
     n = len(d)
@@ -181,7 +185,7 @@ def diebold_mariano_losses(loss_model: np.ndarray, loss_other: np.ndarray, horiz
     return {"statistic": stat, "p_value": 2.0 * normal_sf(abs(stat)), "mean_loss_difference": mean}
 
 
-def score(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> dict[str, float | None]:
+def score(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> PointScores:
     """MAE, RMSE, MAPE and directional accuracy of one point forecast."""
     return {
         "mae": mae(actual, forecast),
@@ -193,10 +197,10 @@ def score(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> dict[st
 
 def interval_scores(
     actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...], last: np.ndarray | None = None
-) -> dict:
+) -> IntervalScores:
     """Coverage of every central interval the levels allow (e.g. 0.1/0.9 -> 80%) and the pinball loss;
     with `last`, also pinball, widths and the Winkler score in % of the last price."""
-    result: dict[str, object] = {"pinball": pinball(actual, quantiles, np.array(levels))}
+    result: IntervalScores = {"pinball": pinball(actual, quantiles, np.array(levels))}
     if last is not None:
         result["pinball_pct"] = float(np.mean(relative_pinball_by_day(last, actual, quantiles, np.array(levels))))
     for i, low in enumerate(levels):
@@ -215,11 +219,11 @@ def compare_with_naive(
     forecast: np.ndarray,
     quantiles: np.ndarray | None = None,
     levels: tuple[float, ...] = (),
-) -> dict[str, object]:
+) -> NaiveComparison:
     """The model's and naive persistence's scores on the same days, the MAE ratio, and interval scores."""
     model, naive = score(last, actual, forecast), score(last, actual, last)
     moved = actual != last
-    result: dict[str, object] = {
+    result: NaiveComparison = {
         "days": len(actual),
         "model": model,
         "naive": naive,
@@ -234,9 +238,10 @@ def compare_with_naive(
 class GateRefused(Exception):
     """A model failed the quality gate; nothing was published."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], summary: list[str] | None = None) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+        self.summary = summary or []  # the scores the gate judged, for the caller to show
 
 
 # The gate a model must pass to ship (make serve's default, docker compose's, every retrain promotion).
@@ -246,7 +251,7 @@ MAX_PINBALL_RATIO = 1.02  # against GARCH(1,1)-t on the same days
 MIN_PINBALL_IMPROVEMENT = 0.001  # a retrained challenger must beat the champion's pinball loss by 0.1%: ties keep it
 
 
-def interval_gate_failures(model: dict, garch: dict) -> list[str]:
+def interval_gate_failures(model: IntervalScores, garch: IntervalScores) -> list[str]:
     """Why intervals must not ship: 80%/95% coverage rejected by Kupiec at 5%, or pinball > 1.02x GARCH-t's."""
     problems = []
     for level in ("80", "95"):
@@ -262,7 +267,7 @@ def interval_gate_failures(model: dict, garch: dict) -> list[str]:
     return problems
 
 
-def gate_failures(model: dict, naive: dict) -> list[str]:
+def gate_failures(model: PointScores, naive: PointScores) -> list[str]:
     """Why a point forecast must not ship: MAE worse than naive persistence's by more than 2%."""
     ratio = model["mae"] / naive["mae"]
     return [f"MAE is {ratio:.4f}x naive (limit {MAX_MAE_RATIO})"] if ratio > MAX_MAE_RATIO else []

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from training.tables import HistoryRecord
+
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 STAGING_PREFIX = ".staging-"
 CURRENT = "CURRENT"
@@ -140,7 +142,7 @@ def prune(registry: Path, keep: int) -> list[str]:
     return doomed
 
 
-def append_history(registry: Path, record: dict) -> None:
+def append_history(registry: Path, record: HistoryRecord) -> None:
     """One JSON line per decision (published, promoted, kept, skipped), appended and flushed to disk."""
     with open(registry / HISTORY, "a") as f:
         f.write(json.dumps(record) + "\n")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -12,8 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from training.config import EvaluateJob
 from training.data import FeatureSeries
-from training.evaluate import Backtest, Evaluation
+from training.evaluate import Backtest, Evaluation, default_variants, evaluate
+from training.tables import BacktestScores, CheckResults, Segment
 
 README_START, README_END = "<!-- report:start -->", "<!-- report:end -->"
 SIGNIFICANCE = 0.05
@@ -24,7 +28,7 @@ def fmt(value: object, spec: str = ".3f") -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else format(value, spec)
 
 
-def verdict(row: dict) -> str:
+def verdict(row: dict[str, Any]) -> str:
     """'beats naive' only with MASE < 1 and a significant Diebold-Mariano test in the model's favour."""
     dm = row.get("dm_vs_naive")
     if dm is None:
@@ -36,7 +40,7 @@ def verdict(row: dict) -> str:
     return "no significant difference"
 
 
-def point_table(segment: dict) -> list[str]:
+def point_table(segment: Segment) -> list[str]:
     """Point-forecast metrics of every forecaster in one segment."""
     lines = [
         "| forecaster | MAE | RMSE | MAPE % | MASE | ret. MAE | ret. RMSE | dir. acc. (p) | DM vs naive (p) "
@@ -57,7 +61,7 @@ def point_table(segment: dict) -> list[str]:
     return lines
 
 
-def interval_table(segment: dict) -> list[str]:
+def interval_table(segment: Segment) -> list[str]:
     """Coverage with Kupiec (UC) and Christoffersen (IND) p-values, width, pinball, Winkler and DM vs GARCH-t
     of every interval forecaster; widths, pinball and Winkler in % of the last price."""
     lines = [
@@ -89,7 +93,7 @@ def interval_table(segment: dict) -> list[str]:
     return lines
 
 
-def step_table(segment: dict) -> list[str]:
+def step_table(segment: Segment) -> list[str]:
     """MAE per step ahead for a multi-day model, next to naive's."""
     steps = segment["forecasters"]["model"].get("mae_by_step")
     if not steps:
@@ -99,7 +103,7 @@ def step_table(segment: dict) -> list[str]:
     return [*lines, ""]
 
 
-def headline(scores: dict) -> list[str]:
+def headline(scores: BacktestScores) -> list[str]:
     """The sentence the README and the report lead with, from the numbers."""
     model = scores["holdout"]["forecasters"]["model"]
     naive = scores["holdout"]["forecasters"]["naive"]
@@ -128,7 +132,7 @@ def headline(scores: dict) -> list[str]:
     ]
 
 
-def write_plots(result: Backtest, series: FeatureSeries, scores: dict, out: Path, name: str) -> list[str]:
+def write_plots(result: Backtest, series: FeatureSeries, scores: BacktestScores, out: Path, name: str) -> list[str]:
     """Hold-out forecasts with the 80% band, error distributions, and the calibration plot."""
     hold = result.targets >= result.holdout_start
     targets = result.targets[hold]
@@ -187,7 +191,7 @@ INTERVAL_ROWS = ("model", "naive + GARCH(1,1)-t", "naive + EWMA Gaussian", "naiv
 TARGETS = {"80": (0.78, 0.82), "95": (0.94, 0.96)}  # the model's coverage targets; pinball <= GARCH-t's
 
 
-def interval_checks(scores: dict, extra: dict) -> dict[str, dict]:
+def interval_checks(scores: BacktestScores, extra: CheckResults) -> dict[str, dict]:
     """The segments the interval story is told on: S&P walk-forward, cross-asset, synthetic assets."""
     checks = {
         f"{scores['all']['series']} walk-forward ({scores['all']['start']} .. {scores['all']['end']})": scores["all"]
@@ -200,7 +204,7 @@ def interval_checks(scores: dict, extra: dict) -> dict[str, dict]:
     return checks
 
 
-def story_table(scores: dict, extra: dict) -> list[str]:
+def story_table(scores: BacktestScores, extra: CheckResults) -> list[str]:
     """Model vs GARCH-t vs EWMA (and FHS) on every check: coverage, pinball and whether targets hold."""
     lines = [
         "| series | method | 80% cov. | 95% cov. | pinball % | vs GARCH-t | targets met |",
@@ -289,7 +293,7 @@ def write_report(found: Evaluation, out: Path, name: str, readme: Path | None) -
         update_readme(readme, readme_block(name, found.scores, found.extra, plots[0]))
 
 
-def readme_block(name: str, scores: dict, extra: dict, plot: str) -> str:
+def readme_block(name: str, scores: BacktestScores, extra: CheckResults, plot: str) -> str:
     """The README's headline table and plot, generated."""
     seg = scores["holdout"]
     rows = [
@@ -331,3 +335,12 @@ def update_readme(readme: Path, block: str) -> None:
     text = readme.read_text()
     pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
     readme.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block + "\n")
+
+
+def evaluate_and_report(job: EvaluateJob) -> list[str]:
+    """Runs the backtest and the checks, writes the report (and README block); returns the headline lines."""
+    base = replace(job.backtest.train, progress=False)
+    variants = default_variants(base, job.checks.cross) if job.variants else {}
+    found = evaluate(replace(job.backtest, train=base, variants=variants), job.checks)
+    write_report(found, job.out, job.name, job.readme)
+    return [*headline(found.scores), f"report: {job.out / (job.name + '.md')}"]

@@ -12,25 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training import holdout, metrics, registry
-from training.data import FeatureSeries
+from training import holdout, registry
+from training.config import RetrainConfig
+from training.data import FeatureSeries, load_training_data
 from training.export import cpu_session
-from training.train import TrainConfig, load_training_data
+from training.tables import HistoryRecord, ModelCard, ScoreTable
 from training.version import BuiltVersion, build_version
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class RetrainConfig:
-    """The job's options; `train.test_days` is the holdout (the newest N trading days of every series)."""
-
-    train: TrainConfig
-    registry: Path
-    min_improvement: float = metrics.MIN_PINBALL_IMPROVEMENT
-    keep: int = 5
-    force: bool = False
-    gate: bool = True  # the quality gate: Kupiec coverage, pinball vs GARCH-t, MAE vs naive (holdout.gate)
 
 
 @dataclass
@@ -39,10 +28,11 @@ class Decision:
 
     promoted: bool
     reason: str
-    record: dict = field(default_factory=dict)
+    record: HistoryRecord = field(default_factory=dict)
+    challenger_summary: list[str] = field(default_factory=list)  # its test-split table, as `train` shows it
 
 
-def onnx_forecaster(model_dir: Path, card: dict, series: list[FeatureSeries]) -> holdout.Forecaster:
+def onnx_forecaster(model_dir: Path, card: ModelCard, series: list[FeatureSeries]) -> holdout.Forecaster:
     """Next-day forecasts and quantiles of a model.onnx, run by onnxruntime as the service would."""
     if card.get("features", ["close"]) != series[0].names:
         raise ValueError(f"it reads features {card.get('features')}, this data has {series[0].names}")
@@ -61,20 +51,20 @@ def onnx_forecaster(model_dir: Path, card: dict, series: list[FeatureSeries]) ->
     return forecast
 
 
-def read_card(model_dir: Path) -> dict:
+def read_card(model_dir: Path) -> ModelCard:
     """A version's model.json."""
     return json.loads((model_dir / "model.json").read_text())
 
 
-def data_files(card: dict) -> list[tuple[str, str]]:
+def data_files(card: ModelCard) -> list[tuple[str, str]]:
     """(file name, sha256) of every series a card was trained on (older cards: one file)."""
     training = card.get("training", {})
     if "data" in training:
         return [(d["file"], d["sha256"]) for d in training["data"]]
-    return [(training.get("data_file"), training.get("data_sha256"))]
+    return [(str(training.get("data_file", "")), str(training.get("data_sha256", "")))]
 
 
-def nothing_new(champion_card: dict, series: list[FeatureSeries]) -> bool:
+def nothing_new(champion_card: ModelCard, series: list[FeatureSeries]) -> bool:
     """The job's data are exactly the files (and bytes) the champion was trained on."""
     return data_files(champion_card) == [(s.source, s.target.sha256) for s in series]
 
@@ -97,7 +87,7 @@ def champion_forecaster(
     return forecaster, ""
 
 
-def decide(table: dict[str, dict], config: RetrainConfig, champion_problem: str) -> tuple[bool, str]:
+def decide(table: ScoreTable, config: RetrainConfig, champion_problem: str) -> tuple[bool, str]:
     """Forced: promote. Else the challenger must pass the gate, then beat the champion's pinball loss by at
     least min_improvement (relative); with no scorable champion, passing the gate is enough."""
     if config.force:
@@ -115,7 +105,7 @@ def decide(table: dict[str, dict], config: RetrainConfig, champion_problem: str)
     )
 
 
-def pinball_improvement(table: dict[str, dict]) -> float:
+def pinball_improvement(table: ScoreTable) -> float:
     """1 - challenger's pinball / champion's (positive: the challenger is better)."""
     return 1.0 - table["challenger"]["intervals"]["pinball_pct"] / table["champion"]["intervals"]["pinball_pct"]
 
@@ -149,7 +139,7 @@ def retrain(config: RetrainConfig) -> Decision:
             shutil.rmtree(built.staged, ignore_errors=True)  # gone already when promoted
 
 
-def read_card_or_empty(model_dir: Path) -> dict:
+def read_card_or_empty(model_dir: Path) -> ModelCard:
     """A card, or {} when it cannot be read (then the data cannot match either)."""
     try:
         return read_card(model_dir)
@@ -176,7 +166,7 @@ def conclude(config: RetrainConfig, series: list[FeatureSeries], built: BuiltVer
     record["pruned"] = registry.prune(config.registry, config.keep)
     record["current"] = registry.current_version(config.registry)
     registry.append_history(config.registry, record)
-    return Decision(promoted, reason, record)
+    return Decision(promoted, reason, record, built.summary)
 
 
 def history_record(
@@ -184,10 +174,10 @@ def history_record(
     days: holdout.Holdout,
     built: BuiltVersion,
     champion: str | None,
-    table: dict[str, dict],
+    table: ScoreTable,
     promoted: bool,
     reason: str,
-) -> dict:
+) -> HistoryRecord:
     """Every number the decision rests on: the table, the DM test of the pinball difference, the holdout."""
     dm = holdout.dm_pinball(table, "challenger", "champion")
     return {
@@ -221,9 +211,9 @@ def now() -> str:
 def summary(decision: Decision) -> str:
     """The one-screen summary the job prints: the decision, the table and the versions."""
     r = decision.record
-    lines = [f"retrain: {r['decision'].upper()} - {r['reason']}"]
+    lines = [*decision.challenger_summary, f"retrain: {r['decision'].upper()} - {r['reason']}"]
     if r["decision"] == "skipped":
-        return lines[0]
+        return lines[-1]
     series = ", ".join(f"{s['file']} {s['start']} .. {s['end']}" for s in r["holdout"]["series"])
     lines += [f"holdout: {r['holdout']['days']} days ({series})", holdout.format_table(r["scores"])]
     dm = r["dm_pinball_vs_champion"]

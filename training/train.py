@@ -7,7 +7,6 @@ import logging
 import os
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,14 +14,7 @@ from torch import nn
 from tqdm import tqdm
 
 from training.config import TrainConfig
-from training.data import (
-    DataError,
-    FeatureSeries,
-    Split,
-    chronological_split,
-    load_features,
-    make_feature_windows,
-)
+from training.data import FeatureSeries, Split, chronological_split, make_feature_windows
 from training.model import PriceForecaster, StackedLSTM, fit_normalizer
 
 log = logging.getLogger(__name__)
@@ -47,20 +39,6 @@ class TrainResult:
     def split(self) -> Split:
         """The first series' split (the one walk-forward folds and plots refer to)."""
         return self.datasets[0][1]
-
-
-def load_training_data(config: TrainConfig) -> list[FeatureSeries]:
-    """Every series a config names, each with its features and extras aligned on dates; no file twice."""
-    paths = [config.data] if isinstance(config.data, str | Path) else config.data
-    loaded = [load_features(path, config.column, config.features, config.extras) for path in paths]
-    seen: dict[str, Path] = {}
-    for path, series in zip(paths, loaded, strict=True):
-        other = seen.setdefault(series.target.sha256, Path(path))
-        if other != Path(path):
-            raise DataError(
-                f"{path}: the same data as {other} (sha256 {series.target.sha256[:12]}); give each series once"
-            )
-    return loaded
 
 
 def split_all(config: TrainConfig, series: list[FeatureSeries]) -> list[Dataset]:

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from training import registry
-
-MODEL_NAME = "lstm-forecast"
+from training.config import TritonExport
+from training.tables import ModelCard
 
 
 def dims(values: list[int]) -> str:
@@ -24,7 +24,7 @@ def tensor_block(name: str, shape: list[int]) -> str:
     return f'  {{\n    name: "{name}"\n    data_type: TYPE_FP32\n    dims: {dims(shape)}\n  }}'
 
 
-def config_text(card: dict, name: str, max_batch: int, kind: str, queue_delay_us: int) -> str:
+def config_text(card: ModelCard, name: str, max_batch: int, kind: str, queue_delay_us: int) -> str:
     """config.pbtxt for the ONNX Runtime backend with dynamic batching."""
     window, horizon, features = card["window"], card.get("horizon", 1), card.get("features", ["close"])
     step = [horizon] if horizon > 1 else []
@@ -52,24 +52,15 @@ def config_text(card: dict, name: str, max_batch: int, kind: str, queue_delay_us
     )
 
 
-def export_triton(
-    registry_dir: Path,
-    out: Path,
-    version: str | None = None,
-    name: str = MODEL_NAME,
-    triton_version: int = 1,
-    max_batch: int = 1024,
-    cpu: bool = False,
-    queue_delay_us: int = 2000,
-) -> Path:
+def export_triton(job: TritonExport) -> Path:
     """Writes <out>/<name>/config.pbtxt and <out>/<name>/<triton_version>/model.onnx; returns the model dir."""
-    version = version or registry.current_version(registry_dir)
-    if version is None or not registry.is_valid_version(version) or not (registry_dir / version).is_dir():
-        raise ValueError(f"{registry_dir}: no such version {version!r}")
-    card = json.loads((registry_dir / version / "model.json").read_text())
-    model_dir = out / name
-    (model_dir / str(triton_version)).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(registry_dir / version / "model.onnx", model_dir / str(triton_version) / "model.onnx")
-    kind = "KIND_CPU" if cpu else "KIND_GPU"
-    (model_dir / "config.pbtxt").write_text(config_text(card, name, max_batch, kind, queue_delay_us))
+    version = job.version or registry.current_version(job.registry)
+    if version is None or not registry.is_valid_version(version) or not (job.registry / version).is_dir():
+        raise ValueError(f"{job.registry}: no such version {version!r}")
+    card = json.loads((job.registry / version / "model.json").read_text())
+    model_dir = job.out / job.name
+    (model_dir / str(job.triton_version)).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(job.registry / version / "model.onnx", model_dir / str(job.triton_version) / "model.onnx")
+    kind = "KIND_CPU" if job.cpu else "KIND_GPU"
+    (model_dir / "config.pbtxt").write_text(config_text(card, job.name, job.max_batch, kind, job.queue_delay_us))
     return model_dir

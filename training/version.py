@@ -7,18 +7,18 @@ import json
 import logging
 import platform
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
 import torch
 
 from training import export, holdout, metrics, plots, registry
-from training.data import FeatureSeries, Split, make_feature_windows
-from training.train import TrainConfig, TrainResult, load_training_data, predict, split_all, train
+from training.data import FeatureSeries, Split, load_training_data, make_feature_windows
+from training.tables import DataRecord, ModelCard, ScoreTable, TestMetrics
+from training.train import TrainConfig, TrainResult, predict, split_all, train
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ class BuiltVersion:
 
     version: str
     staged: Path
-    card: dict
+    card: ModelCard
+    summary: list[str] = field(default_factory=list)  # the test-split table and the gate's verdict, to show
 
 
 def sha256_file(path: Path) -> str:
@@ -47,7 +48,7 @@ def torch_forecaster(result: TrainResult) -> holdout.Forecaster:
     return forecast
 
 
-def score_test_split(result: TrainResult, config: TrainConfig) -> tuple[dict, holdout.Holdout]:
+def score_test_split(result: TrainResult, config: TrainConfig) -> tuple[ScoreTable, holdout.Holdout]:
     """The model, naive, GARCH(1,1)-t and EWMA on every series' test split, pooled (next day)."""
     series = [s for s, _ in result.datasets]
     days = holdout.holdout_days(series, config.test_days, config.model.window)
@@ -55,10 +56,10 @@ def score_test_split(result: TrainResult, config: TrainConfig) -> tuple[dict, ho
     return table, days
 
 
-def test_metrics(table: dict[str, dict], days: holdout.Holdout, result: TrainResult) -> dict:
+def test_metrics(table: ScoreTable, days: holdout.Holdout, result: TrainResult) -> TestMetrics:
     """The card's metrics.test: every row of the table, the MAE ratio, per-step MAE for multi-day models."""
     rows = holdout.without_daily(table)
-    scores: dict[str, object] = {
+    scores: TestMetrics = {
         "days": days.days,
         "series": [s.source for s in days.series],
         "mae_ratio": rows["model"]["mae"] / rows["naive"]["mae"],
@@ -76,7 +77,7 @@ def test_metrics(table: dict[str, dict], days: holdout.Holdout, result: TrainRes
     return scores
 
 
-def data_record(series: FeatureSeries, split: Split) -> dict[str, object]:
+def data_record(series: FeatureSeries, split: Split) -> DataRecord:
     """One training file in the card: name, sha256, date range and where its splits begin."""
     return {
         "file": series.source,
@@ -91,13 +92,13 @@ def data_record(series: FeatureSeries, split: Split) -> dict[str, object]:
     }
 
 
-def model_card(config: TrainConfig, result: TrainResult, scores: dict, created: datetime) -> dict:
+def model_card(config: TrainConfig, result: TrainResult, scores: TestMetrics, created: datetime) -> ModelCard:
     """Everything a server or a person needs to know about the model (model.json and ONNX metadata)."""
     mc, names = config.model, result.datasets[0][0].names
     shape = ["batch", mc.window] if len(names) == 1 else ["batch", mc.window, len(names)]
     step = [] if mc.horizon == 1 else [mc.horizon]
     intervals = scores["model"].get("intervals", {})
-    files: list[dict[str, Any]] = [data_record(s, split) for s, split in result.datasets]
+    files: list[DataRecord] = [data_record(s, split) for s, split in result.datasets]
     return {
         "format": export.FORMAT,
         "window": mc.window,
@@ -136,7 +137,7 @@ def model_card(config: TrainConfig, result: TrainResult, scores: dict, created: 
     }
 
 
-def onnx_metadata(card: dict) -> dict[str, object]:
+def onnx_metadata(card: ModelCard) -> dict[str, object]:
     """The flat key/value subset stored inside the ONNX file (values JSON-encoded when not strings)."""
     t = card["training"]
     return {
@@ -176,17 +177,15 @@ def build_version(
     anyway and marked forced ("force", train --force), or is built for a caller that decides ("defer", retrain).
     """
     series = series if series is not None else load_training_data(config)
-    config = replace(config, model=replace(config.model, features=len(series[0].names)))
     result = train(config, split_all(config, series))
     table, days = score_test_split(result, config)
     problems = holdout.gate(table, "model")
-    print(holdout.format_table(table), flush=True)
-    print(holdout.ratios_line(table, "model"), flush=True)
     notes = {"refuse": "", "force": " (published anyway: --force)", "defer": " (the retrain decision applies it)"}
     verdict = "passed" if not problems else f"FAILED{notes[on_gate_failure]}: "
-    print(f"quality gate on the test split ({days.days} days): {verdict}{'; '.join(problems)}", flush=True)
+    summary = [holdout.format_table(table), holdout.ratios_line(table, "model")]
+    summary.append(f"quality gate on the test split ({days.days} days): {verdict}{'; '.join(problems)}")
     if problems and on_gate_failure == "refuse":
-        raise metrics.GateRefused(problems)
+        raise metrics.GateRefused(problems, summary)
     created = datetime.now(UTC)
     card = model_card(config, result, test_metrics(table, days, result), created)
     forced = bool(problems) and on_gate_failure == "force"
@@ -200,10 +199,10 @@ def build_version(
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    return BuiltVersion(version=card["version"], staged=staged, card=card)
+    return BuiltVersion(version=card["version"], staged=staged, card=card, summary=summary)
 
 
-def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.Holdout, table: dict) -> None:
+def write_version(staged: Path, card: ModelCard, result: TrainResult, days: holdout.Holdout, table: ScoreTable) -> None:
     """model.onnx (verified against torch), model.json and the test plot, into the staging directory."""
     windows = days.windows[..., 0] if result.model.univariate else days.windows
     onnx_path = staged / "model.onnx"
@@ -234,7 +233,7 @@ def write_version(staged: Path, card: dict, result: TrainResult, days: holdout.H
     )
 
 
-def write_calibration_plot(staged: Path, card: dict, table: dict[str, dict]) -> None:
+def write_calibration_plot(staged: Path, card: ModelCard, table: ScoreTable) -> None:
     """calibration.png: the model's, GARCH-t's and EWMA's quantile calibration on the test split, as scored."""
     shares = {name: row["calibration"] for name, row in table.items() if "calibration" in row}
     plots.plot_calibration(

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import cut_csv
 from training import baselines, evaluate
-from training.data import FeatureSeries
+from training.data import FeatureSeries, load_training_data
 from training.model import LSTMConfig
-from training.train import TrainConfig, load_training_data
+from training.train import TrainConfig
 
 
 def tiny(data: Path) -> TrainConfig:
