@@ -12,8 +12,10 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.datastructures import State
 
+from service import inference
+from service.calendar import check_dates
 from service.config import Settings
-from service.errors import ModelRefused, NotFound, NotReady, Unauthorized
+from service.errors import ModelRefused, NotFound, Unauthorized
 from service.forecaster import Forecaster
 from service.metrics import ServiceMetrics
 from service.registry import ModelRegistry
@@ -22,7 +24,6 @@ from service.schemas import (
     ErrorResponse,
     Forecast,
     build_answer,
-    check_dates,
     check_horizon,
     parse_predict,
     request_array,
@@ -48,10 +49,7 @@ MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 async def live_model(registry: RegistryDep) -> Forecaster:
     """The model serving now; 503 with the reason when there is none."""
-    model = registry.current
-    if model is None:
-        raise NotReady(f"not ready: {registry.last_problem}", headers={"Retry-After": "5"})
-    return model
+    return inference.live_model(registry)
 
 
 ModelDep = Annotated[Forecaster, Depends(live_model)]
@@ -84,15 +82,14 @@ async def predict(request: Request) -> Response:
 
 async def answer_predict(state: State, request_state: dict[str, Any], raw: bytes) -> bytes:
     """The /predict pipeline from body bytes to answer bytes: parse and validate in one pass, batch, serialise."""
-    model = await live_model(state.registry)
+    model = inference.live_model(state.registry)
     body = parse_predict(raw)
     settings: Settings = state.settings
     windows = request_array(body, model, settings.max_batch)
     check_horizon(body, model)
     if body.dates is not None:
         check_dates(body.dates, model.window)
-    request_state["batch_size"], request_state["model_version"] = len(windows), model.version
-    forecasts, quantiles = await state.batcher.submit(model, windows, settings.request_timeout_ms / 1000)
+    forecasts, quantiles = await inference.forecast(state, model, windows, request_state)
     return orjson.dumps(build_answer(body, model, forecasts, quantiles))
 
 

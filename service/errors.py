@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +18,8 @@ class ServiceError(Exception):
 
     status_code = 500
     code = "internal_error"
+    # How this family answers another family's error code: (status, code). Protocols answer bad input with 400.
+    translations: ClassVar[dict[str, tuple[int, str]]] = {}
 
     def __init__(
         self, message: str, headers: dict[str, str] | None = None, *, status_code: int = 0, code: str = ""
@@ -36,7 +39,8 @@ class ServiceError(Exception):
         if isinstance(self, family):
             return self
         other = ServiceError.__new__(family)  # each family's own __init__ takes different arguments
-        ServiceError.__init__(other, self.message, self.headers, status_code=self.status_code, code=self.code)
+        status, code = family.translations.get(self.code, (self.status_code, self.code))
+        ServiceError.__init__(other, self.message, self.headers, status_code=status, code=code)
         return other
 
 
@@ -44,6 +48,7 @@ class ProtocolError(ServiceError):
     """An Open Inference Protocol error: answered as {"error": "..."} with its status code."""
 
     status_code, code = 400, "protocol_error"
+    translations: ClassVar[dict[str, tuple[int, str]]] = {"invalid_input": (400, "protocol_error")}
 
     def __init__(self, message: str, status_code: int = 400, headers: dict[str, str] | None = None) -> None:
         super().__init__(message, headers, status_code=status_code)
@@ -56,6 +61,10 @@ class ForecastFailure(ServiceError):
     """A KServe time-series API error: {"error": {"type", "message", "code", "param"}}; the type is the code."""
 
     status_code = 400
+    translations: ClassVar[dict[str, tuple[int, str]]] = {
+        "invalid_input": (400, "invalid_request"),
+        "not_ready": (503, "model_not_ready"),
+    }
 
     def __init__(self, kind: str, message: str, status_code: int = 400, headers: dict[str, str] | None = None) -> None:
         super().__init__(message, headers, status_code=status_code, code=kind)

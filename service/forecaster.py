@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict
@@ -12,6 +13,7 @@ from typing import Any, TypedDict
 import numpy as np
 import onnxruntime as ort
 
+from service.errors import InvalidInput
 from service.runners import GraphRunner, Runner, SessionRunner
 
 log = logging.getLogger(__name__)
@@ -122,6 +124,25 @@ def check_format(card: Card) -> None:
             f"model.json format {fmt!r} is major version {major}; this service reads {FORMAT_NAME}/{FORMAT_MAJOR} "
             "(upgrade the service, or publish the model with a matching trainer)"
         )
+
+
+def checked_float32(array: np.ndarray, kind: str, where: Callable[[int, int], str]) -> np.ndarray:
+    """float32 values (what the model sees); prices must be positive, volumes >= 0, all finite in float32."""
+    with np.errstate(over="ignore"):  # float64 values past float32's range become inf, and are refused
+        values = array.astype(np.float32)
+    bad = ~np.isfinite(values)
+    if kind == "ratio":
+        bad |= values <= 0
+    elif kind == "volume":
+        bad |= values < 0
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        rule = {"ratio": "positive finite numbers", "volume": "finite numbers >= 0"}.get(kind, "finite numbers")
+        raise InvalidInput(
+            f"{where(row, col)} is {float(array[row, col])!r}; values must be {rule} (below 3.4e38); "
+            f"{int(bad.sum())} value(s) are not"
+        )
+    return values
 
 
 @dataclass

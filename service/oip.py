@@ -14,12 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from service import __version__
+from service import __version__, inference
 from service.config import MODEL_NAME
 from service.errors import ProtocolError, ServiceError
-from service.forecaster import Forecaster
+from service.forecaster import Forecaster, checked_float32
 from service.registry import ModelRegistry
-from service.schemas import checked_float32
 
 
 class ProtocolErrorBody(BaseModel):
@@ -47,9 +46,7 @@ def model_for(request: Request, name: str, version: str | None = None) -> Foreca
     """The live model if `name` (and `version`, when given) match; protocol errors otherwise."""
     if name != MODEL_NAME:
         raise ProtocolError(f"unknown model '{name}'; this server serves '{MODEL_NAME}'", 404)
-    model = registry_of(request).current
-    if model is None:
-        raise ProtocolError(f"model '{name}' is not ready: {registry_of(request).last_problem}", 503)
+    model = inference.live_model(registry_of(request), ProtocolError)
     if version is not None and version != model.version:
         raise ProtocolError(f"model '{name}' has no version '{version}'; the live one is '{model.version}'", 404)
     return model
@@ -209,16 +206,8 @@ async def infer(request: Request, name: str, version: str | None) -> Response:
     except ServiceError as exc:  # a bad value: the protocol's 400 and error shape
         raise ProtocolError(exc.message) from None
     outputs = requested_outputs(header, model)
-    settings = request.app.state.settings
-    if not 1 <= len(windows) <= settings.max_batch:
-        raise ProtocolError(f"batch of {len(windows)} windows; send 1 to {settings.max_batch}")
-    request.state.batch_size, request.state.model_version = len(windows), model.version
-    try:
-        forecasts, quantiles = await request.app.state.batcher.submit(
-            model, windows, settings.request_timeout_ms / 1000
-        )
-    except ServiceError as exc:  # 503 / 504 from the batcher, in the protocol's shape, with their code
-        raise exc.recast(ProtocolError) from None
+    state = request.scope.setdefault("state", {})
+    forecasts, quantiles = await inference.forecast(request.app.state, model, windows, state, ProtocolError)
     batch = len(windows)
     arrays = {
         "forecast": forecasts if model.horizon > 1 else forecasts[:, 0],

@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from service.errors import NotFound, NotReady
+from service import inference
+from service.errors import NotFound
 
 STATIC = Path(__file__).parent / "static"
 # The only files of a version directory the page may fetch: a fixed list, so no path can leave it.
@@ -24,9 +25,7 @@ async def page() -> FileResponse:
 @router.get("/model/files/{name}")
 async def version_file(request: Request, name: str) -> Response:
     """A plot the trainer wrote beside the live model (404 for any other name, or when it has none)."""
-    model = request.app.state.registry.current
-    if model is None:
-        raise NotReady("not ready: no model is loaded yet", headers={"Retry-After": "5"})
+    model = inference.live_model(request.app.state.registry)
     if name not in VERSION_FILES or not (model.path / name).is_file():
         raise NotFound(f"version {model.version} has no file {name!r}; it may have {sorted(VERSION_FILES)}")
     return FileResponse(model.path / name, media_type=VERSION_FILES[name], headers={"Cache-Control": "no-cache"})

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
 
 import numpy as np
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, ValidationError, model_validator
 
+from service.calendar import business_days_after
 from service.errors import InvalidInput
-from service.forecaster import Forecaster
+from service.forecaster import Forecaster, checked_float32
 
 EXAMPLE_WINDOW: list[JsonValue] = [round(2700 + 3.5 * i + (7 if i % 3 else -5), 2) for i in range(60)]
 HALF_WINDOW: list[JsonValue] = [round(1350 + 1.75 * i + (3.5 if i % 3 else -2.5), 3) for i in range(60)]
@@ -155,56 +155,11 @@ def feature_cell(name: str, row: int, col: int) -> str:
     return f"features.{name}[{col}]"
 
 
-def checked_float32(array: np.ndarray, kind: str, where: Callable[[int, int], str]) -> np.ndarray:
-    """float32 values (what the model sees); prices must be positive, volumes >= 0, all finite in float32."""
-    with np.errstate(over="ignore"):  # float64 values past float32's range become inf, and are refused
-        values = array.astype(np.float32)
-    bad = ~np.isfinite(values)
-    if kind == "ratio":
-        bad |= values <= 0
-    elif kind == "volume":
-        bad |= values < 0
-    if bad.any():
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        rule = {"ratio": "positive finite numbers", "volume": "finite numbers >= 0"}.get(kind, "finite numbers")
-        raise InvalidInput(
-            f"{where(row, col)} is {float(array[row, col])!r}; values must be {rule} (below 3.4e38); "
-            f"{int(bad.sum())} value(s) are not"
-        )
-    return values
-
-
 def check_horizon(request: PredictRequest, model: Forecaster) -> int:
     """The steps to answer: 1 by default, at most the model's horizon."""
     if request.horizon is not None and request.horizon > model.horizon:
         raise InvalidInput(f"'horizon' is {request.horizon}; this model forecasts at most {model.horizon} day(s)")
     return request.horizon or 1
-
-
-def check_dates(dates: list[dt.date], window: int) -> None:
-    """Dates must match the window one to one and increase strictly."""
-    if len(dates) != window:
-        raise InvalidInput(f"'dates' has {len(dates)} dates; it must have one per price ({window})")
-    for i in range(1, len(dates)):
-        if dates[i] <= dates[i - 1]:
-            raise InvalidInput(f"dates[{i}] ({dates[i]}) is not after dates[{i - 1}] ({dates[i - 1]})")
-
-
-def next_business_day(day: dt.date) -> dt.date:
-    """The next Monday-to-Friday date after `day`."""
-    day += dt.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return day
-
-
-def business_days_after(day: dt.date, count: int) -> list[dt.date]:
-    """The `count` weekdays after `day`."""
-    days = []
-    for _ in range(count):
-        day = next_business_day(day)
-        days.append(day)
-    return days
 
 
 def parse_predict(raw: bytes) -> PredictRequest:

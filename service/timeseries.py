@@ -18,10 +18,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from service import inference
 from service.config import MODEL_NAME
 from service.errors import ForecastFailure, ServiceError
-from service.forecaster import Forecaster
-from service.schemas import checked_float32
+from service.forecaster import Forecaster, checked_float32
 
 
 class ErrorDetail(BaseModel):
@@ -150,14 +150,9 @@ def content(
 @router.post("/v1/timeseries/forecast", summary="KServe time-series forecast API")
 async def forecast(request: Request) -> Response:
     req, model = await parse_forecast(request)
-    try:
-        windows, levels = check_request(req, model, request.app.state.settings.max_batch)
-        forecasts, quantiles = await request.app.state.batcher.submit(
-            model, windows, request.app.state.settings.request_timeout_ms / 1000
-        )
-    except ServiceError as exc:  # 503 / 504 from the batcher, in this API's shape, with their code
-        raise exc.recast(ForecastFailure) from None
-    request.state.batch_size, request.state.model_version = len(windows), model.version
+    windows, levels = check_request(req, model, request.app.state.settings.max_batch)
+    state = request.scope.setdefault("state", {})
+    forecasts, quantiles = await inference.forecast(request.app.state, model, windows, state, ForecastFailure)
     results = [
         content(item, forecasts[i], quantiles[i], levels, model, req.options.horizon)
         for i, item in enumerate(req.inputs)
@@ -172,9 +167,7 @@ async def parse_forecast(request: Request) -> tuple[ForecastRequest, Forecaster]
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         raise ForecastFailure("invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-    model = request.app.state.registry.current
-    if model is None:
-        raise ForecastFailure("model_not_ready", "no model is loaded yet", 503)
+    model = inference.live_model(request.app.state.registry, ForecastFailure)
     if req.model not in (MODEL_NAME, model.version):
         raise ForecastFailure("model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404)
     return req, model

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from service.calendar import check_dates, next_business_day
 from service.errors import InvalidInput
 from service.forecaster import Forecaster, SessionConfig, load_forecaster
-from service.schemas import PredictRequest, check_dates, next_business_day, request_array, window_answers
+from service.schemas import PredictRequest, request_array, window_answers
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,50 @@
+"""One path from windows to answers for every route: the live model or a 503, the size limit, the deadline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from starlette.datastructures import State
+
+from service.errors import InvalidInput, NotReady, ServiceError
+from service.forecaster import Forecaster
+from service.registry import ModelRegistry
+
+
+def live_model(registry: ModelRegistry, errors: type[ServiceError] = ServiceError) -> Forecaster:
+    """The model serving now; a 503 with the reason, in the caller's error family, when there is none."""
+    model = registry.current
+    if model is None:
+        raise NotReady(f"not ready: {registry.last_problem}", headers={"Retry-After": "5"}).recast(errors)
+    return model
+
+
+def check_size(count: int, max_batch: int) -> None:
+    """1 to FORECAST_MAX_BATCH windows per request: one ONNX run never exceeds what the service was sized for."""
+    if not 1 <= count <= max_batch:
+        raise InvalidInput(
+            f"{count} windows in one request; send 1 to {max_batch} (FORECAST_MAX_BATCH), "
+            "or split them over several requests"
+        )
+
+
+async def forecast(
+    state: State,
+    model: Forecaster,
+    windows: np.ndarray,
+    request_state: dict[str, Any],
+    errors: type[ServiceError] = ServiceError,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts (n, h) and quantiles (n, h, Q) from the shared batcher within the request deadline.
+
+    Every failure (too many windows, overload, timeout, a failed run) is raised in the caller's error family,
+    so each route answers in its own shape with the same status and failure label.
+    """
+    settings = state.settings
+    try:
+        check_size(len(windows), settings.max_batch)
+        request_state["batch_size"], request_state["model_version"] = len(windows), model.version
+        return await state.batcher.submit(model, windows, settings.request_timeout_ms / 1000)
+    except ServiceError as exc:
+        raise exc.recast(errors) from None
