@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import time
@@ -11,6 +10,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from service.errors import error_body
+from service.logs import log_access
 from service.metrics import ServiceMetrics
 
 Scope = MutableMapping[str, Any]
@@ -19,7 +19,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-log = logging.getLogger("service.access")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -165,17 +164,15 @@ class RequestObserver:
         latency.observe(seconds)
         if status >= 400:
             self.metrics.failures.labels(state.get("failure", f"http_{status}")).inc()
-        log.info(
-            "request",
-            extra={
-                "fields": {
-                    "request_id": state["request_id"],
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "batch_size": state.get("batch_size"),
-                    "model_version": state.get("model_version"),
-                }
-            },
+        log_access(
+            (
+                time.time(),
+                state["request_id"],
+                scope["method"],
+                scope["path"],
+                status,
+                round(seconds * 1000, 3),
+                state.get("batch_size"),
+                state.get("model_version"),
+            )
         )

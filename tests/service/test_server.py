@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -115,3 +117,35 @@ def test_port_in_use_exits_2_before_loading_the_model(registry_copy: tuple[Path,
         "set FORECAST_PORT to a free port"
     ]
     assert "model " not in result.stderr and "Traceback" not in result.stderr  # refused before any load
+
+
+def access_lines(proc: subprocess.Popen[str]) -> list[dict]:
+    lines = [json.loads(x) for x in proc.log_text().splitlines() if x.startswith("{")]  # type: ignore[attr-defined]
+    return [x for x in lines if x.get("logger") == "service.access"]
+
+
+def test_access_log_has_one_json_line_per_request(tmp_path: Path, model_pair: tuple[Path, str, str]) -> None:
+    source, _, version = model_pair
+    registry = tmp_path / "registry"
+    shutil.copytree(source, registry)
+    with running_service(registry) as (base, proc):
+        assert httpx.post(f"{base}/predict", json={"window": WINDOW}, headers={"X-Request-ID": "req-1"}).is_success
+        assert (
+            httpx.post(f"{base}/predict", json={"window": [1.0]}, headers={"X-Request-ID": "req-2"}).status_code == 422
+        )
+        assert wait_for(lambda: {"req-1", "req-2"} <= {x["request_id"] for x in access_lines(proc)}, timeout=5)
+        by_id = {x["request_id"]: x for x in access_lines(proc)}
+        ok, bad = by_id["req-1"], by_id["req-2"]
+        assert (ok["method"], ok["path"], ok["status"], ok["batch_size"], ok["model_version"]) == (
+            "POST",
+            "/predict",
+            200,
+            1,
+            version,
+        )
+        assert ok["message"] == "request" and ok["level"] == "info" and ok["duration_ms"] > 0
+        assert ok["time"].endswith("Z") and bad["status"] == 422 and bad["batch_size"] is None
+    with running_service(registry, FORECAST_LOG_LEVEL="warning") as (base, proc):
+        assert httpx.post(f"{base}/predict", json={"window": WINDOW}).is_success
+        time.sleep(0.5)
+        assert access_lines(proc) == []
