@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import math
+from typing import Any
 
 import numpy as np
 from fastapi.exceptions import RequestValidationError
@@ -174,9 +177,6 @@ def build_answer(
     body: PredictRequest, model: Forecaster, forecasts: np.ndarray, quantiles: np.ndarray
 ) -> dict[str, object]:
     """The response body: one forecast (with quantiles, interval, dates) or one per window, in order."""
-    if not (np.isfinite(forecasts).all() and np.isfinite(quantiles).all()):
-        i = int(np.argmin(np.all(np.isfinite(forecasts), axis=1)))
-        raise InvalidInput(f"the model gave no finite forecast for window {i}; its values span too wide a range")
     steps = body.horizon  # None: scalars for the next day
     answers = window_answers(forecasts, quantiles, model.quantiles, steps)
     if body.windows is None:
@@ -197,33 +197,34 @@ def build_answer(
     return batch
 
 
+@functools.lru_cache(maxsize=64)
+def level_keys(levels: tuple[float, ...]) -> tuple[list[str], tuple[int, int] | None]:
+    """The answer's quantile keys ('0.025', '0.1', ...) and where the 80% band's ends sit, per level list."""
+    band = (levels.index(0.1), levels.index(0.9)) if 0.1 in levels and 0.9 in levels else None
+    return [f"{q:g}" for q in levels], band
+
+
 def window_answers(
     forecasts: np.ndarray, quantiles: np.ndarray, levels: list[float], steps: int | None
 ) -> list[dict[str, object]]:
     """Per window: forecast, quantiles by level and the 80% interval; scalars when steps is None, else lists.
 
-    forecasts (n, h) and quantiles (n, h, Q) become Python floats in one pass each: a 1,024-window answer
-    is built in a few milliseconds instead of a dozen.
+    forecasts (n, h) and quantiles (n, h, Q) become Python floats with one tolist() each, and the rest is
+    plain Python: a single-window answer costs a few microseconds, a 1,024-window one a few milliseconds.
     """
     h = 1 if steps is None else steps
-    points = forecasts[:, :h].astype(np.float64).tolist()  # (n, h)
-    per_level = np.moveaxis(quantiles[:, :h, :], 2, 1).astype(np.float64).tolist()  # (n, Q, h)
-    keys = [f"{q:g}" for q in levels]
-    band = (levels.index(0.1), levels.index(0.9)) if 0.1 in levels and 0.9 in levels else None
-
-    def pick(values: list[float]) -> float | list[float]:
-        return values[0] if steps is None else values
-
+    keys, band = level_keys(tuple(levels))
     answers = []
-    for point, by_level in zip(points, per_level, strict=True):
-        answer: dict[str, object] = {"forecast": pick(point)}
+    rows = zip(forecasts[:, :h].tolist(), quantiles[:, :h, :].tolist(), strict=True)
+    for i, (point, per_step) in enumerate(rows):
+        if not all(map(math.isfinite, itertools.chain(point, *per_step))):
+            raise InvalidInput(f"the model gave no finite forecast for window {i}; its values span too wide a range")
+        # per_step: h lists of Q values; by_level: one value (or one list of h) per level
+        by_level: list[Any] = per_step[0] if steps is None else [list(v) for v in zip(*per_step, strict=True)]
+        answer: dict[str, object] = {"forecast": point[0] if steps is None else point}
         if keys:
-            answer["quantiles"] = {k: pick(v) for k, v in zip(keys, by_level, strict=True)}
+            answer["quantiles"] = dict(zip(keys, by_level, strict=True))
             if band is not None:
-                answer["interval"] = {
-                    "level": INTERVAL_LEVEL,
-                    "lower": pick(by_level[band[0]]),
-                    "upper": pick(by_level[band[1]]),
-                }
+                answer["interval"] = {"level": INTERVAL_LEVEL, "lower": by_level[band[0]], "upper": by_level[band[1]]}
         answers.append(answer)
     return answers
