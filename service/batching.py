@@ -77,8 +77,11 @@ class Batcher:
     async def submit(self, model: Forecaster, windows: np.ndarray, timeout_s: float) -> Prediction:
         """Forecasts for `windows` (n, window) from `model`; 503 when the queue is full, 504 on timeout."""
         n = len(windows)
-        if not 1 <= n <= self.max_batch:  # each route checks first, with its own words; this guards the rest
-            raise InvalidInput(f"a batch of {n} windows; send 1 to {self.max_batch} (FORECAST_MAX_BATCH)")
+        if not 1 <= n <= self.max_batch:  # one ONNX run never exceeds what the service was sized for
+            raise InvalidInput(
+                f"{n} windows in one request; send 1 to {self.max_batch} (FORECAST_MAX_BATCH), "
+                "or split them over several requests"
+            )
         if self.pending_windows + n > self.max_queue:
             raise Overloaded(
                 f"too many windows waiting ({self.pending_windows} of {self.max_queue}); retry shortly",

@@ -1,4 +1,4 @@
-"""One path from windows to answers for every route: the live model or a 503, the size limit, the deadline."""
+"""One path from windows to answers for every route: the live model or a 503, the batcher, the deadline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from starlette.datastructures import State
 
-from service.errors import InvalidInput, NotReady, ServiceError
+from service.errors import NotReady, ServiceError
 from service.forecaster import Forecaster
 from service.registry import ModelRegistry
 
@@ -20,15 +20,6 @@ def live_model(registry: ModelRegistry, errors: type[ServiceError] = ServiceErro
     return model
 
 
-def check_size(count: int, max_batch: int) -> None:
-    """1 to FORECAST_MAX_BATCH windows per request: one ONNX run never exceeds what the service was sized for."""
-    if not 1 <= count <= max_batch:
-        raise InvalidInput(
-            f"{count} windows in one request; send 1 to {max_batch} (FORECAST_MAX_BATCH), "
-            "or split them over several requests"
-        )
-
-
 async def forecast(
     state: State,
     model: Forecaster,
@@ -38,12 +29,11 @@ async def forecast(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forecasts (n, h) and quantiles (n, h, Q) from the shared batcher within the request deadline.
 
-    Every failure (too many windows, overload, timeout, a failed run) is raised in the caller's error family,
-    so each route answers in its own shape with the same status and failure label.
+    Every failure (too many windows: the batcher's own limit, overload, timeout, a failed run) is raised in the
+    caller's error family, so each route answers in its own shape with the same status and failure label.
     """
     settings = state.settings
     try:
-        check_size(len(windows), settings.max_batch)
         request_state["batch_size"], request_state["model_version"] = len(windows), model.version
         return await state.batcher.submit(model, windows, settings.request_timeout_ms / 1000)
     except ServiceError as exc:

@@ -15,12 +15,17 @@ from typing import Any, TextIO
 import orjson
 
 
+def utc_stamp(created: float) -> str:
+    """A Unix time as ISO 8601 UTC with milliseconds: 2026-11-28T21:43:34.699Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as JSON: time, level, logger, message, plus the record's `fields` dict if any."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": utc_stamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -74,9 +79,7 @@ _STOP = object()
 
 def access_line(entry: AccessEntry) -> str:
     """The access-log line JsonFormatter would write for this request, without building a LogRecord."""
-    created = entry[0]
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
-    head = {"time": stamp, "level": "info", "logger": ACCESS_LOGGER, "message": "request"}
+    head = {"time": utc_stamp(entry[0]), "level": "info", "logger": ACCESS_LOGGER, "message": "request"}
     return orjson.dumps({**head, **dict(zip(ACCESS_FIELDS, entry[1:], strict=True))}).decode() + "\n"
 
 

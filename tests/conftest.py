@@ -22,8 +22,8 @@ def cut_csv(dest: Path, rows: int, start: int = 0) -> Path:
 
 @pytest.fixture(scope="session")
 def sp500_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """400 real trading days (1999-2000)."""
-    return cut_csv(tmp_path_factory.mktemp("data") / "sp500_small.csv", 400)
+    """400 real trading days (1999-2000): the data the frozen models were trained on."""
+    return cut_csv(tmp_path_factory.mktemp("data") / "sp500_small.csv", frozen.SMALL_ROWS)
 
 
 def frozen_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:

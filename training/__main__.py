@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from training import options
@@ -37,7 +37,7 @@ def run_train(job: TrainJob) -> int:
         return 0
     from training.version import train_and_publish
 
-    built = train_and_publish(replace(job.train, out=job.out), force=job.force)
+    built = train_and_publish(job.train, job.out, force=job.force)
     print("\n".join(built.summary))
     print(f"model {built.version} written to {job.out / built.version} (CURRENT -> {built.version})")
     return 0

@@ -127,7 +127,6 @@ class TrainConfig:
         repeat=True,
         shown="none",
     )
-    out: Path = Path("models")  # the registry a `train` publishes into (--out / --registry of the command)
     model: LSTMConfig = field(default_factory=LSTMConfig)
     normalize: str = option(
         "vol",
@@ -200,11 +199,6 @@ class RetrainConfig:
         shown="once",
     )
     allow_short_every: bool = option(False, "accept an --every shorter than 1h (for tests and demos)")
-
-    def __post_init__(self) -> None:
-        # The challenger is built in the registry it may be promoted into.
-        if self.train.out != self.registry:
-            self.train = replace(self.train, out=self.registry)
 
 
 @dataclass

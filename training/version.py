@@ -241,15 +241,15 @@ def write_calibration_plot(staged: Path, card: ModelCard, table: ScoreTable) -> 
     )
 
 
-def train_and_publish(config: TrainConfig, force: bool = False) -> BuiltVersion:
+def train_and_publish(config: TrainConfig, registry_dir: Path, force: bool = False) -> BuiltVersion:
     """`training train`: build a version, publish it and point CURRENT at it, under the registry lock."""
-    with registry.registry_lock(config.out):
-        built = build_version(config, config.out, on_gate_failure="force" if force else "refuse")
-        registry.publish(config.out, built.staged, built.version)
-        registry.set_current(config.out, built.version)
+    with registry.registry_lock(registry_dir):
+        built = build_version(config, registry_dir, on_gate_failure="force" if force else "refuse")
+        registry.publish(registry_dir, built.staged, built.version)
+        registry.set_current(registry_dir, built.version)
         gate = built.card["quality_gate"]
         registry.append_history(
-            config.out,
+            registry_dir,
             {
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
                 "decision": "published",
@@ -259,5 +259,5 @@ def train_and_publish(config: TrainConfig, force: bool = False) -> BuiltVersion:
                 "quality_gate": gate,
             },
         )
-    log.info("published %s; CURRENT -> %s", config.out / built.version, built.version)
+    log.info("published %s; CURRENT -> %s", registry_dir / built.version, built.version)
     return built

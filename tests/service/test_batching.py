@@ -127,9 +127,9 @@ def test_requests_for_different_models_are_not_mixed(model_pair: tuple[Path, str
 
 def test_the_batcher_refuses_a_batch_past_max_batch_whoever_submits_it(model: Forecaster) -> None:
     async def scenario(batcher: Batcher) -> None:
-        with pytest.raises(InvalidInput, match=r"a batch of 5 windows; send 1 to 4 \(FORECAST_MAX_BATCH\)"):
+        with pytest.raises(InvalidInput, match=r"5 windows in one request; send 1 to 4 \(FORECAST_MAX_BATCH\)"):
             await batcher.submit(model, windows(5), 5)
-        with pytest.raises(InvalidInput, match="a batch of 0 windows"):
+        with pytest.raises(InvalidInput, match="0 windows in one request"):
             await batcher.submit(model, windows(0), 5)
         forecasts, _ = await batcher.submit(model, windows(4), 5)
         assert forecasts.shape == (4, 1)
