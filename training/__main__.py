@@ -153,7 +153,6 @@ def failure(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, ExportError):
         return f"export check failed, nothing published: {exc}", EXIT_FAILURE
     if isinstance(exc, GateRefused):
-        print("\n".join(exc.summary), flush=True)  # the scores behind the refusal, on stdout as when it passes
         return f"quality gate failed, nothing published (--force overrides): {exc}", EXIT_FAILURE
     return str(exc), EXIT_FAILURE if isinstance(exc, RegistryBusy) else EXIT_BAD_INPUT
 
@@ -167,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command.run(options.from_args(command.config, args))
     # ValueError: an option combination the model cannot take (e.g. --window 1 with vol); DataError is one
     except (DataError, RegistryBusy, ExportError, GateRefused, ValueError) as exc:
+        if isinstance(exc, GateRefused):  # the scores behind the refusal, on stdout as when it passes
+            print("\n".join(exc.summary), flush=True)
         message, code = failure(exc)
         print(f"error: {message}", file=sys.stderr)
         return code
