@@ -1,13 +1,12 @@
-"""Batcher: a bounded queue of window arrays, flushed by size or time into one onnxruntime run in a thread."""
+"""Batcher: a bounded queue of window arrays, taken by one inference thread into onnxruntime runs back to back."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,8 +38,9 @@ class Pending:
 
 
 class Batcher:
-    """Continuous batching: a batch runs as soon as the inference thread is free, with every request that
-    arrived meanwhile (at most max_batch windows). One client gets unbatched latency, many get full batches.
+    """Continuous batching on one inference thread: as soon as a run ends, the thread takes every request that
+    arrived meanwhile (at most max_batch windows) and runs again, without waiting for the event loop to hand
+    it the next batch. One client gets unbatched latency, many get full batches while the loop answers the last.
     wait_s > 0 adds a wait for company before a batch that is not full.
     """
 
@@ -50,29 +50,39 @@ class Batcher:
         self.pending_windows = 0
         self._queue: collections.deque[Pending] = collections.deque()
         self._running: list[Pending] = []
-        self._arrived = asyncio.Event()
+        self._inline = False  # the event loop is running a lone window itself
+        self._dispatching = False  # a _dispatch is scheduled on the event loop
+        self._stopping = False
+        # One lock guards the queue, the running batch and the flags; the thread sleeps on its condition.
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._sweeper: asyncio.TimerHandle | None = None
-        # One thread: onnxruntime parallelises inside a run (intra-op threads) and releases the GIL.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
-        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Starts the flushing loop on the running event loop."""
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="batcher")
+        """Starts the inference thread; answers go back to the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        # One thread: onnxruntime parallelises inside a run (intra-op threads) and releases the GIL.
+        self._thread = threading.Thread(target=self._work, name="inference", daemon=True)
+        self._thread.start()
 
     async def stop(self) -> None:
-        """Stops the loop; requests still queued get an error rather than hanging."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stops the thread after its current run; requests still queued get an error rather than hanging."""
+        with self._wake:
+            self._stopping = True
+            queued = list(self._queue)
+            self._queue.clear()
+            self._wake.notify()
+        if self._thread:
+            await asyncio.to_thread(self._thread.join)
         if self._sweeper:
             self._sweeper.cancel()
-        for item in self._queue:
+        for item in queued:
             if not item.future.done():
                 item.future.set_exception(InferenceFailed("the service is shutting down"))
-        self._queue.clear()
-        self._executor.shutdown(wait=True)
+        self.pending_windows = 0
+        self._show_pending()
 
     async def submit(self, model: Forecaster, windows: np.ndarray, timeout_s: float) -> Prediction:
         """Forecasts for `windows` (n, window) from `model`; 503 when the queue is full, 504 on timeout."""
@@ -82,112 +92,149 @@ class Batcher:
                 f"{n} windows in one request; send 1 to {self.max_batch} (FORECAST_MAX_BATCH), "
                 "or split them over several requests"
             )
-        if self.pending_windows + n > self.max_queue:
-            raise Overloaded(
-                f"too many windows waiting ({self.pending_windows} of {self.max_queue}); retry shortly",
-                headers={"Retry-After": "1"},
-            )
         loop = asyncio.get_running_loop()
         item = Pending(windows, model, loop.create_future(), timeout_s)
-        self._queue.append(item)
-        self._count_pending(n)
-        self._arrived.set()
+        with self._wake:
+            if self.pending_windows + n > self.max_queue:
+                raise Overloaded(
+                    f"too many windows waiting ({self.pending_windows} of {self.max_queue}); retry shortly",
+                    headers={"Retry-After": "1"},
+                )
+            self._queue.append(item)
+            self.pending_windows += n
+            first = not (self._running or self._dispatching)  # the thread is idle: decide after this tick
+            if first:
+                self._dispatching = True
+            else:
+                self._wake.notify()
+        if first:
+            loop.call_soon(self._dispatch)
+        self._show_pending()
         if self._sweeper is None:
             self._sweeper = loop.call_later(min(SWEEP_S, timeout_s), self._sweep)
         return await item.future
 
+    def _dispatch(self) -> None:
+        """Once the requests that arrived together have queued: a lone small one runs here on the event loop
+        (the thread hop would cost more than the run); anything more wakes the inference thread."""
+        with self._wake:
+            self._dispatching = False
+            lone = self.wait_s <= 0 and len(self._queue) == 1 and not self._running
+            if not lone or len(self._queue[0].windows) > INLINE_WINDOWS:
+                self._wake.notify()
+                return
+            item = self._queue.popleft()
+            self.pending_windows -= len(item.windows)
+            self._show_pending()
+            self._inline = True  # the thread must not start a run meanwhile
+        try:
+            self._deliver([item], self._run([item]))
+        finally:
+            with self._wake:
+                self._inline = False
+                self._wake.notify()
+
     def _sweep(self) -> None:
         """One timer for all requests, not one per request: past-deadline ones get 504."""
         now = time.perf_counter()
-        for item in (*self._queue, *self._running):
+        with self._lock:
+            waiting = [*self._queue, *self._running]
+        for item in waiting:
             if now >= item.deadline and not item.future.done():
                 item.future.set_exception(
                     TimedOut(f"no forecast within {item.timeout_s * 1000:.0f} ms; the service is overloaded")
                 )
-        waiting = [i.deadline for i in (*self._queue, *self._running) if not i.future.done()]
+        deadlines = [i.deadline for i in waiting if not i.future.done()]
         self._sweeper = None
-        if waiting:
-            delay = min(SWEEP_S, max(0.0, min(waiting) - now))
+        if deadlines:
+            delay = min(SWEEP_S, max(0.0, min(deadlines) - now))
             self._sweeper = asyncio.get_running_loop().call_later(delay, self._sweep)
 
-    def _count_pending(self, delta: int) -> None:
-        self.pending_windows += delta
+    def _show_pending(self) -> None:
         if self.metrics:
             self.metrics.pending_windows.set(self.pending_windows)
 
-    async def _loop(self) -> None:
-        while True:
-            while not self._queue:
-                self._arrived.clear()
-                await self._arrived.wait()
-            if self.wait_s > 0:
-                await self._gather()
-            batch = self._take_batch()
-            if batch:
-                self._running = batch
-                await self._run(batch)
-                self._running = []
+    def _work(self) -> None:
+        """The inference thread: the next batch, one run, answers handed to the event loop; until stopped."""
+        assert self._loop is not None
+        while (batch := self._next_batch()) is not None:
+            outcome = self._run(batch)
+            try:
+                self._loop.call_soon_threadsafe(self._deliver, batch, outcome)
+            except RuntimeError:  # the loop has closed: nobody is waiting any more
+                return
 
-    async def _gather(self) -> None:
-        """Waits until a batch is full or the oldest request has waited wait_s."""
+    def _next_batch(self) -> list[Pending] | None:
+        """Sleeps until requests are queued (and the loop runs none inline); None once stopped."""
+        with self._wake:
+            self._running = []
+            while not self._stopping and (self._inline or not self._queue):
+                self._wake.wait()
+            if self.wait_s > 0 and not self._stopping:
+                self._gather()
+            if self._stopping:
+                return None
+            self._running = self._take_batch()
+            return self._running
+
+    def _gather(self) -> None:
+        """Waits (holding the condition) until a batch is full or the oldest request has waited wait_s."""
         deadline = self._queue[0].enqueued + self.wait_s
-        while self.pending_windows < self.max_batch:
+        while not self._stopping and self.pending_windows < self.max_batch:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 return
-            self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), remaining)
+            self._wake.wait(remaining)
 
     def _take_batch(self) -> list[Pending]:
-        """Oldest requests first, all for the same model, at most max_batch windows in total."""
+        """Oldest requests first, all for the same model, at most max_batch windows in total (lock held)."""
         batch: list[Pending] = []
         size = 0
         while self._queue:
             item = self._queue[0]
             if item.future.done():  # timed out or cancelled while queued
                 self._queue.popleft()
-                self._count_pending(-len(item.windows))
+                self.pending_windows -= len(item.windows)
                 continue
             if batch and (item.model is not batch[0].model or size + len(item.windows) > self.max_batch):
                 break
             self._queue.popleft()
             batch.append(item)
             size += len(item.windows)
-        self._count_pending(-size)
+        self.pending_windows -= size
+        self._show_pending()
         return batch
 
-    async def _run(self, batch: list[Pending]) -> None:
-        """One onnxruntime run for the whole batch, answered request by request."""
+    def _run(self, batch: list[Pending]) -> Prediction | InferenceFailed:
+        """One onnxruntime run for the whole batch; an error is the outcome for all of it."""
         windows = batch[0].windows if len(batch) == 1 else np.concatenate([b.windows for b in batch])
         model = batch[0].model
         device = model.device_for(len(windows))
         started = time.perf_counter()
         try:
-            if len(windows) <= INLINE_WINDOWS and not self._queue:
-                forecasts = model.predict(windows, device)
-            else:
-                forecasts = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, model.predict, windows, device
-                )
-        except Exception as exc:  # an error reaches every caller of this batch
+            outcome: Prediction | InferenceFailed = model.predict(windows, device)
+        except Exception as exc:
             log.error("inference failed for a batch of %d windows: %s", len(windows), first_line(exc))
-            forecasts = InferenceFailed(f"inference failed: {first_line(exc)}")  # type: ignore[assignment]
-        self._observe(batch, started, len(windows), device)
+            outcome = InferenceFailed(f"inference failed: {first_line(exc)}")
+        self._observe([b.enqueued for b in batch], started, len(windows), device)
+        return outcome
+
+    def _deliver(self, batch: list[Pending], outcome: Prediction | InferenceFailed) -> None:
+        """On the event loop: each request gets its rows of the batch's arrays, or the batch's error."""
         offset = 0
         for item in batch:
             n = len(item.windows)
             if not item.future.done():
-                if isinstance(forecasts, Exception):
-                    item.future.set_exception(forecasts)
+                if isinstance(outcome, InferenceFailed):
+                    item.future.set_exception(outcome)
                 else:
-                    item.future.set_result(tuple(a[offset : offset + n] for a in forecasts))
+                    item.future.set_result(tuple(a[offset : offset + n] for a in outcome))
             offset += n
 
-    def _observe(self, batch: list[Pending], started: float, windows: int, device: str) -> None:
+    def _observe(self, enqueued: list[float], started: float, windows: int, device: str) -> None:
         if not self.metrics:
             return
         self.metrics.inference_seconds.labels(device).observe(time.perf_counter() - started)
         self.metrics.batch_windows.observe(windows)
-        for item in batch:
-            self.metrics.queue_seconds.observe(started - item.enqueued)
+        for since in enqueued:
+            self.metrics.queue_seconds.observe(started - since)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -135,3 +136,41 @@ def test_the_batcher_refuses_a_batch_past_max_batch_whoever_submits_it(model: Fo
         assert forecasts.shape == (4, 1)
 
     run(Batcher(max_batch=4, wait_s=0.0, max_queue=64), scenario)
+
+
+def test_the_thread_runs_queued_batches_back_to_back_while_the_event_loop_is_busy(model: Forecaster) -> None:
+    metrics = ServiceMetrics()
+
+    async def scenario(batcher: Batcher) -> float:
+        pending = [asyncio.ensure_future(batcher.submit(model, windows(64, seed), 5)) for seed in (0, 1)]
+        await asyncio.sleep(0)  # both queued; max_batch 64 makes them two runs
+        time.sleep(1.0)  # the event loop hands nothing over while it is blocked
+        runs_while_blocked = batch_count(metrics)[0]
+        await asyncio.gather(*pending)
+        return runs_while_blocked
+
+    assert run(Batcher(max_batch=64, wait_s=0.0, max_queue=1024, metrics=metrics), scenario) == 2
+
+
+def test_the_pending_gauge_returns_to_zero(model: Forecaster) -> None:
+    metrics = ServiceMetrics()
+
+    async def scenario(batcher: Batcher) -> None:
+        await batcher.submit(model, windows(1), 5)  # alone: run on the event loop
+        await asyncio.gather(*(batcher.submit(model, windows(1, i), 5) for i in range(8)))  # on the thread
+
+    run(Batcher(max_batch=64, wait_s=0.0, max_queue=1024, metrics=metrics), scenario)
+    assert metrics.pending_windows.collect()[0].samples[0].value == 0
+    assert batch_count(metrics)[1] == 9
+
+
+def test_stopping_fails_what_is_still_queued_instead_of_leaving_it_hanging(model: Forecaster) -> None:
+    async def scenario(batcher: Batcher) -> None:
+        running = asyncio.ensure_future(batcher.submit(model, windows(64), 5))
+        queued = asyncio.ensure_future(batcher.submit(model, windows(64, 1), 5))
+        await asyncio.sleep(0)
+        await batcher.stop()
+        results = await asyncio.wait_for(asyncio.gather(running, queued, return_exceptions=True), 5)
+        assert isinstance(results[1], InferenceFailed) and "shutting down" in str(results[1])
+
+    run(Batcher(max_batch=64, wait_s=0.0, max_queue=1024), scenario)
