@@ -116,7 +116,9 @@ def create_app(settings: Settings) -> FastAPI:
         settings.providers, threads, settings.gpu_min_batch, settings.cuda_graphs, settings.max_batch
     )
     app.state.registry = ModelRegistry(settings.model_dir, sessions, model_observer(metrics))
-    app.state.batcher = Batcher(settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics)
+    app.state.batcher = Batcher(
+        settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics, settings.inference_nice
+    )
     app.include_router(router)
     app.include_router(oip.router)
     app.include_router(timeseries.router)

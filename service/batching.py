@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,9 +46,16 @@ class Batcher:
     wait_s > 0 adds a wait for company before a batch that is not full.
     """
 
-    def __init__(self, max_batch: int, wait_s: float, max_queue: int, metrics: ServiceMetrics | None = None) -> None:
+    def __init__(
+        self,
+        max_batch: int,
+        wait_s: float,
+        max_queue: int,
+        metrics: ServiceMetrics | None = None,
+        nice: int = 0,
+    ) -> None:
         self.max_batch, self.wait_s, self.max_queue = max_batch, wait_s, max_queue
-        self.metrics = metrics
+        self.metrics, self.nice = metrics, nice
         self.pending_windows = 0
         self._queue: collections.deque[Pending] = collections.deque()
         self._running: list[Pending] = []
@@ -157,6 +166,7 @@ class Batcher:
     def _work(self) -> None:
         """The inference thread: the next batch, one run, answers handed to the event loop; until stopped."""
         assert self._loop is not None
+        lower_priority(self.nice)
         while (batch := self._next_batch()) is not None:
             outcome = self._run(batch)
             try:
@@ -238,3 +248,14 @@ class Batcher:
         self.metrics.batch_windows.observe(windows)
         for since in enqueued:
             self.metrics.queue_seconds.observe(started - since)
+
+
+def lower_priority(nice: int) -> None:
+    """Makes the calling thread `nice` steps nicer than it is (Linux: priority is per thread)."""
+    if nice <= 0 or not sys.platform.startswith("linux"):  # elsewhere setpriority would nice the whole process
+        return
+    thread = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice))
+    except OSError as exc:  # a sandbox may forbid it; the thread then runs at the loop's priority
+        log.warning("cannot lower the inference thread's priority: %s", exc)

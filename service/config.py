@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         description="Extra wait for company before a batch that is not full; 0: continuous batching (a batch "
         "runs as soon as the previous one ends, with every request that arrived meanwhile).",
     )
+    inference_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="How much nicer (lower CPU priority, Linux) the inference thread is than the event loop, so "
+        "that accepting and answering requests never waits behind a batch; 0: the same priority.",
+    )
     max_queue: int = Field(
         8192,
         ge=1,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -174,3 +176,15 @@ def test_stopping_fails_what_is_still_queued_instead_of_leaving_it_hanging(model
         assert isinstance(results[1], InferenceFailed) and "shutting down" in str(results[1])
 
     run(Batcher(max_batch=64, wait_s=0.0, max_queue=1024), scenario)
+
+
+@pytest.mark.parametrize("nice", [0, 10])
+def test_the_inference_thread_is_nicer_than_the_event_loop(model: Forecaster, nice: int) -> None:
+    async def scenario(batcher: Batcher) -> int:
+        await asyncio.gather(*(batcher.submit(model, windows(1, i), 5) for i in range(4)))  # the thread has run
+        thread = next(t for t in threading.enumerate() if t.name == "inference")
+        return os.getpriority(os.PRIO_PROCESS, thread.native_id or 0)
+
+    loop_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread_priority = run(Batcher(max_batch=64, wait_s=0.0, max_queue=1024, nice=nice), scenario)
+    assert thread_priority == min(19, loop_priority + nice)
