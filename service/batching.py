@@ -82,6 +82,8 @@ class Batcher:
             self._stopping = True
             queued = list(self._queue)
             self._queue.clear()
+            self.pending_windows = 0
+            self._show_pending()
             self._wake.notify()
         if self._thread:
             await asyncio.to_thread(self._thread.join)
@@ -90,8 +92,6 @@ class Batcher:
         for item in queued:
             if not item.future.done():
                 item.future.set_exception(InferenceFailed("the service is shutting down"))
-        self.pending_windows = 0
-        self._show_pending()
 
     async def submit(self, model: Forecaster, windows: np.ndarray, timeout_s: float) -> Prediction:
         """Forecasts for `windows` (n, window) from `model`; 503 when the queue is full, 504 on timeout."""
@@ -111,6 +111,7 @@ class Batcher:
                 )
             self._queue.append(item)
             self.pending_windows += n
+            self._show_pending()
             first = not (self._running or self._dispatching)  # the thread is idle: decide after this tick
             if first:
                 self._dispatching = True
@@ -118,7 +119,6 @@ class Batcher:
                 self._wake.notify()
         if first:
             loop.call_soon(self._dispatch)
-        self._show_pending()
         if self._sweeper is None:
             self._sweeper = loop.call_later(min(SWEEP_S, timeout_s), self._sweep)
         return await item.future
@@ -160,6 +160,7 @@ class Batcher:
             self._sweeper = asyncio.get_running_loop().call_later(delay, self._sweep)
 
     def _show_pending(self) -> None:
+        """The gauge follows pending_windows; called with the lock held, so that a stale value never lands last."""
         if self.metrics:
             self.metrics.pending_windows.set(self.pending_windows)
 

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         ge=0,
         le=19,
         description="How much nicer (lower CPU priority, Linux) the inference thread is than the event loop, so "
-        "that accepting and answering requests never waits behind a batch; 0: the same priority.",
+        "that accepting and answering requests does not queue for a core behind a batch; 0: the same priority.",
     )
     max_queue: int = Field(
         8192,
