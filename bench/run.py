@@ -50,7 +50,6 @@ def targets_to_run(models: Path, workers: int, peers: bool) -> list[Target]:
     """HTTP limit, floor, peers, the service with 1 and N workers (and without batching, at 1 connection)."""
     window = json.loads(predict_body(None))["window"]
     single = predict_body(None)
-    service_env = {"FORECAST_MODEL_DIR": str(models), "FORECAST_LOG_LEVEL": "info"}
     found = [
         Target(LIMIT, [sys.executable, "-m", "bench.http_limit_app"], body=single),
         Target(FLOOR, [sys.executable, "-m", "bench.floor_app"], body=single),
@@ -69,33 +68,33 @@ def targets_to_run(models: Path, workers: int, peers: bool) -> list[Target]:
             )
         )
     found += [
-        Target(SERVICE, service_argv(), body=single, env={**service_env, "FORECAST_WORKERS": "1"}),
+        Target(SERVICE, service_argv(), body=single, env=service_env(models, FORECAST_WORKERS="1")),
         Target(
             SERVICE_N.format(n=workers),
             service_argv(),
             body=single,
-            env={**service_env, "FORECAST_WORKERS": str(workers)},
+            env=service_env(models, FORECAST_WORKERS=str(workers)),
         ),
     ]
     return found
 
 
-def one_connection_pair(models: Path, seconds: float, repeats: int) -> dict[str, list[dict]]:
-    """The service and batching off (FORECAST_MAX_BATCH=1) at 1 connection, alternated back to back `repeats`
-    times: at one connection both run a lone window on the event loop, so drift between runs far apart in the
-    sweep, not the code, would decide their ratio."""
-    env = {"FORECAST_MODEL_DIR": str(models), "FORECAST_LOG_LEVEL": "info", "FORECAST_WORKERS": "1"}
-    pair = [(SERVICE, env), (UNBATCHED, {**env, "FORECAST_MAX_BATCH": "1"})]
-    runs: dict[str, list[dict]] = {name: [] for name, _ in pair}
-    for rep in range(repeats):
-        for name, server_env in pair:
-            with server(service_argv(), "/health/ready", server_env) as s:
-                url = s["url"] + "/predict"
-                run_wrk(url, predict_body(None), 32, 2)  # the sweep's warm-up
-                result = run_wrk(url, predict_body(None), 1, seconds)
-                runs[name].append(result)
-                print(f"pair {rep + 1} {name} c=1: p50 {result['p50_ms']:.3f} ms", flush=True)
-    return runs
+def pair_targets(models: Path) -> list[Target]:
+    """The service and batching off (FORECAST_MAX_BATCH=1) at 1 connection only, run alternately by http_runs
+    with more repeats: at one connection both run a lone window on the event loop, so drift between runs far
+    apart in the sweep, not the code, would decide their ratio."""
+    env = service_env(models, FORECAST_WORKERS="1")
+    return [
+        Target(SERVICE, service_argv(), body=predict_body(None), env=env, connections=(1,)),
+        Target(
+            UNBATCHED, service_argv(), body=predict_body(None), env={**env, "FORECAST_MAX_BATCH": "1"}, connections=(1,)
+        ),
+    ]
+
+
+def service_env(models: Path, **settings: str) -> dict[str, str]:
+    """The service as deployed: the access log on (info), these FORECAST_* settings added."""
+    return {"FORECAST_MODEL_DIR": str(models), "FORECAST_LOG_LEVEL": "info", **settings}
 
 
 def http_runs(targets: list[Target], seconds: float, repeats: int) -> dict[str, dict[int, list[dict]]]:
@@ -364,7 +363,8 @@ def main() -> None:
     data["service_n"] = SERVICE_N.format(n=workers)
     runs = http_runs(chosen, args.seconds, args.repeats)
     data["http"] = {n: {str(c): median_row(rs) for c, rs in by_c.items()} for n, by_c in runs.items()}
-    data["pair"] = one_connection_pair(args.models, args.seconds, PAIR_REPEATS)
+    pair = http_runs(pair_targets(args.models), args.seconds, PAIR_REPEATS)
+    data["pair"] = {name: by_c[1] for name, by_c in pair.items()}
     data["http"][UNBATCHED] = {"1": median_row(data["pair"][UNBATCHED])}
     data["batch"] = batch_runs(args.models, args.seconds, args.repeats)
     data["cold"] = cold_start_and_memory(args.models, args.soak, args.repeats, workers)
