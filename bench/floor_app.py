@@ -1,7 +1,8 @@
 """The floor: a minimal FastAPI app with the service's request model that answers the last price, no inference.
 
 What the framework alone costs, written the way FastAPI documents it: an `async def` handler taking a pydantic
-model (a plain `def` handler would run in the thread pool and slow the floor down). Run:
+model (a plain `def` handler would run in the thread pool and slow the floor down), on the service's own uvicorn
+protocol (one write per response), so that the floor gets every server-side saving the service has. Run:
 PORT=8001 python -m bench.floor_app
 """
 
@@ -13,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from service.schemas import PredictRequest
+from service.transport import HttpProtocol
 
 app = FastAPI()
 
@@ -29,4 +31,6 @@ async def ready() -> dict:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning", access_log=False, http=HttpProtocol
+    )

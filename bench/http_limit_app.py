@@ -1,5 +1,6 @@
 """The HTTP limit of this stack: a raw ASGI app on the same uvicorn (uvloop, httptools) that parses the body
-with orjson and echoes the last price. No framework, no validation, no inference.
+with orjson and echoes the last price. No framework, no validation, no inference. It runs on the service's own
+uvicorn protocol (one write per response), as the floor does.
 Run: PORT=8003 python -m bench.http_limit_app
 """
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import orjson
 import uvicorn
+
+from service.transport import HttpProtocol
 
 Message = MutableMapping[str, Any]
 READY = orjson.dumps({"status": "ready"})
@@ -43,4 +46,6 @@ async def app(
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning", access_log=False, http=HttpProtocol
+    )

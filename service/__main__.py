@@ -22,6 +22,7 @@ from service.cuda import resolve_providers
 from service.forecaster import CPU, ProviderError
 from service.listener import ListenError, bind_listener
 from service.logs import configure_logging
+from service.transport import HttpProtocol
 
 log = logging.getLogger("service")
 
@@ -116,6 +117,7 @@ def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
         log_config=None,  # configure_logging: uvicorn's loggers propagate to our root
         access_log=False,
         timeout_graceful_shutdown=30,
+        http=HttpProtocol,  # uvicorn's httptools protocol, one write per response
         **options,
     )
 

@@ -1,0 +1,150 @@
+"""One write per response: the coalescing transport on a real socket pair, and the real server on raw sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.__main__ import uvicorn_config
+from service.transport import CoalescingTransport, HttpProtocol
+from tests.service.server import running_service
+
+
+class Recording:
+    """A real transport that also keeps what each write call was given."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport, self.writes = transport, []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+        self.transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+PEERS: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def close_peers() -> Any:
+    yield
+    while PEERS:
+        PEERS.pop().close()
+
+
+async def socket_pair() -> tuple[CoalescingTransport, Recording, socket.socket]:
+    """A coalescing transport over a real connected socket, its recorded writes, and the peer's end."""
+    ours, peer = socket.socketpair()
+    PEERS.append(peer)
+    transport, _ = await asyncio.get_running_loop().connect_accepted_socket(asyncio.Protocol, ours)
+    recording = Recording(transport)  # type: ignore[arg-type]
+    peer.settimeout(5)
+    return CoalescingTransport(recording, asyncio.get_running_loop()), recording, peer  # type: ignore[arg-type]
+
+
+def test_head_and_body_leave_in_one_write() -> None:
+    async def scenario() -> None:
+        coalescing, recording, peer = await socket_pair()
+        coalescing.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        assert recording.writes == [] and coalescing.get_write_buffer_size() == 19  # held, and counted as queued
+        coalescing.write(b'{"forecast": 1.0}')
+        assert recording.writes == [b'HTTP/1.1 200 OK\r\n\r\n{"forecast": 1.0}']
+        await asyncio.sleep(0)  # the scheduled flush finds nothing held
+        assert len(recording.writes) == 1
+        assert peer.recv(100) == b'HTTP/1.1 200 OK\r\n\r\n{"forecast": 1.0}'
+        coalescing.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_write_with_nothing_after_it_leaves_in_the_next_pass_of_the_loop() -> None:
+    async def scenario() -> None:
+        coalescing, recording, peer = await socket_pair()
+        coalescing.write(b"HTTP/1.1 204 No Content\r\n\r\n")  # no body follows
+        assert recording.writes == []
+        await asyncio.sleep(0)
+        assert recording.writes == [b"HTTP/1.1 204 No Content\r\n\r\n"]
+        assert peer.recv(100) == b"HTTP/1.1 204 No Content\r\n\r\n"
+        coalescing.close()
+
+    asyncio.run(scenario())
+
+
+def test_close_sends_what_is_held_and_abort_drops_it() -> None:
+    async def scenario() -> None:
+        coalescing, _, peer = await socket_pair()
+        coalescing.write(b"last words")
+        coalescing.close()
+        await asyncio.sleep(0.01)
+        assert peer.recv(100) == b"last words" and peer.recv(100) == b""  # then end of stream
+
+        coalescing, recording, peer = await socket_pair()
+        coalescing.write(b"never sent")
+        coalescing.abort()
+        await asyncio.sleep(0.01)
+        assert recording.writes == [] and peer.recv(100) == b""
+
+    asyncio.run(scenario())
+
+
+def test_nothing_is_written_to_a_transport_closed_meanwhile() -> None:
+    async def scenario() -> None:
+        coalescing, recording, _ = await socket_pair()
+        coalescing.write(b"late")
+        recording.transport.close()  # the connection went away before the flush
+        await asyncio.sleep(0)
+        assert recording.writes == []
+
+    asyncio.run(scenario())
+
+
+def raw_exchange(port: int, request: bytes, until: bytes, times: int = 1) -> bytes:
+    """Sends raw bytes on one connection and reads until `until` has arrived `times` times (5 s at most)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request)
+        received = b""
+        while received.count(until) < times:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+@pytest.fixture(scope="module")
+def server_port(tmp_path_factory: pytest.TempPathFactory, model_pair: tuple[Path, str, str]) -> Any:
+    registry, _, _ = model_pair
+    with running_service(registry) as (base, _):
+        yield int(base.rsplit(":", 1)[1])
+
+
+def test_a_response_without_a_body_arrives(server_port: int) -> None:
+    # HEAD: uvicorn writes the head only, so the held write must be flushed by the loop, not by a body.
+    answer = raw_exchange(server_port, b"HEAD /static/app.js HTTP/1.1\r\nHost: x\r\n\r\n", b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\n")
+
+
+def test_the_server_speaks_through_the_coalescing_protocol() -> None:
+    assert uvicorn_config(object()).http is HttpProtocol
+    assert uvicorn_config("service.app:worker_app", factory=True, workers=2).http is HttpProtocol
+
+
+def test_expect_100_continue_and_pipelined_predicts(server_port: int) -> None:
+    body = b'{"window": [' + b", ".join(str(100 + i).encode() for i in range(60)) + b"]}"
+    head = f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    with socket.create_connection(("127.0.0.1", server_port), timeout=5) as conn:
+        conn.sendall(head.encode() + b"Expect: 100-continue\r\n\r\n")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        conn.sendall(body)
+        received = b""
+        while b'"model_version"' not in received:
+            received += conn.recv(65536)
+    assert received.count(b"HTTP/1.1 200 OK") == 1
+    pipelined = raw_exchange(server_port, (head.encode() + b"\r\n" + body) * 2, b'"model_version"', times=2)
+    assert pipelined.startswith(b"HTTP/1.1 200 OK\r\n") and pipelined.count(b"HTTP/1.1 200 OK\r\n") == 2
