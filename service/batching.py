@@ -101,7 +101,7 @@ class Batcher:
                 f"{n} windows in one request; send 1 to {self.max_batch} (FORECAST_MAX_BATCH), "
                 "or split them over several requests"
             )
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()  # Python 3.11 looks the running loop up with a getpid()
         item = Pending(windows, model, loop.create_future(), timeout_s)
         with self._wake:
             if self.pending_windows + n > self.max_queue:
