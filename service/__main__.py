@@ -20,7 +20,7 @@ from service.app import create_app
 from service.config import Settings
 from service.cuda import resolve_providers
 from service.forecaster import CPU, ProviderError
-from service.listener import ListenError, bind_listener
+from service.listener import ListenError, WorkerSockets, bind_listener
 from service.logs import configure_logging
 from service.transport import HttpProtocol
 
@@ -50,7 +50,8 @@ def main() -> int:
     if providers == [CPU] and settings.providers == "auto":
         settings = settings.model_copy(update={"providers": "cpu"})
     try:
-        listener = bind_listener(settings.host, settings.port)  # before the model loads: fail fast
+        # before the model loads: fail fast
+        listener = bind_listener(settings.host, settings.port, group=settings.worker_count() > 1)
     except ListenError as exc:
         return refuse(exc)
     workers = settings.worker_count()
@@ -104,7 +105,7 @@ def serve_workers(settings: Settings, listener: socket.socket, workers: int, met
     )
     config = uvicorn_config("service.app:worker_app", factory=True, workers=workers)
     try:
-        Multiprocess(config, sockets=[listener]).run()
+        Multiprocess(config, sockets=WorkerSockets([listener])).run()
     finally:
         clear_directory(metrics_dir)
         if "forecast-metrics-" in metrics_dir.name:

@@ -3,26 +3,76 @@
 from __future__ import annotations
 
 import errno
+import logging
 import socket
+import sys
+
+log = logging.getLogger(__name__)
+# Linux spreads the connections of a SO_REUSEPORT group over its listeners by hash; elsewhere it does not.
+REUSE_PORT = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 class ListenError(Exception):
     """The address cannot be listened on; the message names the setting to change."""
 
 
-def bind_listener(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to host:port and listening, as uvicorn would bind it (SO_REUSEADDR)."""
+def bind_listener(host: str, port: int, group: bool = False) -> socket.socket:
+    """A TCP socket bound to host:port and listening, as uvicorn would bind it (SO_REUSEADDR). With group (Linux),
+    it only holds the address for a SO_REUSEPORT group of worker listeners: bound, not listening (WorkerSockets)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
+        if group and REUSE_PORT:
+            check_free(family, host, port)  # SO_REUSEPORT alone would let a second group share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(2048)
+        if not (group and REUSE_PORT):
+            sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise ListenError(describe_bind_error(exc, host, port)) from None
     sock.set_inheritable(True)
     return sock
+
+
+def check_free(family: socket.AddressFamily, host: str, port: int) -> None:
+    """Raises OSError (EADDRINUSE) when a server, of any kind, already listens on host:port."""
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+class WorkerSockets(list[socket.socket]):
+    """What each worker serves: the supervisor's listener, or on Linux a listener of the worker's own.
+
+    On one shared socket, whichever worker wakes first accepts a whole burst of connections (22 and 42 of 64
+    here). Unpickled in a spawned worker, this list becomes a listener of the worker's own on the same address
+    with SO_REUSEPORT, and the kernel spreads new connections over the workers by hash. The supervisor's socket
+    then only holds the address (bind_listener with group).
+    """
+
+    def __reduce__(self) -> tuple[object, tuple[list[socket.socket]]]:
+        return worker_sockets, (list(self),)
+
+
+def worker_sockets(inherited: list[socket.socket]) -> list[socket.socket]:
+    """In a worker: its own SO_REUSEPORT listener, or the inherited listener when the group cannot be joined."""
+    held = inherited[0]
+    if not (REUSE_PORT and held.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)):
+        return inherited  # the supervisor's socket already listens: share it
+    own = socket.socket(held.family, socket.SOCK_STREAM)
+    try:
+        own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        own.bind(held.getsockname()[:2])
+        own.listen(2048)
+    except OSError as exc:
+        own.close()
+        log.warning("no listener of this worker's own (%s); accepting on the shared socket", exc)
+        held.listen(2048)
+        return inherited
+    return [own]
 
 
 def describe_bind_error(exc: OSError, host: str, port: int) -> str:

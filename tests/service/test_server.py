@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 
 from tests.service.server import ROOT, running_service, wait_for
 
@@ -105,11 +106,15 @@ def test_comma_separated_cors_origins_are_served(registry_copy: tuple[Path, str,
             assert answer.headers.get("access-control-allow-origin") == origin
 
 
-def test_port_in_use_exits_2_before_loading_the_model(registry_copy: tuple[Path, str, str]) -> None:
+@pytest.mark.parametrize(("running", "starting"), [("1", "1"), ("2", "2"), ("1", "2")])
+def test_port_in_use_exits_2_before_loading_the_model(
+    registry_copy: tuple[Path, str, str], running: str, starting: str
+) -> None:
+    # Workers listen as a SO_REUSEPORT group; a second group on the same port must be refused all the same.
     registry, _, _ = registry_copy
-    with running_service(registry) as (base, _):
+    with running_service(registry, FORECAST_WORKERS=running) as (base, _):
         port = base.rsplit(":", 1)[1]
-        result = run_service(registry, FORECAST_PORT=port)
+        result = run_service(registry, FORECAST_PORT=port, FORECAST_WORKERS=starting)
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [

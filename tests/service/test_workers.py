@@ -106,3 +106,23 @@ def test_an_unusable_metrics_directory_is_refused_before_serving(registry_copy: 
     assert result.returncode == 2 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "cannot prepare the metrics directory of 2 workers" in errors[0]
+
+
+def listeners(port: int) -> int:
+    """TCP sockets in LISTEN state on this port (Linux's /proc/net/tcp: state 0A)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if int(row.split()[1].split(":")[1], 16) == port and row.split()[3] == "0A")
+
+
+def test_each_worker_listens_on_its_own_socket_and_connections_spread(registry_copy: tuple[Path, str, str]) -> None:
+    registry, _, _ = registry_copy
+    with running_service(registry, FORECAST_WORKERS="2") as (base, _):
+        assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200)
+        assert listeners(int(base.rsplit(":", 1)[1])) == 2  # one per worker; the supervisor's only holds the port
+        clients = [httpx.Client() for _ in range(24)]  # 24 connections open at once, each hashed to a worker
+        try:
+            pids = [client.get(f"{base}/model").json()["worker_pid"] for client in clients]
+        finally:
+            for client in clients:
+                client.close()
+        assert len(set(pids)) == 2 and min(pids.count(p) for p in set(pids)) >= 3, pids
