@@ -79,13 +79,6 @@ class Settings(BaseSettings):
         description="onnxruntime intra-op threads per worker; 0 means the CPUs this process may really use, "
         "divided among the workers.",
     )
-    parallel_min_batch: int = Field(
-        64,
-        ge=1,
-        description="On CPU, batches of at least this many windows run on every intra-op thread, smaller ones on "
-        "one (concurrent clients make small batches, and the other cores are answering them); 1: all on every "
-        "thread.",
-    )
     fast_path: bool = Field(True, description="Answer POST /predict ahead of FastAPI's router (same answers).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     cors_origins: Annotated[list[str], NoDecode] = Field(

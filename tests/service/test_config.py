@@ -16,9 +16,8 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("FORECAST_PORT", "9001")
     monkeypatch.setenv("FORECAST_PROVIDERS", "cpu")
     monkeypatch.setenv("FORECAST_ADMIN_TOKEN", "zq9-secret-77")
-    monkeypatch.setenv("FORECAST_PARALLEL_MIN_BATCH", "200")
     settings = Settings(_env_file=None)
-    assert settings.port == 9001 and settings.providers == "cpu" and settings.parallel_min_batch == 200
+    assert settings.port == 9001 and settings.providers == "cpu"
     assert settings.admin_token is not None and "zq9-secret-77" not in repr(settings)  # secrets stay out of logs
 
 
@@ -34,7 +33,6 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
         ("FORECAST_WORKERS", "1000"),
         ("FORECAST_GPU_MIN_BATCH", "-1"),
         ("FORECAST_CUDA_GRAPHS", "sometimes"),
-        ("FORECAST_PARALLEL_MIN_BATCH", "0"),
     ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
