@@ -126,3 +126,16 @@ def test_each_worker_listens_on_its_own_socket_and_connections_spread(registry_c
             for client in clients:
                 client.close()
         assert len(set(pids)) == 2 and min(pids.count(p) for p in set(pids)) >= 3, pids
+
+
+def test_a_replaced_worker_listens_again(registry_copy: tuple[Path, str, str]) -> None:
+    # A worker's listener dies with it; the one uvicorn's supervisor starts in its place must bind its own.
+    registry, _, _ = registry_copy
+    with running_service(registry, FORECAST_WORKERS="2") as (base, _):
+        assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200)
+        port = int(base.rsplit(":", 1)[1])
+        first = worker_versions(base)
+        os.kill(next(iter(first)), signal.SIGKILL)
+        assert wait_for(lambda: listeners(port) == 2 and len(worker_versions(base, tries=20).keys() - first) == 1)
+        for i in range(10):
+            assert httpx.post(f"{base}/predict", json={"window": window(i)}).status_code == 200
