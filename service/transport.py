@@ -27,7 +27,7 @@ class CoalescingTransport:
             self._loop.call_soon(self.flush)
             return
         held, self._held = self._held, None
-        self._transport.write(held + data)
+        self._transport.writelines((held, data))  # one writev; the body is not copied into a new buffer
 
     def writelines(self, lines: Any) -> None:
         self.write(b"".join(lines))
