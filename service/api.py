@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import sys
 from typing import Annotated, Any
 
 import orjson
@@ -114,7 +115,11 @@ async def ready(model: ModelDep) -> dict[str, str]:
 )
 async def model_card(model: ModelDep, settings: SettingsDep) -> dict[str, object]:
     limits = {"max_batch": settings.max_batch, "max_body_bytes": settings.max_body_bytes}
-    return {**model.describe(), "limits": limits, "worker_pid": os.getpid()}
+    runtime = {
+        "intra_op_threads": settings.threads_per_worker(),
+        "switch_interval_ms": round(sys.getswitchinterval() * 1000, 6),
+    }
+    return {**model.describe(), "limits": limits, "runtime": runtime, "worker_pid": os.getpid()}
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -8,6 +8,7 @@ import functools
 import gc
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -60,6 +61,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    # Whoever waits for the GIL gets it after this long: after each run the inference thread needs it for a
+    # moment, and behind a busy event loop Python's default 5 ms made batches wait longer than they ran.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)
     app.state.batcher.start()
     poller = None
     if settings.reload_seconds > 0:
@@ -72,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
         await app.state.batcher.stop()
+        sys.setswitchinterval(switch_interval)
         if multiprocess_dir():  # this worker's live gauges leave the sums
             multiprocess.mark_process_dead(os.getpid())
 

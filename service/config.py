@@ -51,6 +51,14 @@ class Settings(BaseSettings):
         description="How much nicer (lower CPU priority, Linux) the inference thread is than the event loop, so "
         "that accepting and answering requests does not queue for a core behind a batch; 0: the same priority.",
     )
+    switch_interval_ms: float = Field(
+        0.5,
+        gt=0,
+        le=100,
+        description="Python's GIL switch interval in each server process (sys.setswitchinterval). The inference "
+        "thread needs the GIL for a moment after each run; at Python's default 5 ms it waits behind a busy event "
+        "loop for up to that long per batch.",
+    )
     max_queue: int = Field(
         8192,
         ge=1,
@@ -76,8 +84,8 @@ class Settings(BaseSettings):
     intra_op_threads: int = Field(
         0,
         ge=0,
-        description="onnxruntime intra-op threads per worker; 0 means the CPUs this process may really use, "
-        "divided among the workers.",
+        description="onnxruntime intra-op threads per worker; 0 means each worker's share of the CPUs this "
+        "process may really use, less one for its event loop (at least 1).",
     )
     fast_path: bool = Field(True, description="Answer POST /predict ahead of FastAPI's router (same answers).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
@@ -112,8 +120,9 @@ class Settings(BaseSettings):
         return usable_cpus() if self.workers == "auto" else int(self.workers)
 
     def threads_per_worker(self) -> int:
-        """onnxruntime intra-op threads for each worker, so that all workers together fit the usable CPUs."""
-        return self.intra_op_threads or max(1, usable_cpus() // self.worker_count())
+        """onnxruntime intra-op threads for each worker, so that all workers, event loops included, fit the
+        usable CPUs: a pool thread that wakes on the loop's core makes both wait."""
+        return self.intra_op_threads or max(1, usable_cpus() // self.worker_count() - 1)
 
     @model_validator(mode="after")
     def queue_holds_a_batch(self) -> Settings:

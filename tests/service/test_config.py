@@ -33,6 +33,8 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
         ("FORECAST_WORKERS", "1000"),
         ("FORECAST_GPU_MIN_BATCH", "-1"),
         ("FORECAST_CUDA_GRAPHS", "sometimes"),
+        ("FORECAST_SWITCH_INTERVAL_MS", "0"),
+        ("FORECAST_SWITCH_INTERVAL_MS", "500"),
     ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -97,6 +97,14 @@ def test_a_broken_json_cors_list_is_a_clean_settings_error(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
 
 
+def test_the_server_process_gets_the_switch_interval(registry_copy: tuple[Path, str, str]) -> None:
+    # Python's default is 5 ms; the inference thread would wait that long for the GIL behind a busy loop.
+    registry, _, _ = registry_copy
+    with running_service(registry) as (base, _):
+        assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200)
+        assert httpx.get(f"{base}/model").json()["runtime"] == {"intra_op_threads": 1, "switch_interval_ms": 0.5}
+
+
 def test_comma_separated_cors_origins_are_served(registry_copy: tuple[Path, str, str]) -> None:
     registry, _, _ = registry_copy
     origins = "http://localhost:3000,https://example.org"
