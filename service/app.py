@@ -119,7 +119,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     sessions = SessionConfig(
-        settings.providers, threads, settings.gpu_min_batch, settings.cuda_graphs, settings.max_batch
+        settings.providers,
+        threads,
+        settings.gpu_min_batch,
+        settings.cuda_graphs,
+        settings.max_batch,
+        settings.parallel_min_batch,
     )
     app.state.registry = ModelRegistry(settings.model_dir, sessions, model_observer(metrics))
     app.state.batcher = Batcher(

@@ -84,8 +84,15 @@ class Settings(BaseSettings):
     intra_op_threads: int = Field(
         0,
         ge=0,
-        description="onnxruntime intra-op threads per worker; 0 means each worker's share of the CPUs this "
-        "process may really use, less one for its event loop (at least 1).",
+        description="onnxruntime intra-op threads per worker; 0 means the CPUs this process may really use, "
+        "divided among the workers.",
+    )
+    parallel_min_batch: int = Field(
+        128,
+        ge=1,
+        description="On CPU, batches of at least this many windows run on every intra-op thread, smaller ones on "
+        "one (concurrent clients make small batches, and the event loop needs a core to answer them); 1: all on "
+        "every thread.",
     )
     fast_path: bool = Field(True, description="Answer POST /predict ahead of FastAPI's router (same answers).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
@@ -120,9 +127,8 @@ class Settings(BaseSettings):
         return usable_cpus() if self.workers == "auto" else int(self.workers)
 
     def threads_per_worker(self) -> int:
-        """onnxruntime intra-op threads for each worker, so that all workers, event loops included, fit the
-        usable CPUs: a pool thread that wakes on the loop's core makes both wait."""
-        return self.intra_op_threads or max(1, usable_cpus() // self.worker_count() - 1)
+        """onnxruntime intra-op threads for each worker, so that all workers together fit the usable CPUs."""
+        return self.intra_op_threads or max(1, usable_cpus() // self.worker_count())
 
     @model_validator(mode="after")
     def queue_holds_a_batch(self) -> Settings:

@@ -14,7 +14,7 @@ import numpy as np
 import onnxruntime as ort
 
 from service.errors import InvalidInput
-from service.runners import GraphRunner, Runner, SessionRunner
+from service.runners import GraphRunner, Runner, SessionRunner, SplitRunner
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class SessionConfig:
     gpu_min_batch: int = 0  # 0: from the measurements above
     cuda_graphs: bool = True
     max_batch: int = 1024
+    parallel_min_batch: int = 128  # CPU batches this large use every intra-op thread; smaller ones, one
 
 
 def plan_devices(config: SessionConfig) -> dict[str, list]:
@@ -249,13 +250,23 @@ def build_sessions(onnx_bytes: bytes, config: SessionConfig) -> dict[str, ort.In
 def build_runners(
     sessions: dict[str, ort.InferenceSession], onnx_bytes: bytes, config: SessionConfig, outputs: list[str]
 ) -> dict[str, Runner]:
-    """A runner per session; the GPU's replays captured graphs unless they are off or cannot be captured."""
+    """A runner per session: the CPU one keeps a one-thread session for small batches when it has more threads;
+    the GPU one replays captured graphs unless they are off or cannot be captured."""
     runners: dict[str, Runner] = {}
     for device, session in sessions.items():
-        runners[device] = SessionRunner(session, outputs)
+        plain = SessionRunner(session, outputs)
+        runners[device] = plain
+        if device == "cpu" and config.intra_op_threads > 1 and config.parallel_min_batch > 1:
+            runners[device] = split_threads(plain, onnx_bytes, config, outputs)
         if device == "cuda" and config.cuda_graphs:
             runners[device] = graph_runner(session, outputs, config) or plain_cuda(onnx_bytes, config, outputs)
     return runners
+
+
+def split_threads(parallel: SessionRunner, onnx_bytes: bytes, config: SessionConfig, outputs: list[str]) -> SplitRunner:
+    """The CPU runner with a one-thread session of its own for the batches under parallel_min_batch."""
+    single = make_session(onnx_bytes, replace(config, intra_op_threads=1), [CPU])
+    return SplitRunner(SessionRunner(single, outputs), parallel, config.parallel_min_batch)
 
 
 def graph_runner(session: ort.InferenceSession, outputs: list[str], config: SessionConfig) -> GraphRunner | None:
@@ -363,11 +374,20 @@ def check_outputs(forecaster: Forecaster) -> None:
     """On every device, and at every captured batch size, the golden windows give torch's forecasts (1e-4)."""
     windows, expected, expected_q = golden_arrays(forecaster)
     for device, runner in forecaster.runners.items():
-        sizes = [s.size for s in runner.slots] if isinstance(runner, GraphRunner) else [len(windows)]
+        sizes = golden_sizes(runner, len(windows))
         for size in sizes:
             rows = np.arange(size) % len(windows)  # the golden windows repeated to fill the batch
             where = device if len(sizes) == 1 else f"{device}, batch {size}"
             check_golden(forecaster, device, windows[rows], expected[rows], expected_q[rows], where)
+
+
+def golden_sizes(runner: Runner, golden: int) -> list[int]:
+    """The batch sizes that reach each of a runner's sessions (or captured graphs) with the golden windows."""
+    if isinstance(runner, GraphRunner):
+        return [s.size for s in runner.slots]
+    if isinstance(runner, SplitRunner):
+        return sorted({min(golden, runner.parallel_from - 1), max(golden, runner.parallel_from)})
+    return [golden]
 
 
 def check_golden(

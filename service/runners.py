@@ -34,6 +34,26 @@ class SessionRunner:
         return {"providers": self.session.get_providers(), "graph_sizes": []}
 
 
+class SplitRunner:
+    """Two CPU sessions of one model: one thread for batches under parallel_from windows, every intra-op
+    thread from there.
+
+    Small batches mean concurrent clients, and the other cores are busy answering them: one thread costs less
+    CPU per window (no hand-off between threads at each of the LSTM's steps) and leaves those cores free. A
+    large batch is mostly one large request with the machine to itself, and finishes sooner spread out.
+    """
+
+    def __init__(self, single: SessionRunner, parallel: SessionRunner, parallel_from: int) -> None:
+        self.single, self.parallel, self.parallel_from = single, parallel, parallel_from
+        self.session = parallel.session
+
+    def run(self, windows: np.ndarray) -> list[np.ndarray]:
+        return (self.parallel if len(windows) >= self.parallel_from else self.single).run(windows)
+
+    def describe(self) -> dict[str, object]:
+        return {**self.parallel.describe(), "parallel_min_batch": self.parallel_from}
+
+
 def graph_sizes(max_batch: int) -> list[int]:
     """Powers of two up to the first one that holds max_batch."""
     sizes = [1]

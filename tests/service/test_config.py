@@ -16,8 +16,9 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("FORECAST_PORT", "9001")
     monkeypatch.setenv("FORECAST_PROVIDERS", "cpu")
     monkeypatch.setenv("FORECAST_ADMIN_TOKEN", "zq9-secret-77")
+    monkeypatch.setenv("FORECAST_PARALLEL_MIN_BATCH", "200")
     settings = Settings(_env_file=None)
-    assert settings.port == 9001 and settings.providers == "cpu"
+    assert settings.port == 9001 and settings.providers == "cpu" and settings.parallel_min_batch == 200
     assert settings.admin_token is not None and "zq9-secret-77" not in repr(settings)  # secrets stay out of logs
 
 
@@ -35,6 +36,7 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
         ("FORECAST_CUDA_GRAPHS", "sometimes"),
         ("FORECAST_SWITCH_INTERVAL_MS", "0"),
         ("FORECAST_SWITCH_INTERVAL_MS", "500"),
+        ("FORECAST_PARALLEL_MIN_BATCH", "0"),
     ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -14,10 +14,10 @@ import pytest
 
 import service.forecaster as forecaster_module
 from service.batching import Batcher
-from service.forecaster import CPU, Forecaster, ModelError, SessionConfig, load_forecaster
+from service.forecaster import CPU, Forecaster, ModelError, SessionConfig, golden_sizes, load_forecaster
 from service.metrics import ServiceMetrics
 from service.registry import ModelRegistry
-from service.runners import GraphRunner, SessionRunner, graph_sizes, pad_rows
+from service.runners import GraphRunner, SessionRunner, SplitRunner, graph_sizes, pad_rows
 
 GPU_LIKE = SessionConfig("auto", 1, gpu_min_batch=0, cuda_graphs=True, max_batch=128)
 
@@ -168,3 +168,53 @@ def test_reload_builds_and_checks_both_sessions_together(
     assert asyncio.run(models.reload(force=True)).status == "loaded"
     assert models.current.version == first and models.current.devices == ["cuda", "cpu"]
     assert json.loads((registry / first / "model.json").read_text())["version"] == first
+
+
+class CountingRunner(SessionRunner):
+    """A real session runner that also notes the size of each batch it runs."""
+
+    def __init__(self, runner: SessionRunner) -> None:
+        super().__init__(runner.session, runner.outputs)
+        self.sizes: list[int] = []
+
+    def run(self, windows: np.ndarray) -> list[np.ndarray]:
+        self.sizes.append(len(windows))
+        return super().run(windows)
+
+
+def intra_op_threads(runner: SessionRunner) -> int:
+    return runner.session.get_session_options().intra_op_num_threads
+
+
+def test_small_cpu_batches_run_on_one_thread_and_large_ones_on_all(model_pair: tuple[Path, str, str]) -> None:
+    registry, _, version = model_pair
+    split = load(registry, version, SessionConfig("cpu", 2, parallel_min_batch=8))
+    plain = load(registry, version, SessionConfig("cpu", 1))
+    runner = split.runners["cpu"]
+    assert isinstance(runner, SplitRunner)
+    assert intra_op_threads(runner.single) == 1 and intra_op_threads(runner.parallel) == 2
+    runner.single, runner.parallel = CountingRunner(runner.single), CountingRunner(runner.parallel)
+    for n in (1, 7, 8, 20):
+        got, want = split.predict(windows(n, seed=n)), plain.predict(windows(n, seed=n))
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5)
+    assert runner.single.sizes == [1, 7] and runner.parallel.sizes == [8, 20]
+    assert split.describe()["placement"]["devices"]["cpu"]["parallel_min_batch"] == 8
+
+
+@pytest.mark.parametrize("config", [SessionConfig("cpu", 1), SessionConfig("cpu", 2, parallel_min_batch=1)])
+def test_one_thread_or_parallel_min_batch_1_keeps_a_single_session(
+    model_pair: tuple[Path, str, str], config: SessionConfig
+) -> None:
+    registry, _, version = model_pair
+    runner = load(registry, version, config).runners["cpu"]
+    assert type(runner) is SessionRunner and intra_op_threads(runner) == config.intra_op_threads
+
+
+def test_the_golden_check_reaches_both_sessions_of_a_split_runner(model_pair: tuple[Path, str, str]) -> None:
+    registry, _, version = model_pair
+    runner = load(registry, version, SessionConfig("cpu", 2, parallel_min_batch=8)).runners["cpu"]
+    assert isinstance(runner, SplitRunner)
+    assert golden_sizes(runner, 4) == [4, 8]  # the golden windows, then repeated up to the parallel size
+    assert golden_sizes(runner, 20) == [7, 20]
+    assert golden_sizes(runner.single, 4) == [4]

