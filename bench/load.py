@@ -28,6 +28,23 @@ end
 """
 
 
+def cpu_counters() -> tuple[int, int] | None:
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat (Linux); None elsewhere."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    total = sum(fields)  # user nice system idle iowait irq softirq steal; guest time is inside user
+    return total - fields[3] - fields[4], total
+
+
+def busy_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float:
+    """The machine's busy share of CPU time between two cpu_counters() readings; NaN when unknown."""
+    if before is None or after is None or after[1] == before[1]:
+        return float("nan")
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def require_wrk() -> str:
     """The wrk binary (Debian package `wrk`)."""
     path = shutil.which("wrk")
@@ -44,7 +61,8 @@ def run_wrk(
     threads: int = 1,
     headers: dict[str, str] | None = None,
 ) -> dict[str, float]:
-    """One wrk run; requests/s, p50/p90/p99 in ms, and errors (non-2xx, socket errors, timeouts)."""
+    """One wrk run; requests/s, p50/p90/p99 in ms, errors (non-2xx, socket errors, timeouts), and the machine's
+    busy share of CPU meanwhile (wrk included)."""
     headers = {"Content-Type": "application/json", **(headers or {})}
     extra = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items() if k != "Content-Type")
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,6 +70,7 @@ def run_wrk(
         body_path.write_bytes(body)
         script = Path(tmp) / "post.lua"
         script.write_text(LUA % {"body": body_path, "content_type": headers["Content-Type"], "extra_headers": extra})
+        before = cpu_counters()
         out = subprocess.run(
             [
                 require_wrk(),
@@ -68,7 +87,9 @@ def run_wrk(
             text=True,
             check=True,
         ).stdout
+        cpu_busy = busy_share(before, cpu_counters())
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     result["rps"] = result["requests"] / result["seconds"]
+    result["cpu_busy"] = cpu_busy
     return result

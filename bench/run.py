@@ -158,7 +158,8 @@ def cold_start_and_memory(models: Path, soak_seconds: float, repeats: int, worke
 
 
 def median_row(results: list[dict]) -> dict:
-    return {key: statistics.median(r[key] for r in results) for key in ("rps", "p50_ms", "p90_ms", "p99_ms")} | {
+    keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "cpu_busy")
+    return {key: statistics.median(r[key] for r in results) for key in keys} | {
         "errors": sum(r["errors"] for r in results)
     }
 
@@ -188,15 +189,16 @@ def report(data: dict, out: Path) -> str:
         "",
         "## 2. HTTP: one window per request (wrk, one thread, on the same 2 cores as the servers)",
         "",
-        "| server | connections | req/s | p50 ms | p90 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| server | connections | req/s | p50 ms | p90 ms | p99 ms | errors | machine CPU busy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, by_c in data["http"].items():
         for c, r in by_c.items():
             lines.append(
                 f"| {name} | {c} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | "
-                f"{r['p99_ms']:.2f} | {r['errors']} |"
+                f"{r['p99_ms']:.2f} | {r['errors']} | {r['cpu_busy']:.0%} |"
             )
+    lines += ["", worker_headroom(data)]
     pair = {name: median_row(rs) for name, rs in data["pair"].items()}
     lines += [
         "",
@@ -292,7 +294,16 @@ def readme_block(data: dict) -> str:
         errors = sum(r["errors"] for r in by_c.values())
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {at['p50_ms']:.2f} / {at['p99_ms']:.2f} | {errors} |")
     lines += ["", *(f"- {t['name']}: {t['value']} -> **{'holds' if t['ok'] else 'missed'}**" for t in data["targets"])]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", worker_headroom(data)])
+
+
+def worker_headroom(data: dict) -> str:
+    """What more workers could add at 64 connections: only the CPU time one worker leaves idle."""
+    busy = data["http"][SERVICE]["64"]["cpu_busy"]
+    return (
+        f"One worker at 64 connections kept the machine {busy:.0%} busy (wrk included): more workers can use "
+        f"only the rest, at most {1 / busy:.2f}x one worker's throughput here."
+    )
 
 
 def write_readme(readme: Path, block: str) -> None:
