@@ -115,10 +115,7 @@ async def ready(model: ModelDep) -> dict[str, str]:
 )
 async def model_card(model: ModelDep, settings: SettingsDep) -> dict[str, object]:
     limits = {"max_batch": settings.max_batch, "max_body_bytes": settings.max_body_bytes}
-    runtime = {
-        "intra_op_threads": settings.threads_per_worker(),
-        "switch_interval_ms": round(sys.getswitchinterval() * 1000, 6),
-    }
+    runtime = {"switch_interval_ms": round(sys.getswitchinterval() * 1000, 6)}
     return {**model.describe(), "limits": limits, "runtime": runtime, "worker_pid": os.getpid()}
 
 

@@ -31,7 +31,8 @@ class SessionRunner:
         return self.session.run(self.outputs, {"window": windows})
 
     def describe(self) -> dict[str, object]:
-        return {"providers": self.session.get_providers(), "graph_sizes": []}
+        threads = self.session.get_session_options().intra_op_num_threads
+        return {"providers": self.session.get_providers(), "graph_sizes": [], "intra_op_threads": threads}
 
 
 class SplitRunner:

@@ -79,7 +79,7 @@ def test_small_batches_run_on_cpu_and_large_ones_on_the_gpu_with_the_same_answer
     assert placement["devices"]["cuda"]["batches"] == 3 and placement["devices"]["cpu"]["batches"] == 3
     assert plain.describe()["placement"] == {
         "gpu_min_batch": None,
-        "devices": {"cpu": {"providers": [CPU], "graph_sizes": [], "batches": 6}},
+        "devices": {"cpu": {"providers": [CPU], "graph_sizes": [], "intra_op_threads": 1, "batches": 6}},
     }
 
 
@@ -199,7 +199,8 @@ def test_small_cpu_batches_run_on_one_thread_and_large_ones_on_all(model_pair: t
         for a, b in zip(got, want, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-5)
     assert runner.single.sizes == [1, 7] and runner.parallel.sizes == [8, 20]
-    assert split.describe()["placement"]["devices"]["cpu"]["parallel_min_batch"] == 8
+    shown = split.describe()["placement"]["devices"]["cpu"]
+    assert shown["parallel_min_batch"] == 8 and shown["intra_op_threads"] == 2
 
 
 @pytest.mark.parametrize("config", [SessionConfig("cpu", 1), SessionConfig("cpu", 2, parallel_min_batch=1)])
