@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 import sys
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 # Linux spreads the connections of a SO_REUSEPORT group over its listeners by hash; elsewhere it does not.
 REUSE_PORT = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+CLAIM = "lstm-forecast serves port"  # abstract unix socket names: "<CLAIM> <port> <host>"
+WILDCARDS = {"0.0.0.0", "::"}
+claims: list[socket.socket] = []  # held open for as long as this process serves
 
 
 class ListenError(Exception):
@@ -27,6 +32,7 @@ def bind_listener(host: str, port: int, group: bool = False) -> socket.socket:
             check_free(family, host, port)  # SO_REUSEPORT alone would let a second group share the port
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
+        claim_address(sock)
         if not (group and REUSE_PORT):
             sock.listen(2048)
     except OSError as exc:
@@ -41,6 +47,37 @@ def check_free(family: socket.AddressFamily, host: str, port: int) -> None:
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
+
+
+def claim_address(sock: socket.socket) -> None:
+    """Linux: holds an abstract unix socket named after `sock`'s address while this process lives; OSError
+    (EADDRINUSE) when another instance of the service already holds an address that overlaps it.
+
+    A worker group's address is held by a socket that is bound and does not listen, and until its workers listen
+    neither check_free nor the kernel would stop a second instance from taking the port meanwhile.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    host, port = sock.getsockname()[:2]
+    if any(host == other or {host, other} & WILDCARDS for other in claimed_hosts(port)):
+        raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0{CLAIM} {port} {host}")  # atomic: two instances on the same address cannot both get here
+    except OSError as exc:
+        claim.close()
+        raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE)) from exc
+    claims.append(claim)
+
+
+def claimed_hosts(port: int) -> list[str]:
+    """The hosts other instances of the service hold `port` on (from this network namespace's unix sockets)."""
+    prefix = f"@{CLAIM} {port} "
+    try:
+        rows = Path("/proc/net/unix").read_text().splitlines()
+    except OSError:  # no /proc: the exact-address claim still stands
+        return []
+    return [row.split(prefix, 1)[1] for row in rows if prefix in row]
 
 
 class WorkerSockets(list[socket.socket]):
@@ -79,7 +116,7 @@ def describe_bind_error(exc: OSError, host: str, port: int) -> str:
     """One line saying why host:port cannot be bound and which FORECAST_* setting to change."""
     if exc.errno == errno.EADDRINUSE:
         return (
-            f"port {port} on {host} is already in use (another server is listening there); stop it or set "
+            f"port {port} on {host} is already in use (another server holds it); stop it or set "
             "FORECAST_PORT to a free port"
         )
     if exc.errno == errno.EACCES:

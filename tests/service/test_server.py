@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.service.server import ROOT, running_service, wait_for
+from tests.service.server import ROOT, free_port, running_service, wait_for
 
 WINDOW = [round(1300 + 5 * np.sin(i / 4) + i, 2) for i in range(60)]
 
@@ -128,10 +128,31 @@ def test_port_in_use_exits_2_before_loading_the_model(
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [
-        f"error: port {port} on 127.0.0.1 is already in use (another server is listening there); stop it or "
+        f"error: port {port} on 127.0.0.1 is already in use (another server holds it); stop it or "
         "set FORECAST_PORT to a free port"
     ]
     assert "model " not in result.stderr and "Traceback" not in result.stderr  # refused before any load
+
+
+@pytest.mark.parametrize(("held", "starting"), [("127.0.0.1", "1"), ("127.0.0.1", "2"), ("0.0.0.0", "2")])
+def test_a_port_held_by_workers_not_yet_listening_is_refused(
+    registry_copy: tuple[Path, str, str], held: str, starting: str
+) -> None:
+    # A worker group's supervisor binds the port and leaves listening to its workers, which takes a second or
+    # two: the kernel would let a second instance bind and listen meanwhile. The helper holds a port that way.
+    registry, _, _ = registry_copy
+    port = free_port()
+    hold = f"from service.listener import bind_listener; s = bind_listener({held!r}, {port}, True); print(1); input()"
+    with subprocess.Popen(
+        [sys.executable, "-c", hold], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout and holder.stdout.readline() == "1\n"
+            result = run_service(registry, FORECAST_PORT=str(port), FORECAST_WORKERS=starting)
+        finally:
+            holder.kill()
+    assert result.returncode == 2, result.stderr[-500:]
+    assert f"error: port {port} on 127.0.0.1 is already in use (another server holds it)" in result.stderr
 
 
 def access_lines(proc: subprocess.Popen[str]) -> list[dict]:
