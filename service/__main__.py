@@ -20,7 +20,7 @@ from service.app import create_app
 from service.config import Settings
 from service.cuda import resolve_providers
 from service.forecaster import CPU, ProviderError
-from service.listener import ListenError, WorkerSockets, bind_listener
+from service.listener import REUSE_PORT, ListenError, WorkerSockets, bind_listener, note_request_migration
 from service.logs import configure_logging
 from service.transport import HttpProtocol
 
@@ -104,6 +104,8 @@ def serve_workers(settings: Settings, listener: socket.socket, workers: int, met
         }
     )
     config = uvicorn_config("service.app:worker_app", factory=True, workers=workers)
+    if REUSE_PORT:
+        note_request_migration()
     try:
         Multiprocess(config, sockets=WorkerSockets([listener])).run()
     finally:

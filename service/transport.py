@@ -7,6 +7,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+SHUTDOWN_GRACE_S = 0.5  # how long an idle connection may still send a request once shutdown has begun
+
 
 class CoalescingTransport:
     """A transport whose writes are held until the next write or the end of the loop iteration.
@@ -58,7 +60,28 @@ class CoalescingTransport:
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol on a CoalescingTransport."""
+    """uvicorn's httptools protocol on a CoalescingTransport, that does not reset a request sent as shutdown began."""
+
+    draining = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    def shutdown(self) -> None:
+        """uvicorn closes a connection with no request in progress at once; a request its client sent meanwhile
+        (just connected, or reusing the connection) is then reset, unread. Such a connection may still send one
+        for SHUTDOWN_GRACE_S, answered with Connection: close."""
+        self.draining = True
+        if self.cycle is None or self.cycle.response_complete:
+            self.loop.call_later(SHUTDOWN_GRACE_S, self.close_if_idle)
+        else:
+            self.cycle.keep_alive = False
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        if self.draining and self.cycle is not None:
+            self.cycle.keep_alive = False  # its response says Connection: close, and the connection closes
+
+    def close_if_idle(self) -> None:
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()

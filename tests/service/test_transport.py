@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from service.__main__ import uvicorn_config
 from service.transport import CoalescingTransport, HttpProtocol
-from tests.service.server import running_service
+from tests.service.server import running_service, wait_for
 
 
 class Recording:
@@ -137,9 +138,13 @@ def test_the_server_speaks_through_the_coalescing_protocol() -> None:
     assert uvicorn_config("service.app:worker_app", factory=True, workers=2).http is HttpProtocol
 
 
+BODY = b'{"window": [' + b", ".join(str(100 + i).encode() for i in range(60)) + b"]}"
+HEAD = f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n"
+PREDICT = HEAD.encode() + b"\r\n" + BODY  # one whole single-window request
+
+
 def test_expect_100_continue_and_pipelined_predicts(server_port: int) -> None:
-    body = b'{"window": [' + b", ".join(str(100 + i).encode() for i in range(60)) + b"]}"
-    head = f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    body, head = BODY, HEAD
     with socket.create_connection(("127.0.0.1", server_port), timeout=5) as conn:
         conn.sendall(head.encode() + b"Expect: 100-continue\r\n\r\n")
         assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -148,5 +153,36 @@ def test_expect_100_continue_and_pipelined_predicts(server_port: int) -> None:
         while b'"model_version"' not in received:
             received += conn.recv(65536)
     assert received.count(b"HTTP/1.1 200 OK") == 1
-    pipelined = raw_exchange(server_port, (head.encode() + b"\r\n" + body) * 2, b'"model_version"', times=2)
+    pipelined = raw_exchange(server_port, PREDICT * 2, b'"model_version"', times=2)
     assert pipelined.startswith(b"HTTP/1.1 200 OK\r\n") and pipelined.count(b"HTTP/1.1 200 OK\r\n") == 2
+
+
+def read_to_close(conn: socket.socket) -> bytes:
+    received = b""
+    while chunk := conn.recv(65536):
+        received += chunk
+    return received
+
+
+def test_a_request_sent_as_shutdown_begins_is_answered(model_pair: tuple[Path, str, str]) -> None:
+    # uvicorn closes a connection with no request in progress as soon as shutdown begins, and a request on its
+    # way there was reset: on a fresh connection, and on one reused after an answer, both sent after SIGTERM.
+    registry, _, _ = model_pair
+    with running_service(registry) as (base, proc):
+        address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        with (
+            socket.create_connection(address, timeout=5) as fresh,
+            socket.create_connection(address, timeout=5) as used,
+        ):
+            used.sendall(PREDICT)
+            assert b'"model_version"' in used.recv(65536)
+            proc.send_signal(signal.SIGTERM)
+            # uvicorn logs this line just before it shuts the connections down
+            assert wait_for(lambda: "Shutting down" in proc.log_text(), timeout=10, interval=0.01)  # type: ignore[attr-defined]
+            for conn in (fresh, used):
+                conn.sendall(PREDICT)
+            answers = [read_to_close(conn) for conn in (fresh, used)]
+        assert proc.wait(timeout=30) == 0
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"connection: close\r\n" in answer.lower(), answer[:300]
+        assert answer.endswith(b"}")
