@@ -116,7 +116,9 @@ def http_runs(targets: list[Target], seconds: float, repeats: int) -> dict[str, 
 def batch_runs(models: Path, seconds: float, repeats: int) -> dict[str, float]:
     """End-to-end windows/s of /predict JSON with 1, 64 and 1024 windows per request, and of 1024 raw
     float32 windows through the inference protocol's binary extension (2 connections)."""
-    bodies = {str(b): ("/predict", predict_body(b), None) for b in BATCH_SIZES}
+    bodies: dict[str, tuple[str, bytes, dict[str, str] | None]] = {
+        str(b): ("/predict", predict_body(b), None) for b in BATCH_SIZES
+    }
     bodies[f"{BATCH_SIZES[-1]} binary (/v2 infer)"] = (INFER_PATH, *binary_infer_body(BATCH_SIZES[-1]))
     found: dict[str, list[float]] = {name: [] for name in bodies}
     with server(service_argv(), "/health/ready", {"FORECAST_MODEL_DIR": str(models)}) as s:
@@ -240,7 +242,7 @@ def targets(data: dict) -> list[dict]:
     http, n_name = data["http"], data["service_n"]
     svc, floor = http[SERVICE]["32"], http[FLOOR]["32"]
     peers = {name: by_c["32"]["rps"] for name, by_c in http.items() if name in data["peers"]}
-    best_peer = max(peers, key=peers.get) if peers else None
+    best_peer = max(peers, key=peers.__getitem__) if peers else None
     ort_1024 = next(r["windows_per_s"] for r in data["model"] if r["engine"] == "onnxruntime" and r["batch"] == 1024)
     e2e, cs = data["batch"]["1024"], data["cold"]
     found = [
