@@ -26,7 +26,7 @@ from service.fastpath import PredictFastPath
 from service.forecaster import Forecaster, SessionConfig
 from service.logs import configure_logging
 from service.metrics import ServiceMetrics, multiprocess_dir
-from service.middleware import ASGIApp, BodyLimit, RequestObserver
+from service.middleware import ASGIApp, BodyLimit, HeadAsGet, RequestObserver
 from service.registry import ModelRegistry, ReloadOutcome
 from service.schemas import PredictRequest
 
@@ -153,7 +153,9 @@ class ForecastAPI(FastAPI):
 
 
 def outer_layers(app: FastAPI, settings: Settings, inner: ASGIApp) -> ASGIApp:
-    """RequestObserver (outermost: sees 413/415 too) -> BodyLimit -> CORS -> the /predict fast path -> FastAPI."""
+    """RequestObserver (outermost: sees 413/415 too) -> BodyLimit -> CORS -> the /predict fast path -> HEAD as GET
+    -> FastAPI."""
+    inner = HeadAsGet(inner)  # inside the fast path: POST /predict never passes through it
     if settings.fast_path:
         predict_route = next(r for r in router.routes if getattr(r, "path", None) == "/predict")
         inner = PredictFastPath(inner, app, predict_route)

@@ -122,6 +122,26 @@ class BodyLimit:
         )
 
 
+class HeadAsGet:
+    """HEAD answered as GET without the body, as RFC 9110 asks of every server (FastAPI routes GET alone).
+
+    The app sees a copy of the request with GET; uvicorn keeps its own, with HEAD, and drops the body.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, send)
+        finally:
+            if "route" in as_get:  # the route template the router found, for the metrics label
+                scope["route"] = as_get["route"]
+
+
 class RequestObserver:
     """Request id in and out, one access-log line, request count and latency by route template."""
 

@@ -185,3 +185,21 @@ def test_access_log_has_one_json_line_per_request(tmp_path: Path, model_pair: tu
         assert httpx.post(f"{base}/predict", json={"window": WINDOW}).is_success
         time.sleep(0.5)
         assert access_lines(proc) == []
+
+
+def test_head_answers_as_get_does_without_the_body(registry_copy: tuple[Path, str, str]) -> None:
+    # RFC 9110: every general-purpose server supports GET and HEAD; uptime checkers and `curl -I` send HEAD.
+    registry, _, _ = registry_copy
+    with running_service(registry) as (base, proc):
+        assert wait_for(lambda: httpx.get(f"{base}/health/ready").status_code == 200)
+        for path in ("/health/live", "/health/ready", "/model", "/v2", "/v2/models/lstm-forecast/ready", "/"):
+            got, head = httpx.get(f"{base}{path}"), httpx.head(f"{base}{path}")
+            assert (head.status_code, got.status_code, head.content) == (200, 200, b""), path
+            assert head.headers["content-type"] == got.headers["content-type"], path
+        assert httpx.head(f"{base}/no-such-page").status_code == 404
+        assert httpx.head(f"{base}/predict").status_code == 405  # POST only
+        samples = httpx.get(f"{base}/metrics").text
+        assert 'forecast_http_requests_total{method="HEAD",route="/health/ready",status="200"} 1.0' in samples
+        assert wait_for(
+            lambda: any(x["method"] == "HEAD" and x["status"] == 200 for x in access_lines(proc)), timeout=5
+        )
