@@ -8,6 +8,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from service.__main__ import uvicorn_config
 from tests.service.server import ROOT
 
 MANIFESTS = sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
@@ -53,3 +54,12 @@ def test_inference_service_shape() -> None:
     model = isvc["spec"]["predictor"]["model"]
     assert model["modelFormat"]["name"] == "onnx" and model["protocolVersion"] == "v2"
     assert model["storageUri"].endswith("triton_models")
+
+
+def test_pods_keep_accepting_until_endpoints_drop_them_then_drain_within_the_grace_period() -> None:
+    (deployment,) = documents(ROOT / "deploy" / "k8s" / "deployment.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    command = pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
+    assert command[0] == "sleep" and int(command[1]) >= 5
+    drain = uvicorn_config(object()).timeout_graceful_shutdown  # the service's own drain limit after SIGTERM
+    assert drain is not None and pod["terminationGracePeriodSeconds"] > int(command[1]) + drain
