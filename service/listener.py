@@ -112,19 +112,18 @@ def worker_sockets(inherited: list[socket.socket]) -> list[socket.socket]:
     return [own]
 
 
-def note_request_migration(path: Path = Path("/proc/sys/net/ipv4/tcp_migrate_req")) -> bool:
+def note_request_migration(path: Path = Path("/proc/sys/net/ipv4/tcp_migrate_req")) -> None:
     """Logs, when it is so, that the kernel will not move the connections waiting on a replaced worker's listener
-    to the other workers (Linux 5.14+: net.ipv4.tcp_migrate_req); they are reset instead. True when logged."""
+    to the other workers (Linux 5.14+: net.ipv4.tcp_migrate_req); they are reset instead."""
     try:
-        migrating = path.read_text().strip() != "0"
+        setting = path.read_text().strip()
     except OSError:  # not Linux, or a kernel without it
-        return False
-    if not migrating:
+        return
+    if setting == "0":
         log.info(
             "connections waiting to be accepted by a worker that is replaced (SIGHUP, a crash) are reset; "
             "sysctl net.ipv4.tcp_migrate_req=1 has the kernel hand them to the other workers"
         )
-    return not migrating
 
 
 def describe_bind_error(exc: OSError, host: str, port: int) -> str:

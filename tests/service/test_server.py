@@ -116,6 +116,14 @@ def test_comma_separated_cors_origins_are_served(registry_copy: tuple[Path, str,
             assert answer.headers.get("access-control-allow-origin") == origin
 
 
+def in_use(port: int | str) -> str:
+    """The one line a service refused for a taken port prints."""
+    return (
+        f"error: port {port} on 127.0.0.1 is already in use (another server holds it); stop it or "
+        "set FORECAST_PORT to a free port"
+    )
+
+
 @pytest.mark.parametrize(("running", "starting"), [("1", "1"), ("2", "2"), ("1", "2")])
 def test_port_in_use_exits_2_before_loading_the_model(
     registry_copy: tuple[Path, str, str], running: str, starting: str
@@ -127,10 +135,7 @@ def test_port_in_use_exits_2_before_loading_the_model(
         result = run_service(registry, FORECAST_PORT=port, FORECAST_WORKERS=starting)
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [
-        f"error: port {port} on 127.0.0.1 is already in use (another server holds it); stop it or "
-        "set FORECAST_PORT to a free port"
-    ]
+    assert errors == [in_use(port)]
     assert "model " not in result.stderr and "Traceback" not in result.stderr  # refused before any load
 
 
@@ -152,7 +157,7 @@ def test_a_port_held_by_workers_not_yet_listening_is_refused(
         finally:
             holder.kill()
     assert result.returncode == 2, result.stderr[-500:]
-    assert f"error: port {port} on 127.0.0.1 is already in use (another server holds it)" in result.stderr
+    assert in_use(port) in result.stderr.splitlines()
 
 
 def access_lines(proc: subprocess.Popen[str]) -> list[dict]:

@@ -144,11 +144,10 @@ PREDICT = HEAD.encode() + b"\r\n" + BODY  # one whole single-window request
 
 
 def test_expect_100_continue_and_pipelined_predicts(server_port: int) -> None:
-    body, head = BODY, HEAD
     with socket.create_connection(("127.0.0.1", server_port), timeout=5) as conn:
-        conn.sendall(head.encode() + b"Expect: 100-continue\r\n\r\n")
+        conn.sendall(HEAD.encode() + b"Expect: 100-continue\r\n\r\n")
         assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
-        conn.sendall(body)
+        conn.sendall(BODY)
         received = b""
         while b'"model_version"' not in received:
             received += conn.recv(65536)
