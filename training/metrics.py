@@ -185,6 +185,54 @@ def diebold_mariano_losses(loss_model: np.ndarray, loss_other: np.ndarray, horiz
     return {"statistic": stat, "p_value": 2.0 * normal_sf(abs(stat)), "mean_loss_difference": mean}
 
 
+DM_HAC_LAGS = 5  # Newey-West lags of the pinball DM tests: daily losses of volatility models are autocorrelated
+
+
+def diebold_mariano_hac(loss_model: np.ndarray, loss_other: np.ndarray, lags: int = DM_HAC_LAGS) -> DMTest:
+    """DM test on two per-day loss series with a Newey-West (Bartlett) long-run variance; two-sided normal p."""
+    d = np.asarray(loss_model, dtype=np.float64) - np.asarray(loss_other, dtype=np.float64)
+    n, mean = len(d), float(d.mean())
+    centred = d - mean
+    var = float(centred @ centred) / n
+    for lag in range(1, min(lags, n - 1) + 1):
+        var += 2.0 * (1.0 - lag / (lags + 1)) * float(centred[lag:] @ centred[:-lag]) / n
+    if var <= 0:
+        return {"statistic": 0.0, "p_value": 1.0, "mean_loss_difference": mean}
+    stat = mean / math.sqrt(var / n)
+    return {"statistic": stat, "p_value": 2.0 * normal_sf(abs(stat)), "mean_loss_difference": mean}
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the given order: reject where adjusted p < alpha (FWER alpha)."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+DQ_LAGS = 4  # lagged hits in Engle and Manganelli's DQ regression
+
+
+def dynamic_quantile_test(actual: np.ndarray, quantile: np.ndarray, level: float, lags: int = DQ_LAGS) -> float:
+    """Engle & Manganelli (2004) DQ test of one quantile forecast: p-value of hits being unpredictable.
+
+    Hit_t = 1[y_t < q_t] - level is regressed on a constant, Hit_{t-1..t-lags} and q_t; under a correct
+    conditional quantile every coefficient is 0, and DQ = b'X'Xb / (level (1 - level)) ~ chi2(lags + 2).
+    Pass returns (actual / last - 1 and quantile / last - 1), not prices: the regressors must be stationary.
+    """
+    from scipy.stats import chi2  # here: `install-default` and `--help` import this module without scipy
+
+    hit = (actual < quantile).astype(np.float64) - level
+    n = len(hit)
+    columns = [np.ones(n - lags), *(hit[lags - k : n - k] for k in range(1, lags + 1)), quantile[lags:]]
+    x, y = np.column_stack(columns), hit[lags:]
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    dq = float(beta @ x.T @ x @ beta) / (level * (1.0 - level))
+    return float(chi2.sf(dq, x.shape[1]))
+
+
 def score(last: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> PointScores:
     """MAE, RMSE, MAPE and directional accuracy of one point forecast."""
     return {

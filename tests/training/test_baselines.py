@@ -1,12 +1,14 @@
-"""The interval baselines: GARCH(1,1)-t recovers simulated parameters; EWMA and FHS use only the past."""
+"""The interval baselines: the GARCH family recovers simulated parameters; every baseline uses only the past."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from training import baselines
-from training.synthetic import GarchParams, simulate_returns, synthetic_assets
+from training import baselines, metrics
+from training.model import VolNormalizer
+from training.synthetic import GarchParams, SimulatedAsset, simulate_asset, simulate_returns, synthetic_assets
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 
@@ -57,3 +59,60 @@ def test_ewma_variance_is_the_riskmetrics_recursion() -> None:
     variance = baselines.ewma_variance(returns)
     assert variance[0] == pytest.approx(np.mean(returns[:30] ** 2))
     assert variance[5] == pytest.approx(0.94 * variance[4] + 0.06 * returns[4] ** 2)
+
+
+def gjr_path(gamma: float, days: int, seed: int) -> np.ndarray:
+    asset = SimulatedAsset("test", 0.012, 0.985, 0.02, gamma, 7.0, -0.15, 0.0)
+    return simulate_asset(asset, days, seed).prices
+
+
+@pytest.mark.parametrize("kind", ["garch-t", "gjr-skewt"])
+def test_garch_family_uses_only_the_1000_returns_before_each_block(kind: str) -> None:
+    prices = gjr_path(0.1, 2000, seed=3)
+    targets = np.arange(1400, 1700)  # two blocks: refits at 1400 and 1650
+    before = baselines.garch_family_quantiles(prices, targets, LEVELS, kind)
+    changed = prices.copy()
+    changed[1550:] *= np.exp(np.random.default_rng(0).normal(0, 0.05, len(prices) - 1550).cumsum())  # the future
+    changed[:300] *= 2.0  # older than the first block's 1,000 returns: a level shift no return sees...
+    after = baselines.garch_family_quantiles(changed, targets, LEVELS, kind)
+    past = targets <= 1550
+    np.testing.assert_allclose(before[past], after[past], rtol=1e-9)
+    assert not np.allclose(before[~past], after[~past])
+    assert np.all(np.diff(before, axis=1) > 0)
+
+
+def test_gjr_skew_t_fit_sees_the_leverage_that_garch_t_cannot() -> None:
+    prices = gjr_path(0.18, 6000, seed=5)
+    returns = np.diff(np.log(prices)) * 100
+    fitted = baselines.garch_family_fit(returns, "gjr-skewt").params
+    assert fitted["gamma[1]"] == pytest.approx(0.18, abs=0.06)
+    assert fitted["lambda"] == pytest.approx(-0.15, abs=0.08)  # the skewed t's left tail
+    targets = np.arange(3000, 6000)
+    actual = prices[targets] / prices[targets - 1]
+    losses = {
+        kind: metrics.pinball(
+            actual,
+            baselines.garch_family_quantiles(prices, targets, LEVELS, kind) / prices[targets - 1][:, None],
+            np.array(LEVELS),
+        )
+        for kind in ("garch-t", "gjr-skewt")
+    }
+    assert losses["gjr-skewt"] < losses["garch-t"]
+
+
+def test_fhs_on_the_window_is_the_graphs_ewma_sigma_times_the_table() -> None:
+    prices = synthetic_assets(days=400)[1].prices
+    targets = np.arange(100, 400)
+    table = baselines.fhs_table(prices, 60, LEVELS, exclude_newest=100)
+    q = baselines.fhs_window_quantiles(prices, targets, LEVELS, 60, table)
+    windows = baselines.price_windows(prices, targets, 60)
+    graph = VolNormalizer(["ratio"], [0.01], [0.0], 60).sigma(torch.tensor(windows, dtype=torch.float32))
+    np.testing.assert_allclose(baselines.window_sigma(windows), graph.numpy()[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(
+        q, prices[targets - 1][:, None] * np.exp(baselines.window_sigma(windows)[:, None] * table)
+    )
+    # the table: quantiles of next-day returns over the window sigma, on days before the newest 100
+    z = baselines.standardised_next_returns(prices, np.arange(60, 300), 60)
+    np.testing.assert_allclose(table, np.quantile(z, LEVELS))
+    with pytest.raises(ValueError, match="an FHS table of 3 quantiles for 5 levels"):
+        baselines.fhs_window_quantiles(prices, targets, LEVELS, 60, table[:3])

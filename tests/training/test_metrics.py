@@ -88,3 +88,36 @@ def test_diebold_mariano_by_hand() -> None:
 def test_gate_failures() -> None:
     assert metrics.gate_failures({"mae": 1.0}, {"mae": 1.0}) == []
     assert metrics.gate_failures({"mae": 1.03}, {"mae": 1.0}) == ["MAE is 1.0300x naive (limit 1.02)"]
+
+
+def test_holm_by_hand() -> None:
+    # sorted 0.01, 0.02, 0.04 -> x3, x2, x1, kept monotone; back in the given order
+    assert metrics.holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert metrics.holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
+    assert metrics.holm([]) == []
+
+
+def test_hac_diebold_mariano_by_hand_and_under_autocorrelation() -> None:
+    d = np.array([1.0, -1.0, 2.0, 0.0, 1.0, -0.5])
+    found = metrics.diebold_mariano_hac(d, np.zeros_like(d), lags=1)
+    c = d - d.mean()
+    var = (c @ c) / 6 + 2 * 0.5 * (c[1:] @ c[:-1]) / 6  # Bartlett weight 1 - 1/2
+    assert found["statistic"] == pytest.approx(d.mean() / np.sqrt(var / 6))
+    assert metrics.diebold_mariano_hac(d, d)["p_value"] == 1.0
+    # persistent loss differences: the HAC variance is larger, so the evidence is weaker than iid would say
+    rng = np.random.default_rng(0)
+    smooth = np.convolve(rng.normal(0.05, 1, 3000), np.ones(10) / 10, mode="same")
+    hac = metrics.diebold_mariano_hac(smooth, np.zeros(3000), lags=20)
+    iid = metrics.diebold_mariano_hac(smooth, np.zeros(3000), lags=0)
+    assert abs(hac["statistic"]) < abs(iid["statistic"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dynamic_quantile_test_accepts_the_true_quantile_and_rejects_a_stale_one(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sigma = np.exp(np.convolve(rng.normal(0, 0.6, 3000), np.ones(20) / 4, mode="same"))  # clustered volatility
+    returns = sigma * rng.standard_normal(3000)
+    true_q = sigma * -1.2815515655446004  # the 10% quantile of each day's normal
+    stale_q = np.full(3000, np.quantile(returns, 0.1))  # right on average, blind to clustering
+    assert metrics.dynamic_quantile_test(returns, true_q, 0.1) > 0.01
+    assert metrics.dynamic_quantile_test(returns, stale_q, 0.1) < 1e-6
