@@ -8,15 +8,16 @@ import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from uvicorn.supervisors import Multiprocess
 
 from service.app import create_app
+from service.cli import FLAGS, PREFIX, SettingsProblem, env_name, settings_from, unknown_variables
 from service.config import Settings
 from service.cuda import resolve_providers
 from service.forecaster import CPU, ProviderError
@@ -28,21 +29,23 @@ log = logging.getLogger("service")
 
 
 def refuse(reason: object) -> int:
-    """Logs and prints one line for a problem found before serving; exit code 2."""
+    """Prints one line for a problem found before serving (not logged too: one line, not two); exit code 2."""
     sys.stderr.write(f"error: {reason}\n")  # one write: the log thread may write beside it
     sys.stderr.flush()
-    log.error("%s", reason)
     return 2
 
 
-def main() -> int:
-    """Runs the service until SIGINT/SIGTERM; exit 2 on bad settings, an unavailable provider or port."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the service until SIGINT/SIGTERM; exit 2 on bad settings or flags, an unavailable provider or port."""
     try:
-        settings = Settings()
-    except (ValidationError, SettingsError) as exc:
-        print(f"error: invalid FORECAST_* setting:\n{exc}", file=sys.stderr)
-        return 2
+        settings = settings_from(argv)
+    except SettingsProblem as exc:
+        return refuse("\nerror: ".join(exc.lines))
+    except SettingsError as exc:  # a value pydantic-settings cannot even decode
+        return refuse(f"invalid {PREFIX}* setting: {str(exc).splitlines()[0]}")
     configure_logging(settings.log_level)
+    for warning in unknown_variables():
+        log.warning("%s", warning)
     try:
         providers = resolve_providers(settings.providers)  # a CUDA session is proven before anything serves
     except ProviderError as exc:
@@ -97,6 +100,7 @@ def serve_workers(settings: Settings, listener: socket.socket, workers: int, met
     # Workers are spawned: they read their settings from the environment, as this process resolved them.
     os.environ.update(
         {
+            **{env_name(field): str(getattr(settings, field)) for field in FLAGS},  # flags given to this process
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "FORECAST_PROVIDERS": settings.providers,
             "FORECAST_INTRA_OP_THREADS": str(settings.threads_per_worker()),

@@ -133,5 +133,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def queue_holds_a_batch(self) -> Settings:
         if self.max_queue < self.max_batch:
-            raise ValueError(f"max_queue ({self.max_queue}) must be at least max_batch ({self.max_batch})")
+            raise ValueError(
+                f"FORECAST_MAX_QUEUE ({self.max_queue}) must be at least FORECAST_MAX_BATCH ({self.max_batch})"
+            )
         return self

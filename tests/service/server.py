@@ -40,9 +40,12 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0, interval: float =
 
 
 @contextmanager
-def running_service(registry: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Starts the service, waits for /health/live, yields (base URL, process); SIGTERM must exit 0."""
-    port = free_port()
+def running_service(
+    registry: Path, args: tuple[str, ...] = (), **env: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Starts the service (with command-line `args`), waits for /health/live, yields (base URL, process);
+    SIGTERM must exit 0. A --port in `args` is the port used."""
+    port = int(args[args.index("--port") + 1]) if "--port" in args else free_port()
     environ = {
         **os.environ,
         "FORECAST_MODEL_DIR": str(registry),
@@ -54,7 +57,7 @@ def running_service(registry: Path, **env: str) -> Iterator[tuple[str, subproces
     # A file, not a pipe: a full pipe would block the server's logging.
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "service"],
+            [sys.executable, "-m", "service", *args],
             cwd=ROOT,
             env=environ,
             stdout=log,
