@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 BUNDLED_DATA = Path(__file__).parent / "data"
 DEFAULT_DATA = BUNDLED_DATA / "sp500.csv.gz"
-DEFAULT_TRAINING_DATA = (DEFAULT_DATA, BUNDLED_DATA / "nasdaq.csv.gz")  # both bundled indices
+# Every bundled real series: three indices, three large-cap stocks (provenance in data/README.md)
+DEFAULT_TRAINING_DATA = tuple(
+    BUNDLED_DATA / f"{name}.csv.gz" for name in ("sp500", "nasdaq", "djia", "aapl", "ibm", "goog")
+)
 
 DATE_NAMES = ("date", "observationdate", "timestamp", "datetime", "day", "time")
 # Yahoo writes "null", FRED writes ".", pandas writes "" or "NaN": all mean "no price that day".
@@ -354,9 +357,12 @@ def load_training_data(config: TrainConfig) -> list[FeatureSeries]:
     loaded = [load_features(path, config.column, config.features, config.extras) for path in paths]
     seen: dict[str, Path] = {}
     for path, series in zip(paths, loaded, strict=True):
-        other = seen.setdefault(series.target.sha256, Path(path))
-        if other != Path(path):
+        if series.target.sha256 in seen:
+            other = seen[series.target.sha256]
+            same = "given twice" if other == Path(path) else f"the same data as {other}"
             raise DataError(
-                f"{path}: the same data as {other} (sha256 {series.target.sha256[:12]}); give each series once"
+                f"{path}: {same} (--data {other} and --data {path}, sha256 {series.target.sha256[:12]}); "
+                "give each series once"
             )
+        seen[series.target.sha256] = Path(path)
     return loaded

@@ -75,6 +75,15 @@ def registry_lock(registry: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def remove_if_unused(registry: Path) -> None:
+    """Deletes a registry that holds nothing but its lock file and staging leftovers (a run that failed)."""
+    if not registry.is_dir() or any(
+        p.name != ".lock" and not p.name.startswith(STAGING_PREFIX) for p in registry.iterdir()
+    ):
+        return
+    shutil.rmtree(registry, ignore_errors=True)
+
+
 def staging_dir(registry: Path) -> Path:
     """A fresh hidden directory inside the registry (same filesystem, so the final rename is atomic)."""
     registry.mkdir(parents=True, exist_ok=True)

@@ -54,9 +54,14 @@ def config_text(card: ModelCard, name: str, max_batch: int, kind: str, queue_del
 
 def export_triton(job: TritonExport) -> Path:
     """Writes <out>/<name>/config.pbtxt and <out>/<name>/<triton_version>/model.onnx; returns the model dir."""
+    if not job.registry.is_dir():
+        raise ValueError(f"{job.registry}: no such registry directory; train one (train --out) or pass --registry")
     version = job.version or registry.current_version(job.registry)
-    if version is None or not registry.is_valid_version(version) or not (job.registry / version).is_dir():
-        raise ValueError(f"{job.registry}: no such version {version!r}")
+    if version is None:
+        raise ValueError(f"{job.registry}: no current version (no CURRENT file); pass --version or train one")
+    if not registry.is_valid_version(version) or not (job.registry / version).is_dir():
+        known = ", ".join(registry.list_versions(job.registry)) or "none"
+        raise ValueError(f"{job.registry}: no such version {version!r}; it has {known}")
     card = json.loads((job.registry / version / "model.json").read_text())
     model_dir = job.out / job.name
     (model_dir / str(job.triton_version)).mkdir(parents=True, exist_ok=True)

@@ -47,3 +47,23 @@ def test_multi_day_multi_feature_dims(tmp_path: Path, multi_model: tuple[Path, s
 def test_unknown_version_is_a_clear_error(tmp_path: Path, model_pair: tuple[Path, str, str]) -> None:
     args = ["export-triton", "--registry", str(model_pair[0]), "--out", str(tmp_path), "--version", "nope"]
     assert training_main(args) == 2
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "no such registry directory; train one (train --out) or pass --registry"),
+        ("empty", "no current version (no CURRENT file); pass --version or train one"),
+        ("unknown", "no such version 'nope'; it has "),
+    ],
+)
+def test_a_missing_registry_or_version_is_named(
+    tmp_path: Path, model_pair: tuple[Path, str, str], capsys: pytest.CaptureFixture[str], case: str, message: str
+) -> None:
+    registry = {"missing": tmp_path / "none", "empty": tmp_path, "unknown": model_pair[0]}[case]
+    extra = ["--version", "nope"] if case == "unknown" else []
+    assert training_main(["export-triton", "--registry", str(registry), "--out", str(tmp_path / "t"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "None" not in err
+    if case == "unknown":
+        assert model_pair[1] in err and model_pair[2] in err  # the versions it does have

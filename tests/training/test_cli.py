@@ -113,22 +113,29 @@ def test_duration_units() -> None:
     assert [duration(t) for t in ("90s", "30m", "24h", "1d", "2D")] == [90, 1800, 86400, 86400, 172800]
 
 
-def test_the_same_file_twice_is_refused_naming_both(tmp_path: Path, sp500_small: Path) -> None:
-    copy = tmp_path / "copy.csv"
-    copy.write_bytes(sp500_small.read_bytes())
-    result = run_cli("train", "--data", str(sp500_small), "--data", str(copy), "--out", str(tmp_path / "m"))
+@pytest.mark.parametrize("same_path", [False, True], ids=["a copy", "the same path"])
+def test_the_same_file_twice_is_refused_naming_both(tmp_path: Path, sp500_small: Path, same_path: bool) -> None:
+    copy = sp500_small if same_path else tmp_path / "copy.csv"
+    if not same_path:
+        copy.write_bytes(sp500_small.read_bytes())
+    out = tmp_path / "m"
+    result = run_cli("train", "--data", str(sp500_small), "--data", str(copy), "--out", str(out))
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and str(copy) in errors[0] and str(sp500_small) in errors[0]
-    assert "give each series once" in errors[0]
+    assert len(errors) == 1 and f"--data {sp500_small} and --data {copy}" in errors[0]
+    assert "give each series once" in errors[0] and ("given twice" in errors[0]) == same_path
+    assert not out.exists()  # refused before anything was made
 
 
 def test_a_model_failing_the_gate_is_not_published_unless_forced(tmp_path: Path, sp500_small: Path) -> None:
     never_learns = ["--lr", "0", "--normalize", "minmax"]  # random weights on a global min-max scale
-    result = run_cli("train", "--data", str(sp500_small), "--out", str(tmp_path), *TINY, *never_learns)
+    result = run_cli("train", "--data", str(sp500_small), "--out", str(tmp_path / "new"), *TINY, *never_learns)
     assert result.returncode == 1
     assert "error: quality gate failed, nothing published (--force overrides):" in result.stderr
     assert "rejected by Kupiec" in result.stderr and "GARCH(1,1)-t" in result.stdout
+    assert not (tmp_path / "new").exists()  # a registry this run made, with nothing in it, is gone again
+    result = run_cli("train", "--data", str(sp500_small), "--out", str(tmp_path), *TINY, *never_learns)
+    assert result.returncode == 1 and tmp_path.is_dir()  # one that was there stays
     assert not (tmp_path / "CURRENT").exists() and not list(tmp_path.glob("2*"))
     forced = run_cli("train", "--data", str(sp500_small), "--out", str(tmp_path), *TINY, *never_learns, "--force")
     assert forced.returncode == 0
