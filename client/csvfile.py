@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,9 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def parse_price(text: str, decimal_comma: bool) -> float | None:
     text = text.strip()
     if text.lower() in MISSING:
@@ -71,12 +76,20 @@ def parse_price(text: str, decimal_comma: bool) -> float | None:
     return float(text)
 
 
-def read_prices(path: Path, column: str | None = None) -> Prices:
-    """The file's prices by date (sorted, the last row of a repeated date wins)."""
+def read_text(path: Path) -> str:
+    """The file's text, gunzipped when it is gzip (as the trainer's bundled .csv.gz files are)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+        if raw[:2] == GZIP_MAGIC:
+            raw = gzip.decompress(raw)
+        return raw.decode("utf-8-sig")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:  # a broken .gz raises all three kinds
         raise CsvError(f"{path}: cannot read the file ({exc})") from None
+
+
+def read_prices(path: Path, column: str | None = None) -> Prices:
+    """The file's prices by date (sorted, the last row of a repeated date wins); .csv or .csv.gz."""
+    text = read_text(path)
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))

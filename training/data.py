@@ -9,6 +9,7 @@ import io
 import itertools
 import logging
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -81,7 +82,7 @@ def read_text(path: Path) -> str:
     if path.suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # a broken stream raises any of the three
             raise DataError(f"{path}: not a valid gzip file ({exc})") from None
     try:
         return raw.decode("utf-8-sig")

@@ -113,6 +113,10 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
     path.write_bytes(b"Date,Close\n\xff\xfe\x00\n")
     with pytest.raises(DataError, match="not UTF-8"):
         load_csv(path)
+    for name, content in (("cut.csv.gz", b"\x1f\x8b"), ("corrupt.csv.gz", b"\x1f\x8b\x08\x00 not really gzip")):
+        (tmp_path / name).write_bytes(content)  # a truncated stream (EOFError), a corrupt one (zlib.error)
+        with pytest.raises(DataError, match="not a valid gzip file"):
+            load_csv(tmp_path / name)
 
 
 def test_too_short_file_is_an_error(tmp_path: Path) -> None:
