@@ -115,6 +115,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Next-day price forecasts from a stacked LSTM served with onnxruntime. "
         "Every forecast should be read next to the naive one (tomorrow = today): see /model's metrics.",
         lifespan=lifespan,
+        docs_url=None,  # page.router serves /docs and /redoc with their scripts from /static/vendor, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics

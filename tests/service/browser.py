@@ -22,16 +22,17 @@ FLAGS = (
     "--disable-sync",
     "--window-size=1200,3000",
 )
+LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"  # every other host fails to resolve
 
 
 @contextmanager
-def chromium() -> Iterator[webdriver.Chrome]:
+def chromium(*extra: str) -> Iterator[webdriver.Chrome]:
     """A headless Chromium that keeps the console log; fails (never skips) when the browser is missing."""
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
     assert not missing, f"{missing} missing: apt-get install chromium chromium-driver (make test does it)"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in FLAGS:
+    for flag in (*FLAGS, *extra):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
