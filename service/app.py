@@ -26,7 +26,7 @@ from service.fastpath import PredictFastPath
 from service.forecaster import Forecaster, SessionConfig
 from service.logs import configure_logging
 from service.metrics import ServiceMetrics, multiprocess_dir
-from service.middleware import ASGIApp, BodyLimit, HeadAsGet, RequestObserver
+from service.middleware import ASGIApp, BodyLimit, HeadAsGet, RequestObserver, RouteLabels
 from service.registry import ModelRegistry, ReloadOutcome
 from service.schemas import PredictRequest
 
@@ -105,6 +105,9 @@ def worker_app() -> FastAPI:
     return create_app(settings)
 
 
+ROUTERS = (router, oip.router, timeseries.router, page.router)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The whole service for these settings; nothing heavy happens until the lifespan starts."""
     threads = settings.threads_per_worker()
@@ -132,10 +135,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.batcher = Batcher(
         settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics, settings.inference_nice
     )
-    app.include_router(router)
-    app.include_router(oip.router)
-    app.include_router(timeseries.router)
-    app.include_router(page.router)
+    for included in ROUTERS:
+        app.include_router(included)
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
     document_request_bodies(app)
     install_error_handlers(app)
@@ -168,4 +169,6 @@ def outer_layers(app: FastAPI, settings: Settings, inner: ASGIApp) -> ASGIApp:
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
         )
-    return RequestObserver(BodyLimit(inner, max_bytes=settings.max_body_bytes), metrics=app.state.metrics)
+    observed = BodyLimit(inner, max_bytes=settings.max_body_bytes)
+    routes = [*app.routes, *(r for included in ROUTERS for r in included.routes)]
+    return RequestObserver(observed, metrics=app.state.metrics, labels=RouteLabels(routes))

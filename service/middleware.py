@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
 
 from service.errors import error_body
 from service.logs import log_access
@@ -26,8 +28,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 async def send_json(
     send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    """Sends a complete JSON response from middleware."""
-    payload = json.dumps(body).encode()
+    """Sends a complete JSON response from middleware, rendered byte for byte as the app's JSONResponse is."""
+    payload = JSONResponse(body).body
     await send(
         {
             "type": "http.response.start",
@@ -142,11 +144,27 @@ class HeadAsGet:
                 scope["route"] = as_get["route"]
 
 
+class RouteLabels:
+    """The route template of a path the router never saw: a request answered before routing (413, 415), a
+    plain Starlette route (/openapi.json) or a mount (/static/...). Anything else is 'unmatched'."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.fixed = {r.path for r in routes if isinstance(r, Route) and "{" not in r.path}
+        self.mounts = [r.path for r in routes if isinstance(r, Mount)]  # routes: the app's and its routers', flat
+
+    def __call__(self, path: str) -> str:
+        if path in self.fixed:
+            return path
+        mount = next((m for m in self.mounts if path.startswith(m + "/")), None)
+        return f"{mount}/{{path}}" if mount else "unmatched"
+
+
 class RequestObserver:
     """Request id in and out, one access-log line, request count and latency by route template."""
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, labels: Callable[[str], str] | None = None) -> None:
         self.app, self.metrics = app, metrics
+        self.labels = labels or (lambda _: "unmatched")
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # label children, bound once
 
     def series(self, route: str, method: str, status: int) -> tuple[Any, Any]:
@@ -183,7 +201,7 @@ class RequestObserver:
             self.record(scope, state, status, time.perf_counter() - started)
 
     def record(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None) or "unmatched"  # templates only: bounded labels
+        route = getattr(scope.get("route"), "path", None) or self.labels(scope["path"])  # templates: bounded
         method = scope["method"] if scope["method"] in METHODS else "other"  # bounded label values
         count, latency = self.series(route, method, status)
         count.inc()

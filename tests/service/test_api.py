@@ -291,3 +291,37 @@ def test_a_model_trained_before_vol_normalisation_still_serves_unchanged() -> No
             assert answer["model_version"] == version
             assert answer["forecast"] == pytest.approx(golden["forecast"], rel=1e-5)
             assert list(answer["quantiles"].values()) == pytest.approx(golden["quantiles"], rel=1e-5)
+
+
+def test_413_and_415_are_rendered_like_every_other_error(client: TestClient) -> None:
+    answers = {
+        400: client.post("/predict", content=b'{"window": [1', headers={"content-type": "application/json"}),
+        413: client.post("/predict", content=b"x" * 200_001, headers={"content-type": "application/json"}),
+        415: client.post("/predict", content=b'{"window": [1]}', headers={"content-type": "text/plain"}),
+    }
+    for status, answer in answers.items():
+        assert answer.status_code == status and answer.headers["content-type"] == "application/json"
+        # the app's JSONResponse rendering: compact separators, UTF-8, the one {"error", "code"} shape
+        assert answer.content == json.dumps(answer.json(), separators=(",", ":"), ensure_ascii=False).encode()
+        assert list(answer.json()) == ["error", "code"]
+
+
+def test_every_served_path_is_counted_under_its_route(client: TestClient) -> None:
+    client.get("/docs")
+    client.get("/redoc")
+    client.get("/openapi.json")
+    client.get("/static/app.js")
+    client.post("/predict", content=b"x" * 200_001, headers={"content-type": "application/json"})
+    client.post("/predict", content=b'{"window": [1]}', headers={"content-type": "text/plain"})
+    client.get("/no-such-page")
+    text = client.get("/metrics").text
+    for route, method, status in [
+        ("/docs", "GET", 200),
+        ("/redoc", "GET", 200),
+        ("/openapi.json", "GET", 200),
+        ("/static/{path}", "GET", 200),
+        ("/predict", "POST", 413),
+        ("/predict", "POST", 415),
+        ("unmatched", "GET", 404),
+    ]:
+        assert f'forecast_http_requests_total{{method="{method}",route="{route}",status="{status}"}} 1.0' in text, route
