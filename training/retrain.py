@@ -1,12 +1,13 @@
-"""The retraining job: skip when nothing is new; else train a challenger, score it beside the champion,
-naive and GARCH-t on one holdout, decide on pinball loss behind the quality gate, record, publish."""
+"""The retraining job: skip when nothing is new; else train a challenger, score it beside the champion, naive
+and the simple interval methods on the newest days of every series either was trained on, decide on a
+significant pinball improvement behind the quality gate, record, publish."""
 
 from __future__ import annotations
 
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,9 +15,11 @@ import numpy as np
 
 from training import holdout, registry
 from training.config import RetrainConfig
-from training.data import FeatureSeries, load_training_data
+from training.data import BUNDLED_DATA, DataError, FeatureSeries, load_training_data
 from training.export import cpu_session
-from training.tables import HistoryRecord, ModelCard, ScoreTable
+from training.synthetic import SIMULATED
+from training.tables import DataRecord, HistoryRecord, ModelCard, ScoreTable
+from training.universe import load_universe
 from training.version import BuiltVersion, build_version
 
 log = logging.getLogger(__name__)
@@ -87,21 +90,37 @@ def champion_forecaster(
     return forecaster, ""
 
 
-def decide(table: ScoreTable, config: RetrainConfig, champion_problem: str) -> tuple[bool, str]:
-    """Forced: promote. Else the challenger must pass the gate, then beat the champion's pinball loss by at
-    least min_improvement (relative); with no scorable champion, passing the gate is enough."""
+SIGNIFICANCE = 0.05  # a pinball gain whose Diebold-Mariano p-value is not below this keeps the champion
+
+
+def decide(
+    table: ScoreTable, config: RetrainConfig, champion_problem: str, days: holdout.Holdout, other_series: list[str]
+) -> tuple[bool, str]:
+    """Forced: promote. Else the challenger must pass the gate; a challenger trained on other series than the
+    champion needs --allow-other-series; then it must beat the champion's pinball loss by at least
+    min_improvement (relative), significantly. With no scorable champion, passing the gate is enough."""
     if config.force:
         return True, "forced (--force)"
-    problems = holdout.gate(table, "challenger") if config.gate else []
+    problems = holdout.gate(table, "challenger", days) if config.gate else []
     if problems:
         return False, "quality gate: " + "; ".join(problems)
     if "champion" not in table:
         return True, champion_problem
-    improvement = pinball_improvement(table)
-    verdict = ">=" if improvement >= config.min_improvement else "<"
+    if other_series and not config.allow_other_series:
+        return False, (
+            "a change of purpose: the challenger and the champion were trained on different series "
+            f"({'; '.join(other_series)}); --allow-other-series promotes it"
+        )
+    improvement, dm = pinball_improvement(table), holdout.dm_pinball(table, "challenger", "champion")
+    found = f"pinball improvement {improvement:+.3%} on {days.days} days of {len(days.series)} series"
+    if improvement < config.min_improvement:
+        return False, f"{found} < required {config.min_improvement:.3%}"
+    if dm is None or dm["p_value"] >= SIGNIFICANCE:
+        p = "n/a" if dm is None else f"{dm['p_value']:.3f}"
+        return False, f"{found}, not significant (Diebold-Mariano p = {p} >= {SIGNIFICANCE}); --force promotes it"
     return (
-        improvement >= config.min_improvement,
-        f"pinball improvement {improvement:+.3%} {verdict} required {config.min_improvement:.3%}",
+        True,
+        f"{found} >= required {config.min_improvement:.3%}, significant (Diebold-Mariano p = {dm['p_value']:.3f})",
     )
 
 
@@ -128,15 +147,61 @@ def skip(config: RetrainConfig, champion: str) -> Decision:
 def retrain(config: RetrainConfig) -> Decision:
     """The whole job under the registry lock; the registry is only ever changed by atomic renames."""
     with registry.registry_lock(config.registry):
-        series = load_training_data(config.train)
+        series = load_universe(config.train)
         champion = registry.current_version(config.registry)
-        if champion and not config.force and nothing_new(read_card_or_empty(config.registry / champion), series):
+        card = read_card_or_empty(config.registry / champion) if champion else {}
+        if champion and not config.force and nothing_new(card, series):
             return skip(config, champion)
+        held = champion_series(card, config, series) if champion else []
         built = build_version(config.train, config.registry, series, on_gate_failure="defer")
         try:
-            return conclude(config, series, built, champion)
+            return conclude(config, series, built, champion, held)
         finally:
             shutil.rmtree(built.staged, ignore_errors=True)  # gone already when promoted
+
+
+def champion_series(card: ModelCard, config: RetrainConfig, series: list[FeatureSeries]) -> list[FeatureSeries]:
+    """The series the champion was trained on, each found again by name (beside the --data files, or bundled)
+    with its sha256 checked; a DataError names one that cannot be found, so that both are scored on it."""
+    records = card.get("training", {}).get("data", [])
+    simulated = [r for r in records if r["file"].startswith(SIMULATED)]
+    found = [locate(record, config) for record in records if not record["file"].startswith(SIMULATED)]
+    if simulated:
+        count = int(card["training"].get("options", {}).get("simulated", len(simulated)))
+        paths = {s.source: s for s in load_universe(replace(config.train, data=[], simulated=count))}
+        found += [paths[r["file"]] for r in simulated if r["file"] in paths]
+    return found
+
+
+def locate(record: DataRecord, config: RetrainConfig) -> FeatureSeries:
+    """A training file of the champion's card, read the way the challenger's data are read."""
+    places = list(dict.fromkeys([*(Path(p).parent for p in config.train.data), BUNDLED_DATA]))
+    for place in places:
+        path = place / record["file"]
+        if path.is_file():
+            loaded = load_training_data(replace(config.train, data=[path], column=record.get("column")))[0]
+            if loaded.target.sha256 == record["sha256"]:
+                return loaded
+    raise DataError(
+        f"the champion was trained on {record['file']} (sha256 {record['sha256'][:12]}), which is not in "
+        f"{', '.join(map(str, places))} with those bytes; put it beside the --data files (or give it with --data) "
+        "so that the challenger is judged on the series the champion is for"
+    )
+
+
+def same_series(old: FeatureSeries, new: FeatureSeries) -> bool:
+    """The same file name, or the new series holds the old one's prices on every one of its dates (extended)."""
+    if old.source == new.source:
+        return True
+    common, old_at, new_at = np.intersect1d(old.dates, new.dates, return_indices=True)
+    return len(common) == len(old.dates) and bool(np.allclose(old.prices[old_at], new.prices[new_at], rtol=1e-9))
+
+
+def other_series(champion: list[FeatureSeries], challenger: list[FeatureSeries]) -> list[str]:
+    """What differs between the two sets of series: a change of purpose when not empty."""
+    dropped = [s.source for s in champion if not any(same_series(s, n) for n in challenger)]
+    added = [n.source for n in challenger if not any(same_series(s, n) for s in champion)]
+    return [*(f"champion only: {name}" for name in dropped), *(f"challenger only: {name}" for name in added)]
 
 
 def read_card_or_empty(model_dir: Path) -> ModelCard:
@@ -147,18 +212,30 @@ def read_card_or_empty(model_dir: Path) -> ModelCard:
         return {}
 
 
-def conclude(config: RetrainConfig, series: list[FeatureSeries], built: BuiltVersion, champion: str | None) -> Decision:
-    """Scores the staged challenger and the champion, decides, publishes if promoted, prunes, records."""
+def conclude(
+    config: RetrainConfig,
+    series: list[FeatureSeries],
+    built: BuiltVersion,
+    champion: str | None,
+    held: list[FeatureSeries],
+) -> Decision:
+    """Scores the staged challenger and the champion on every series either was trained on, decides,
+    publishes if promoted, prunes, records."""
+    differs = other_series(held, series)
+    series = [*series, *(s for s in held if not any(same_series(s, n) for n in series))]
     days = holdout.holdout_days(series, config.train.test_days, built.card["window"])
     models = {"challenger": onnx_forecaster(built.staged, built.card, series)}
     champ_forecaster, champion_problem = champion_forecaster(config, champion, series)
     if champ_forecaster is not None:
         models["champion"] = champ_forecaster
     table = holdout.score_all(days, models, tuple(built.card["quantiles"]))
-    promoted, reason = decide(table, config, champion_problem)
+    promoted, reason = decide(table, config, champion_problem, days, differs)
     record = history_record(config, days, built, champion, table, promoted, reason)
+    record["other_series"] = differs
+    record["change_of_purpose"] = bool(differs) and promoted
     if promoted:
-        built.card["promotion"] = {k: record[k] for k in ("time", "reason", "forced", "champion", "holdout")}
+        kept = ("time", "reason", "forced", "champion", "holdout", "other_series", "change_of_purpose")
+        built.card["promotion"] = {k: record[k] for k in kept}
         built.card["promotion"]["scores"] = record["scores"]
         (built.staged / "model.json").write_text(json.dumps(built.card, indent=2) + "\n")
         registry.publish(config.registry, built.staged, built.version)
@@ -214,6 +291,8 @@ def summary(decision: Decision) -> str:
     lines = [*decision.challenger_summary, f"retrain: {r['decision'].upper()} - {r['reason']}"]
     if r["decision"] == "skipped":
         return lines[-1]
+    if r.get("change_of_purpose"):
+        lines.append(f"change of purpose (--allow-other-series): {'; '.join(r['other_series'])}")
     series = ", ".join(f"{s['file']} {s['start']} .. {s['end']}" for s in r["holdout"]["series"])
     lines += [f"holdout: {r['holdout']['days']} days ({series})", holdout.format_table(r["scores"])]
     dm = r["dm_pinball_vs_champion"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,9 @@ import pytest
 from tests.conftest import ROOT, TINY, cut_csv, train_tiny
 from training import holdout, registry
 from training.__main__ import main as training_main
+from training.config import RetrainConfig, TrainConfig
+from training.data import load_training_data
+from training.retrain import decide
 
 
 def retrain_command(reg: Path, data: Path, *extra: str) -> list[str]:
@@ -76,7 +82,7 @@ def test_an_identical_challenger_with_force_is_promoted_and_recorded_as_forced(
 
 def test_a_worse_challenger_is_refused(tmp_path: Path, sp500_small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     reg = tmp_path / "reg"
-    champion = publish_champion(reg, sp500_small)
+    champion = publish_champion(reg, cut(tmp_path, 400))  # beside the new data: retrain finds it there
     # New data (50 more days), and a challenger that never learns: random weights on a global min-max scale.
     assert retrain(reg, cut(tmp_path, 450), "--lr", "0", "--normalize", "minmax") == 0
     out = capsys.readouterr().out
@@ -91,7 +97,7 @@ def test_a_worse_challenger_is_refused(tmp_path: Path, sp500_small: Path, capsys
 
 def test_a_better_challenger_is_promoted(tmp_path: Path, sp500_small: Path) -> None:
     reg = tmp_path / "reg"
-    champion = publish_champion(reg, sp500_small, "--lr", "0", "--normalize", "minmax")
+    champion = publish_champion(reg, cut(tmp_path, 400), "--lr", "0", "--normalize", "minmax")
     assert retrain(reg, cut(tmp_path, 450)) == 0
     record = history(reg)[-1]
     assert record["decision"] == "promoted" and not record["forced"]
@@ -105,7 +111,7 @@ def test_a_better_challenger_is_promoted(tmp_path: Path, sp500_small: Path) -> N
 
 def test_a_champion_that_cannot_be_scored_is_replaced_with_the_reason(tmp_path: Path, sp500_small: Path) -> None:
     reg = tmp_path / "reg"
-    champion = publish_champion(reg, sp500_small)
+    champion = publish_champion(reg, cut(tmp_path, 400))
     (reg / champion / "model.onnx").write_bytes(b"not an onnx file")
     assert retrain(reg, cut(tmp_path, 450)) == 0
     record = history(reg)[-1]
@@ -195,3 +201,87 @@ def test_same_weights_twice_in_one_second_get_distinct_versions(tmp_path: Path, 
     assert retrain(reg, sp500_small, "--seed", "5", "--force") == 0  # identical weights, likely the same second
     first, second = history(reg)[0]["challenger"], history(reg)[1]["challenger"]
     assert first != second and registry.list_versions(reg) == sorted([first, second])
+
+
+def three_series(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The S&P 500 and NASDAQ (400 days each) and the tutorial's Google file, side by side in one folder."""
+    nasdaq = tmp_path / "nasdaq_400.csv"
+    lines = gzip.decompress((ROOT / "training" / "data" / "nasdaq.csv.gz").read_bytes()).decode().splitlines()
+    nasdaq.write_text("\n".join(lines[:401]) + "\n")
+    google = tmp_path / "google.csv"
+    shutil.copyfile(ROOT / "tests" / "data" / "Google_Stock_Price_Train.csv", google)
+    return cut(tmp_path, 400), nasdaq, google
+
+
+def test_a_challenger_on_other_series_is_a_change_of_purpose_judged_on_all_of_them(tmp_path: Path) -> None:
+    sp500, nasdaq, google = three_series(tmp_path)
+    reg = tmp_path / "reg"
+    assert (
+        training_main(["train", "--data", str(sp500), "--data", str(nasdaq), "--out", str(reg), *TINY, "--force"]) == 0
+    )
+    champion = registry.current_version(reg)
+    assert retrain(reg, google) == 0
+    record = history(reg)[-1]
+    assert record["decision"] == "kept" and registry.current_version(reg) == champion
+    assert record["reason"].startswith("a change of purpose") and "--allow-other-series" in record["reason"]
+    assert record["other_series"] == [
+        "champion only: sp500_400.csv",
+        "champion only: nasdaq_400.csv",
+        "challenger only: google.csv",
+    ]
+    # the decision was made on all three series: both models scored on the newest days of each
+    assert [s["file"] for s in record["holdout"]["series"]] == ["google.csv", "sp500_400.csv", "nasdaq_400.csv"]
+    assert record["holdout"]["days"] == 3 * 50 and "champion" in record["scores"]
+
+
+def test_with_the_flag_the_change_of_purpose_is_decided_on_significance_and_recorded(tmp_path: Path) -> None:
+    sp500, nasdaq, google = three_series(tmp_path)
+    reg = tmp_path / "reg"
+    never_learns = ["--lr", "0", "--normalize", "minmax"]
+    assert (
+        training_main(
+            ["train", "--data", str(sp500), "--data", str(nasdaq), "--out", str(reg), *TINY, *never_learns, "--force"]
+        )
+        == 0
+    )
+    champion = registry.current_version(reg)
+    assert retrain(reg, google, "--allow-other-series") == 0
+    record = history(reg)[-1]
+    assert record["decision"] == "promoted" and record["change_of_purpose"] and not record["forced"]
+    assert "significant (Diebold-Mariano p = " in record["reason"]
+    assert record["dm_pinball_vs_champion"]["p_value"] < 0.05
+    card = json.loads((reg / registry.current_version(reg) / "model.json").read_text())
+    assert card["promotion"]["change_of_purpose"] and card["promotion"]["champion"] == champion
+
+
+def test_a_gain_that_is_not_significant_keeps_the_champion_unless_forced() -> None:
+    rng = np.random.default_rng(0)
+    champion = np.abs(rng.normal(1.0, 0.5, 250))
+    challenger = champion * 0.99 + rng.normal(0, 0.2, 250)  # 1% better on average, far from significant
+    table = {
+        name: {"intervals": {"pinball_pct": float(daily.mean())}, "pinball_by_day": daily}
+        for name, daily in (("challenger", challenger), ("champion", champion))
+    }
+    days = holdout.holdout_days(
+        [load_training_data(TrainConfig(data=[ROOT / "training" / "data" / "sp500.csv.gz"]))[0]], 250, 60
+    )
+    config = RetrainConfig(gate=False)
+    promoted, reason = decide(table, config, "", days, [])
+    assert (
+        not promoted and "not significant (Diebold-Mariano p = " in reason and ">= 0.05); --force promotes it" in reason
+    )
+    assert decide(table, replace(config, force=True), "", days, [])[0]
+    assert not decide(table, config, "", days, ["challenger only: x.csv"])[0]  # a change of purpose first
+    table["challenger"]["pinball_by_day"] = champion * 0.95  # 5% better every day: significant
+    table["challenger"]["intervals"]["pinball_pct"] = float(champion.mean() * 0.95)
+    promoted, reason = decide(table, config, "", days, [])
+    assert promoted and "significant (Diebold-Mariano p = 0.000)" in reason
+
+
+def test_a_champion_file_that_cannot_be_found_is_named(tmp_path: Path) -> None:
+    sp500, _, google = three_series(tmp_path)
+    reg = tmp_path / "reg"
+    publish_champion(reg, sp500)
+    sp500.unlink()
+    assert retrain(reg, google) == 2  # bad input: nothing trained, nothing recorded
+    assert not (reg / "history.jsonl").read_text().count('"decision": "kept"')
