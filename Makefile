@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.serve-installed
 MODELS ?= models
 
 .PHONY: install serve train test lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
 
 $(STAMP): pyproject.toml
+	@echo "Installing the service, the trainer (torch) and the test tools into $(VENV): about 3 minutes here."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[serve,train,dev]'
@@ -15,16 +17,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## train: the default 4x50 LSTM on the bundled S&P 500 and NASDAQ data (about 4 minutes here), published into $(MODELS)/
+# What serving needs and no more (no torch): the service image's locked list, complete, so no resolving.
+# A full install (make install/test) already has it all.
+$(SERVE_STAMP): docker/requirements-serve.txt
+	@test -f $(STAMP) || echo "Installing what the service needs into $(VENV) (no torch): about 25 seconds here."
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -f $(STAMP) || $(PY) -m pip install --quiet --no-deps --disable-pip-version-check -r docker/requirements-serve.txt
+	touch $(SERVE_STAMP)
+
+## train: the default model on every bundled series and 24 simulated paths (about 4 minutes here), published into $(MODELS)/
 train: install
 	$(PY) -m training train --out $(MODELS)
 
-## serve: train the default model if $(MODELS)/ holds none, then serve on 127.0.0.1:8000
-serve: install
-	@if [ ! -s $(MODELS)/CURRENT ]; then \
-		echo "No model in $(MODELS)/: training the default 4x50 LSTM on the bundled S&P 500 and NASDAQ data first (about 4 minutes)."; \
-		$(PY) -m training train --out $(MODELS) || exit $$?; \
-	fi
+## serve: install what serving needs, copy the bundled default model if $(MODELS)/ holds none, serve on 127.0.0.1:8000
+serve: $(SERVE_STAMP)
+	@test -s $(MODELS)/CURRENT || $(PY) -m training install-default --out $(MODELS)
 	FORECAST_MODEL_DIR=$(MODELS) $(PY) -m service
 
 ## test: lint, then the whole test suite (tests train tiny models, never the full one) with a coverage report
@@ -50,7 +57,7 @@ lint: install
 ## bench: model speed; HTTP vs the limit, the floor, LitServe, MLServer, BentoML (own venvs) and 1 vs N workers; batches, cold start, memory -> bench/results.md
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
-	test -s $(MODELS)/CURRENT || $(PY) -m training train --out $(MODELS) --no-progress
+	test -s $(MODELS)/CURRENT || $(PY) -m training install-default --out $(MODELS)
 	$(PY) -m bench.run --models $(MODELS) --readme README.md
 
 ## soak: 5 minutes at 64 connections; no errors, memory growth under 10%
@@ -61,9 +68,11 @@ soak: install
 audit: install
 	bash scripts/audit.sh
 
-## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md, README block
+## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md; then leave-one-asset-out
+## -> reports/loo.md (about 15 minutes here); README blocks for both
 report: install
 	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme README.md
+	$(PY) -m training evaluate --leave-one-out --out reports --readme README.md
 
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:

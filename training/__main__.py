@@ -12,10 +12,19 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from training import options
-from training.config import MIN_EVERY_SECONDS, EvaluateJob, RetrainConfig, TrainJob, TritonExport
+from training.config import (
+    MIN_EVERY_SECONDS,
+    AblationJob,
+    EvaluateJob,
+    InstallDefault,
+    RetrainConfig,
+    TrainJob,
+    TritonExport,
+)
 from training.data import DataError
 from training.errors import ExportError
 from training.metrics import GateRefused
@@ -72,10 +81,41 @@ def run_retrain(config: RetrainConfig) -> int:
 
 def run_evaluate(job: EvaluateJob) -> int:
     """`evaluate`: walk-forward backtest, baselines, cross-asset, synthetic and out-of-range checks, report."""
+    if job.leave_one_out:
+        from training.loo_report import leave_one_out_report
+
+        print("\n".join(leave_one_out_report(job)))
+        return 0
     from training.report import evaluate_and_report
 
     print("\n".join(evaluate_and_report(job)))
     return 0
+
+
+def run_ablation(job: AblationJob) -> int:
+    """`ablation`: the seed's suggestions on the leave-one-asset-out protocol -> reports/ablation.md."""
+    from training.ablation import run_ablation as ablate
+
+    print("\n".join(ablate(job)))
+    return 0
+
+
+def run_install_default(job: InstallDefault) -> int:
+    """`install-default`: copy the bundled default model into an empty registry (torch-free, idempotent)."""
+    from training.bundled import install_default
+
+    version = install_default(job.out)
+    if version is None:
+        print(f"{job.out} already has a current model ({current(job.out)}); nothing installed")
+    else:
+        print(f"bundled default model {version} installed in {job.out} (CURRENT -> {version})")
+    return 0
+
+
+def current(out: Path) -> str | None:
+    from training.registry import current_version
+
+    return current_version(out)
 
 
 def run_export_triton(job: TritonExport) -> int:
@@ -127,7 +167,28 @@ COMMANDS = {  # a table, not logic: the texts `--help` shows
         "Rolling-origin backtest over the newest years: refit every --refit-every trading days on data strictly "
         "before each origin (first fold from scratch, later folds fine-tuned), forecast the following days, and "
         "score the model, naive, drift, EWMA, the min-max tutorial LSTM and a multivariate variant on the same "
-        "days; then cross-asset and out-of-range checks; writes reports/<name>.md, PNG plots and <name>.json.",
+        "days; then cross-asset and out-of-range checks; writes reports/<name>.md, PNG plots and <name>.json. "
+        "Every --data file is pooled for training; the first one is the series scored (the cross-asset check "
+        "scores --cross). With --leave-one-out, every --data file is scored instead, each by a model trained "
+        "without it.",
+    ),
+    "ablation": Command(
+        AblationJob,
+        run_ablation,
+        "the seed's five suggestions and a smaller model, each on the leave-one-asset-out protocol",
+        "Run the leave-one-asset-out protocol (evaluate --leave-one-out) for the default model and for one "
+        "change at a time: less or more training data, a longer window, a high-low range input, more layers, "
+        "more units, a smaller model; write reports/ablation.md with wins, losses, coverage, training time "
+        "and ONNX speed per row. About 1.5 hours here.",
+    ),
+    "install-default": Command(
+        InstallDefault,
+        run_install_default,
+        "copy the bundled default model into a registry that has none",
+        "Copy the default model shipped with the project (training/bundled/, trained by `train` with every "
+        "default option; its card says on what) into <out>/<version>/ and point CURRENT at it, unless the "
+        "registry already has a current model. Needs no torch and takes a second: `make serve` and the "
+        "compose trainer start from it instead of training.",
     ),
     "export-triton": Command(
         TritonExport,

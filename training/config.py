@@ -8,10 +8,11 @@ from pathlib import Path
 
 from training.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, parse_extras
 from training.metrics import MIN_PINBALL_IMPROVEMENT
-from training.options import option, positive_int, unit_float
+from training.options import non_negative_int, option, positive_int, unit_float
 
 NORMALIZATIONS = ("vol", "window", "minmax")
 CELLS = ("lstm", "gru")
+HEADS = ("residual", "free")
 DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 MODEL_NAME = "lstm-forecast"  # the name Triton, KServe and OIP clients address
 MIN_EVERY_SECONDS = 3600.0  # a retraining loop faster than hourly is almost surely a typo (24 for 24h)
@@ -71,15 +72,22 @@ def duration(text: str) -> float:
 
 @dataclass
 class LSTMConfig:
-    """Shape of the network; the defaults are the design's 4 x 50 LSTM over 60 steps."""
+    """Shape of the network; the defaults (2 x 32 over 60 steps) follow the ablation in reports/ablation.md."""
 
     window: int = option(60, "past days per window", parse=positive_int)
     cell: str = option("lstm", "recurrent cell", choices=CELLS)
-    layers: int = option(4, "stacked layers", parse=positive_int)
-    hidden: int = option(50, "units per layer", parse=positive_int)
+    layers: int = option(2, "stacked layers", parse=positive_int)
+    hidden: int = option(32, "units per layer", parse=positive_int)
     dropout: float = option(0.2, "dropout between layers", parse=unit_float)
     features: int = 1  # follows TrainConfig.features
     horizon: int = option(1, "trading days forecast at once, 1..10", parse=horizon_days)
+    head: str = option(
+        "residual",
+        "'residual': filtered historical simulation with a learned asymmetric volatility filter, plus a "
+        "bounded correction that starts at zero; 'free': an unconstrained monotone quantile head (what "
+        "the window and minmax normalisations always use)",
+        choices=HEADS,
+    )
     quantiles: tuple[float, ...] = option(
         DEFAULT_QUANTILES,
         "quantile levels of the interval output, comma-separated; 0.5 is always included",
@@ -103,7 +111,13 @@ class TrainConfig:
         factory=lambda: list(DEFAULT_TRAINING_DATA),
         parse=Path,
         repeat=True,
-        shown="the bundled S&P 500 and NASDAQ Composite",
+        shown="every bundled series: S&P 500, NASDAQ Composite, Dow Jones, Apple, IBM, Google",
+    )
+    simulated: int = option(
+        24,
+        "simulated GARCH-t and GJR-skew-t price paths (parameters drawn over realistic ranges, some drifting "
+        "down or sideways) pooled into training beside the files",
+        parse=non_negative_int,
     )
     column: str | None = option(
         None,
@@ -136,9 +150,15 @@ class TrainConfig:
         choices=NORMALIZATIONS,
     )
     conformal: bool = option(True, "skip the split-conformal step that scales the quantiles on the validation split")
-    epochs: int = option(30, "most epochs", parse=positive_int)
-    batch_size: int = option(64, "windows per optimiser step", parse=positive_int)
-    lr: float = option(1e-3, "Adam learning rate")
+    epochs: int = option(15, "most epochs", parse=positive_int)
+    batch_size: int = option(256, "windows per optimiser step", parse=positive_int)
+    windows_per_epoch: int = option(
+        40_000,
+        "train each epoch on a fresh random sample of this many windows",
+        parse=non_negative_int,
+        shown="40,000; 0: every window once",
+    )
+    lr: float = option(2e-3, "Adam learning rate")
     patience: int = option(
         5,
         "stop after this many epochs without a better validation loss; the best epoch's weights are kept",
@@ -155,6 +175,8 @@ class TrainConfig:
         self.features = feature_names(self.features)
         if self.model.features != len(self.features):
             self.model = replace(self.model, features=len(self.features))
+        if self.normalize != "vol" and self.model.head == "residual":  # its base is in units of the EWMA sigma
+            self.model = replace(self.model, head="free")
 
 
 @dataclass
@@ -179,12 +201,19 @@ class RetrainConfig:
     registry: Path = option(Path("models"), "model registry directory")
     min_improvement: float = option(
         MIN_PINBALL_IMPROVEMENT,
-        "relative pinball-loss improvement over the champion needed to promote, e.g. 0.01 for 1%",
+        "relative pinball-loss improvement over the champion needed to promote, e.g. 0.01 for 1%; the "
+        "improvement must also be significant (Diebold-Mariano p < 0.05)",
         shown=f"{MIN_PINBALL_IMPROVEMENT}: strictly better, so a tie keeps the champion",
     )
     keep: int = option(5, "versions to keep; older ones are deleted, never the current one", parse=positive_int)
     force: bool = option(
         False, "retrain even with unchanged data, and promote the challenger whatever the scores (recorded)"
+    )
+    allow_other_series: bool = option(
+        False,
+        "let a challenger trained on other series than the champion (not the same files, or the same prices "
+        "extended) be promoted: a change of purpose, recorded in the history; without it such a challenger is "
+        "scored on both sets of series and kept out",
     )
     gate: bool = option(
         True,
@@ -235,10 +264,24 @@ class EvaluateJob:
 
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     checks: Checks = field(default_factory=Checks)
-    name: str = option("sp500", "report name")
+    name: str | None = option(None, "report name", shown="sp500, or loo with --leave-one-out")
     out: Path = option(Path("reports"), "report directory")
     variants: bool = option(True, "score the model and the baselines only")
     readme: Path | None = option(None, "also update this README's generated report block", shown="no README")
+    leave_one_out: bool = option(
+        False,
+        "instead of the walk-forward: train without each --data series in turn and score it on its newest "
+        "days (at most 2,500), and the held-out simulated assets with the model trained on all; next to FHS, "
+        "GARCH(1,1)-t, GJR-GARCH-skew-t and EWMA",
+    )
+    jobs: int = option(
+        0, "folds trained side by side (one thread each)", parse=non_negative_int, shown="0: one per CPU"
+    )
+
+    @property
+    def report_name(self) -> str:
+        """The name given, or the protocol's own: sp500 (walk-forward) or loo."""
+        return self.name or ("loo" if self.leave_one_out else "sp500")
 
 
 @dataclass
@@ -253,3 +296,22 @@ class TritonExport:
     max_batch: int = option(1024, "max_batch_size", parse=positive_int)
     queue_delay_us: int = option(2000, "dynamic batching max_queue_delay_microseconds", parse=positive_int)
     cpu: bool = option(False, "instance_group KIND_CPU instead of KIND_GPU")
+
+
+@dataclass
+class InstallDefault:
+    """`install-default`: the bundled model into a registry that serves none."""
+
+    out: Path = option(Path("models"), "model registry directory; gets <version>/ and CURRENT")
+
+
+@dataclass
+class AblationJob:
+    """`ablation`: the default and one change at a time, each through the leave-one-asset-out protocol."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out: Path = option(Path("reports"), "report directory: ablation.md and ablation.json")
+    readme: Path | None = option(None, "also update this README's generated ablation block", shown="no README")
+    jobs: int = option(
+        0, "folds trained side by side (one thread each)", parse=non_negative_int, shown="0: one per CPU"
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from training import baselines, metrics
+from training import baselines, holdout, metrics
 from training.config import BacktestConfig, Checks, TrainConfig
 from training.data import FeatureSeries, Split, load_training_data, make_feature_windows
 from training.model import PriceForecaster
@@ -86,32 +86,33 @@ def run_variant(cfg: TrainConfig, series: list[FeatureSeries], bt: BacktestConfi
     return np.concatenate(points), np.concatenate(quants), np.concatenate(steps), models
 
 
-GARCH = "naive + GARCH(1,1)-t"
+GARCH = holdout.GARCH_T
 
 
 def interval_baselines(
-    prices: np.ndarray, targets: np.ndarray, levels: tuple[float, ...], origins: list[int]
+    prices: np.ndarray, targets: np.ndarray, levels: tuple[float, ...], window: int
 ) -> dict[str, Forecasts]:
-    """The interval baselines, centred on the last price; GARCH-t is refitted at each origin."""
+    """The interval baselines, centred on the last price: the strongest simple methods (GARCH-t and
+    GJR-skew-t refitted every 250 days on the 1,000 returns before, FHS on the posted window, EWMA) and two
+    plain ones."""
     last = baselines.naive(prices, targets)
+    strongest = holdout.series_baselines(prices, targets, levels, window)
     return {
-        GARCH: Forecasts(last, baselines.garch_t_quantiles(prices, targets, levels, origins), levels),
-        "naive + EWMA Gaussian": Forecasts(last, baselines.ewma_gaussian_quantiles(prices, targets, levels), levels),
-        "naive + FHS (EWMA, 500d)": Forecasts(last, baselines.fhs_quantiles(prices, targets, levels), levels),
+        **{name: Forecasts(last, q, levels) for name, q in strongest.items()},
         "naive + Gaussian 60d": Forecasts(last, baselines.gaussian_quantiles(prices, targets, levels), levels),
         "naive + empirical 250d": Forecasts(last, baselines.empirical_quantiles(prices, targets, levels), levels),
     }
 
 
 def baseline_forecasts(
-    prices: np.ndarray, targets: np.ndarray, levels: tuple[float, ...], origins: list[int]
+    prices: np.ndarray, targets: np.ndarray, levels: tuple[float, ...], window: int
 ) -> dict[str, Forecasts]:
     """Naive, drift, EWMA point forecasts and the interval baselines."""
     return {
         "naive": Forecasts(baselines.naive(prices, targets)),
         "drift": Forecasts(baselines.drift(prices, targets)),
         "ewma": Forecasts(baselines.ewma(prices, targets)),
-        **interval_baselines(prices, targets, levels, origins),
+        **interval_baselines(prices, targets, levels, window),
     }
 
 
@@ -127,7 +128,7 @@ def backtest(
     point, quants, steps, models = run_variant(bt.train, all_series, bt, days)
     found = {
         "model": Forecasts(point, quants, levels, steps),
-        **baseline_forecasts(series.prices, targets, levels, cuts),
+        **baseline_forecasts(series.prices, targets, levels, bt.train.model.window),
     }
     for name, cfg in bt.variants.items():
         other = variant_series[name][0]
@@ -222,8 +223,8 @@ def score_backtest(result: Backtest, series: FeatureSeries) -> BacktestScores:
 
 def cross_asset(result: Backtest, window: int, other: FeatureSeries, base: FeatureSeries) -> CheckResults:
     """The default variant's fold models on another series' windows on its own test days, next to naive
-    and the interval baselines fitted on that series' past (GARCH-t refitted at each fold origin)."""
-    targets, point, quants, origins = [], [], [], []
+    and the interval baselines fitted on that series' past."""
+    targets, point, quants = [], [], []
     for origin, stop, model in result.fold_models:
         days = base.dates[origin:stop]
         idx = np.minimum(np.searchsorted(other.dates, days), len(other) - 1)
@@ -232,13 +233,12 @@ def cross_asset(result: Backtest, window: int, other: FeatureSeries, base: Featu
         targets.append(idx)
         point.append(p[:, 0])
         quants.append(q[:, 0, :])
-        origins.append(int(idx[0]))
     idx = np.concatenate(targets)
     levels = result.forecasts["model"].levels
     forecasts = {
         "model": Forecasts(np.concatenate(point), np.concatenate(quants), levels),
         "naive": Forecasts(other.prices[idx - 1]),
-        **interval_baselines(other.prices, idx, levels, origins),
+        **interval_baselines(other.prices, idx, levels, window),
     }
     return {"series": other.source, **score_days(other, idx, forecasts)}
 
@@ -298,7 +298,6 @@ def univariate(cfg: TrainConfig, data: Path | None = None) -> TrainConfig:
 
 
 SYNTHETIC_HISTORY = 500  # days of each synthetic path before the first scored day (the baselines' history)
-SYNTHETIC_REFIT = 250  # GARCH-t refitted every year of synthetic days
 
 
 def synthetic(model: PriceForecaster, window: int, assets: list[FeatureSeries]) -> dict[str, dict]:
@@ -312,7 +311,7 @@ def synthetic(model: PriceForecaster, window: int, assets: list[FeatureSeries]) 
         forecasts = {
             "model": Forecasts(point[:, 0], quantiles[:, 0, :], levels),
             "naive": Forecasts(series.prices[targets - 1]),
-            **interval_baselines(series.prices, targets, levels, list(targets[::SYNTHETIC_REFIT])),
+            **interval_baselines(series.prices, targets, levels, window),
         }
         found[series.source] = score_days(series, targets, forecasts)
     return found

@@ -28,7 +28,17 @@ def feature_kind(name: str) -> str:
 
 
 class StackedLSTM(nn.Module):
-    """Recurrent layers over normalised steps; a head gives (B, horizon, quantiles), monotone by construction."""
+    """Recurrent layers over normalised steps; a head gives (B, horizon, quantiles), monotone by construction.
+
+    With the default "residual" head the quantiles are a simple method plus a bounded correction: the base is
+    a fixed table of standardised quantiles (filtered historical simulation, set from the training targets)
+    scaled by a learned asymmetric volatility filter; the network's output, zero at initialisation, shifts
+    the median and rescales each gap between neighbouring quantiles within fixed bounds. An untrained model
+    is therefore the simple method itself, and training can only move away from it as far as the bounds
+    allow. The "free" head is the earlier unconstrained one (any normalisation, e.g. minmax).
+    """
+
+    base: torch.Tensor
 
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
@@ -46,12 +56,27 @@ class StackedLSTM(nn.Module):
             config.median_index,
         )
         self.quantile_levels = tuple(config.quantiles)
-        self.head = nn.Linear(config.hidden, config.horizon * self.n_quantiles)
+        self.residual = config.head == "residual"
+        width = self.n_quantiles + 1 if self.residual else self.n_quantiles  # residual: + one common scale
+        self.head = nn.Linear(config.hidden, config.horizon * width)
+        # (h, Q) standardised quantiles the residual head corrects; set_base() fits them to the training targets
+        self.register_buffer("base", torch.tensor(normal_table(self.quantile_levels)).repeat(config.horizon, 1))
+        self.vol = VolatilityFilter(config.window) if self.residual else None
+        if self.residual:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(x)  # (B, T, H); no h0/c0 given, so none is exposed in the export
-        raw = self.head(out[:, -1, :]).reshape(-1, self.horizon, self.n_quantiles)  # (B, h, Q)
-        return monotone_quantiles(raw, self.median)
+        raw = self.head(out[:, -1, :]).reshape(x.shape[0], self.horizon, -1)  # (B, h, Q) or (B, h, Q + 1)
+        if not self.residual:
+            return monotone_quantiles(raw, self.median)
+        assert self.vol is not None
+        return residual_quantiles(raw, self.base, self.median, self.vol(x[:, 1:, 0]))
+
+    def set_base(self, table: np.ndarray) -> None:
+        """(h, Q) standardised quantiles of the training targets: what the residual head starts from."""
+        self.base.copy_(torch.tensor(np.sort(table, axis=-1), dtype=torch.float32))
 
 
 def monotone_quantiles(raw: torch.Tensor, median: int) -> torch.Tensor:
@@ -61,6 +86,124 @@ def monotone_quantiles(raw: torch.Tensor, median: int) -> torch.Tensor:
     below = center - torch.flip(torch.cumsum(torch.flip(steps[..., :median], [-1]), -1), [-1])
     above = center + torch.cumsum(steps[..., median + 1 :], -1)
     return torch.cat([below, center, above], dim=-1)
+
+
+MEDIAN_SHIFT = 0.25  # the residual head moves the median at most 0.25 sigma
+SCALE_SHIFT = 1.0  # ... scales every quantile's distance from the median by exp(+-1) in common
+GAP_SHIFT = 0.5  # ... and each gap between neighbouring quantiles by exp(+-0.5) more
+
+
+def bounded(raw: torch.Tensor, limit: float) -> torch.Tensor:
+    """raw squashed into (-limit, limit), with slope 1 at 0."""
+    return limit * torch.tanh(raw / limit)
+
+
+def residual_quantiles(raw: torch.Tensor, base: torch.Tensor, median: int, vol_ratio: torch.Tensor) -> torch.Tensor:
+    """(B, h, Q + 1) raw outputs -> (B, h, Q) quantiles: the base table's median shifted, its gaps rescaled.
+
+    raw[..., median] shifts the median, raw[..., -1] scales all gaps, the others scale one gap each; every
+    gap stays positive, so quantiles never cross. vol_ratio (B, 1) is the volatility filter's sigma over the
+    window's EWMA sigma. Zero raw output and a ratio of 1 give the base table exactly.
+    """
+    center = base[:, median] + bounded(raw[..., median], MEDIAN_SHIFT)  # (B, h)
+    gap_raw = torch.cat([raw[..., :median], raw[..., median + 1 : -1]], dim=-1)  # (B, h, Q - 1)
+    log_scale = bounded(raw[..., -1:], SCALE_SHIFT) + bounded(gap_raw, GAP_SHIFT)
+    gaps = (base[:, 1:] - base[:, :-1]) * torch.exp(log_scale) * vol_ratio.unsqueeze(-1)  # (B, h, Q - 1)
+    below = center.unsqueeze(-1) - torch.flip(torch.cumsum(torch.flip(gaps[..., :median], [-1]), -1), [-1])
+    above = center.unsqueeze(-1) + torch.cumsum(gaps[..., median:], -1)
+    return torch.cat([below, center.unsqueeze(-1), above], dim=-1)
+
+
+def normal_table(levels: tuple[float, ...]) -> np.ndarray:
+    """(Q,) standard normal quantiles: the base before set_base() gives the training targets' own."""
+    from statistics import NormalDist
+
+    return np.array([NormalDist().inv_cdf(q) for q in levels], dtype=np.float32)
+
+
+# The filters the volatility mixture starts from: (persistence P, news share alpha + gamma/2, asymmetry
+# gamma / (2 (alpha + gamma/2))): RiskMetrics-like, an equity GARCH, an index-like GJR with all of its news
+# in falls (alpha 0, gamma 0.24: what `arch` fits on the S&P 500), a milder GJR, and a fast-reverting one.
+FILTER_GRID = ((0.999, 0.06, 0.02), (0.98, 0.08, 0.02), (0.985, 0.12, 0.98), (0.985, 0.08, 0.5), (0.95, 0.10, 0.3))
+FILTER_BURN_IN = 10  # returns each filter runs before its fit to the window is counted
+MIN_VARIANCE_RATIO = 0.04  # a filter's sigma is at least 0.2 EWMA sigmas: a flat window keeps the floor's width
+
+
+def logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+class VolatilityFilter(nn.Module):
+    """Next-day volatility from a mixture of GJR-GARCH(1,1,1) recursions, each weighted by how well it
+    forecast the window's own returns.
+
+    Filter k: sigma2_{t+1} = (1 - P) v + (alpha + gamma 1[r_t < 0]) r_t^2 + beta sigma2_t, started at and
+    targeting v, the window's variance level (P = alpha + gamma / 2 + beta). v is a scaled square of the mean
+    absolute return: far steadier than the mean square under fat tails, where one crash day would set it.
+    A filter is linear in sigma2, so every step's forecast is one matrix product and the whole mixture exports
+    as a few ONNX ops. Each filter's Gaussian log-score on the window's returns (after a burn-in) gives its
+    weight through a softmax with a learned temperature and prior, so a window that behaves like an index
+    with strong leverage leans on the asymmetric filter and a calm symmetric one on the others: the window
+    picks its model, as a per-asset GARCH fit would over a longer history. It works on returns over the EWMA
+    sigma, so it returns the ratio of its sigma to that one. All parameters are pooled over the training
+    windows.
+    """
+
+    exponents: torch.Tensor
+    past: torch.Tensor
+    ages: torch.Tensor
+
+    def __init__(self, window: int) -> None:
+        super().__init__()
+        n = window - 1  # returns in a window
+        self.persistence_logit = nn.Parameter(torch.tensor([logit(g[0]) for g in FILTER_GRID]))
+        self.news_logit = nn.Parameter(torch.tensor([logit(g[1]) for g in FILTER_GRID]))
+        self.asymmetry_logit = nn.Parameter(torch.tensor([logit(g[2]) for g in FILTER_GRID]))
+        self.log_temperature = nn.Parameter(torch.tensor(0.0))
+        self.prior = nn.Parameter(torch.zeros(len(FILTER_GRID)))
+        self.log_level_scale = nn.Parameter(torch.tensor(float(np.log(np.pi / 2))))  # (E|e|)^2 = 2/pi for a normal
+        t, i = torch.arange(n + 1)[:, None], torch.arange(n)[None, :]
+        self.register_buffer("exponents", (t - 1 - i).clamp(min=0).float())  # (n + 1, n): beta^(t-1-i)
+        self.register_buffer("past", (i < t).float())  # return i drives the forecast for t only if i < t
+        self.register_buffer("ages", t[:, 0].float())  # (n + 1,) steps since the start
+
+    def coefficients(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(K,) persistence P, news share alpha + gamma / 2 (< P) and asymmetry of every filter."""
+        persistence = torch.sigmoid(self.persistence_logit)
+        return persistence, persistence * torch.sigmoid(self.news_logit), torch.sigmoid(self.asymmetry_logit)
+
+    def describe(self) -> dict[str, object]:
+        """Every filter's alpha, gamma, beta, and the mixture's temperature and prior, for the model card."""
+        with torch.no_grad():
+            persistence, news, asym = self.coefficients()
+            return {
+                "alpha": ((1 - asym) * news).tolist(),
+                "gamma": (2 * asym * news).tolist(),
+                "beta": (persistence - news).tolist(),
+                "temperature": float(self.log_temperature.exp()),
+                "level_scale": float(self.log_level_scale.exp()),
+                "prior": self.prior.tolist(),
+            }
+
+    def variances(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, n) standardised returns -> (B, K, n + 1) each filter's forecast of every step, the last one next."""
+        persistence, news, asym = self.coefficients()
+        beta = (persistence - news)[:, None, None]  # (K, 1, 1)
+        squares = z * z
+        level = (z.abs().mean(1, keepdim=True) ** 2 * self.log_level_scale.exp())[:, None, :]  # (B, 1, 1)
+        falls = (z < 0).to(z.dtype)[:, None, :]  # (B, 1, n)
+        impact = (news * (1 - asym))[None, :, None] + (2 * news * asym)[None, :, None] * falls  # (B, K, n)
+        drive = (1 - persistence)[None, :, None] * level + impact * squares[:, None, :]  # (B, K, n)
+        decay = beta**self.exponents * self.past  # (K, n + 1, n)
+        start = beta[None, :, :, 0] ** self.ages * level  # (B, K, n + 1)
+        return torch.clamp(torch.einsum("kti,bki->bkt", decay, drive) + start, min=MIN_VARIANCE_RATIO)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, n) returns over the EWMA sigma -> (B, 1) the mixture's sigma over the EWMA sigma."""
+        v = self.variances(z)
+        fit = torch.log(v[..., FILTER_BURN_IN:-1]) + (z * z)[:, None, FILTER_BURN_IN:] / v[..., FILTER_BURN_IN:-1]
+        weights = torch.softmax(self.prior - 0.5 * self.log_temperature.exp() * fit.sum(-1), dim=1)  # (B, K)
+        return torch.sqrt((weights * v[..., -1]).sum(1, keepdim=True))
 
 
 class Normalizer(nn.Module, ABC):

@@ -121,6 +121,7 @@ class ModelCard(TypedDict, total=False):
     normalization: dict[str, Any]  # kind, feature_kinds and the kind's own parameters
     calibration: dict[str, Any]
     architecture: dict[str, Any]
+    volatility_filter: dict[str, Any] | None  # the residual head's filter mixture: every filter's parameters
     training: dict[str, Any]  # data: list[DataRecord], options and epochs
     metrics: dict[str, TestMetrics]
     created: str

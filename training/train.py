@@ -7,6 +7,7 @@ import logging
 import os
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -88,19 +89,38 @@ def evaluate_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor, quantiles: t
         return float(pinball_loss(net(x), y, quantiles))
 
 
+VOLATILITY_LR_FACTOR = 10.0  # the filter's three scalars move slowly through their sigmoids at the network's rate
+
+
+def optimizer(net: StackedLSTM, lr: float) -> torch.optim.Optimizer:
+    """Adam; the volatility filter's parameters at a higher learning rate."""
+    filter_ids = {id(p) for p in net.vol.parameters()} if net.vol is not None else set()
+    groups: list[dict[str, Any]] = [{"params": [p for p in net.parameters() if id(p) not in filter_ids]}]
+    if net.vol is not None:
+        groups.append({"params": list(net.vol.parameters()), "lr": lr * VOLATILITY_LR_FACTOR})
+    return torch.optim.Adam(groups, lr=lr)
+
+
+def epoch_order(n: int, per_epoch: int) -> torch.Tensor:
+    """Every window once in random order, or a random sample of per_epoch of them (drawn afresh each epoch)."""
+    if per_epoch and per_epoch < n:
+        return torch.randperm(n)[:per_epoch]
+    return torch.randperm(n)
+
+
 def train_epoch(
     net: nn.Module,
     opt: torch.optim.Optimizer,
     x: torch.Tensor,
     y: torch.Tensor,
     quantiles: torch.Tensor,
-    batch_size: int,
+    config: TrainConfig,
 ) -> float:
-    """One pass over shuffled training windows; returns the mean training loss."""
+    """One pass over shuffled training windows (or a sample of them); returns the mean training loss."""
     net.train()
-    order = torch.randperm(len(x))
-    total = 0.0
-    for i in range(0, len(x), batch_size):
+    order = epoch_order(len(x), config.windows_per_epoch)
+    total, batch_size = 0.0, config.batch_size
+    for i in range(0, len(order), batch_size):
         idx = order[i : i + batch_size]
         opt.zero_grad(set_to_none=True)
         loss = pinball_loss(net(x[idx]), y[idx], quantiles)
@@ -108,7 +128,7 @@ def train_epoch(
         nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         total += float(loss.detach()) * len(idx)
-    return total / len(x)
+    return total / len(order)
 
 
 def build_model(config: TrainConfig, datasets: list[Dataset]) -> PriceForecaster:
@@ -131,14 +151,16 @@ def train(config: TrainConfig, datasets: list[Dataset], start_from: PriceForecas
     model = copy.deepcopy(start_from) if start_from is not None else build_model(config, datasets)
     x_train, y_train = encoded_tensors(model, datasets, "train", mc.window, mc.horizon)
     x_val, y_val = encoded_tensors(model, datasets, "val", mc.window, mc.horizon)
+    if start_from is None:
+        model.net.set_base(np.quantile(y_train.numpy(), mc.quantiles, axis=0).T)  # (h, Q): FHS on the training targets
     quantiles = torch.tensor(mc.quantiles, dtype=torch.float32)
     log.info("training on %d windows, validating on %d", len(x_train), len(x_val))
-    opt = torch.optim.Adam(model.net.parameters(), lr=config.lr)
+    opt = optimizer(model.net, config.lr)
     history: list[dict[str, float]] = []
     best = (float("inf"), 0, copy.deepcopy(model.net.state_dict()))
     bar = tqdm(range(1, config.epochs + 1), desc="training", unit="epoch", disable=not config.progress)
     for epoch in bar:
-        train_loss = train_epoch(model.net, opt, x_train, y_train, quantiles, config.batch_size)
+        train_loss = train_epoch(model.net, opt, x_train, y_train, quantiles, config)
         val_loss = evaluate_loss(model.net, x_val, y_val, quantiles)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
         bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}")

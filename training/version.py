@@ -16,9 +16,10 @@ import onnx
 import torch
 
 from training import export, holdout, metrics, plots, registry
-from training.data import FeatureSeries, Split, load_training_data, make_feature_windows
+from training.data import FeatureSeries, Split, make_feature_windows
 from training.tables import DataRecord, ModelCard, ScoreTable, TestMetrics
 from training.train import TrainConfig, TrainResult, predict, split_all, train
+from training.universe import load_universe
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def test_metrics(table: ScoreTable, days: holdout.Holdout, result: TrainResult) 
         "mae_ratio": rows["model"]["mae"] / rows["naive"]["mae"],
         **rows,
     }
-    scores["dm_pinball_vs_garch_t"] = holdout.dm_pinball(table, "model", holdout.BASELINES[0])
+    scores["dm_pinball_vs_garch_t"] = holdout.dm_pinball(table, "model", holdout.GARCH_T)
+    if "pinball_by_day" in table["model"]:
+        scores["per_series"] = holdout.per_series(table, "model", days)
     if result.model.net.horizon > 1:
         series, split = result.datasets[0]
         x, y, _ = make_feature_windows(series.values, split.window, split.test_start, split.n, result.model.net.horizon)
@@ -113,6 +116,7 @@ def model_card(config: TrainConfig, result: TrainResult, scores: TestMetrics, cr
         "normalization": result.model.normalizer.describe(),
         "calibration": result.calibration,
         "architecture": {k: v for k, v in asdict(mc).items() if k not in ("quantiles",)},
+        "volatility_filter": result.model.net.vol.describe() if result.model.net.vol is not None else None,
         "training": {
             "data": files,
             "data_file": ", ".join(f["file"] for f in files),
@@ -128,6 +132,7 @@ def model_card(config: TrainConfig, result: TrainResult, scores: TestMetrics, cr
             "batch_size": config.batch_size,
             "lr": config.lr,
             "seed": config.seed,
+            "options": training_options(config),
         },
         "metrics": {"test": scores},
         "created": created.isoformat(timespec="seconds"),
@@ -135,6 +140,16 @@ def model_card(config: TrainConfig, result: TrainResult, scores: TestMetrics, cr
         "onnx_version": onnx.__version__,
         "python_version": platform.python_version(),
     }
+
+
+def training_options(config: TrainConfig) -> dict[str, object]:
+    """Every option the run was given, as JSON (file names, not paths: a card must not depend on a checkout)."""
+    options = asdict(config)
+    options["data"] = [Path(p).name for p in config.data]
+    options["extras"] = {name: Path(p).name for name, p in config.extras.items()}
+    for key in ("threads", "progress"):  # how, not what: they do not change the model
+        options.pop(key)
+    return options
 
 
 def onnx_metadata(card: ModelCard) -> dict[str, object]:
@@ -176,13 +191,15 @@ def build_version(
     A model failing the quality gate raises GateRefused after the table is printed ("refuse"), is built
     anyway and marked forced ("force", train --force), or is built for a caller that decides ("defer", retrain).
     """
-    series = series if series is not None else load_training_data(config)
+    series = series if series is not None else load_universe(config)
     result = train(config, split_all(config, series))
     table, days = score_test_split(result, config)
-    problems = holdout.gate(table, "model")
+    problems = holdout.gate(table, "model", days)
     notes = {"refuse": "", "force": " (published anyway: --force)", "defer": " (the retrain decision applies it)"}
     verdict = "passed" if not problems else f"FAILED{notes[on_gate_failure]}: "
     summary = [holdout.format_table(table), holdout.ratios_line(table, "model")]
+    if "pinball_by_day" in table["model"]:
+        summary.append(holdout.format_per_series(holdout.per_series(table, "model", days)))
     summary.append(f"quality gate on the test split ({days.days} days): {verdict}{'; '.join(problems)}")
     if problems and on_gate_failure == "refuse":
         raise metrics.GateRefused(problems, summary)
@@ -242,9 +259,25 @@ def write_calibration_plot(staged: Path, card: ModelCard, table: ScoreTable) -> 
 
 
 def train_and_publish(config: TrainConfig, registry_dir: Path, force: bool = False) -> BuiltVersion:
-    """`training train`: build a version, publish it and point CURRENT at it, under the registry lock."""
+    """`training train`: build a version, publish it and point CURRENT at it, under the registry lock.
+
+    Bad data is refused before the registry is touched; a registry this call created is removed again when
+    nothing was published into it (it would hold only the lock file).
+    """
+    series = load_universe(config)
+    created = not registry_dir.exists()
+    try:
+        return publish_new(config, registry_dir, series, force)
+    except BaseException:
+        if created:
+            registry.remove_if_unused(registry_dir)
+        raise
+
+
+def publish_new(config: TrainConfig, registry_dir: Path, series: list[FeatureSeries], force: bool) -> BuiltVersion:
+    """Builds, publishes and points CURRENT at a version, under the registry lock."""
     with registry.registry_lock(registry_dir):
-        built = build_version(config, registry_dir, on_gate_failure="force" if force else "refuse")
+        built = build_version(config, registry_dir, series, on_gate_failure="force" if force else "refuse")
         registry.publish(registry_dir, built.staged, built.version)
         registry.set_current(registry_dir, built.version)
         gate = built.card["quality_gate"]

@@ -42,24 +42,52 @@ function showCard(card) {
   showRecord(test);
 }
 
+const RECORD_ROWS = ["model", "naive", "naive + GARCH(1,1)-t", "naive + GJR-GARCH-skew-t", "naive + FHS",
+  "naive + EWMA Gaussian"];
+
+function tableRow(cells) {
+  const tr = document.createElement("tr");
+  cells.forEach((text, i) => {
+    const cell = document.createElement(i ? "td" : "th");
+    if (!i) cell.scope = "row";
+    cell.textContent = text;
+    tr.append(cell);
+  });
+  return tr;
+}
+
 function showRecord(test) {
   const body = $("record-table").querySelector("tbody");
-  const rows = ["model", "naive", "naive + GARCH(1,1)-t", "naive + EWMA Gaussian"].filter((name) => test[name]);
+  const rows = RECORD_ROWS.filter((name) => test[name]);
   for (const name of rows) {
     const row = test[name];
     const iv = row.intervals || {};
-    const cells = [name, number(row.mae, 2), number((iv.coverage_80 || {}).coverage), number((iv.coverage_95 || {}).coverage),
-      number(iv.pinball_pct, 4)];
-    const tr = document.createElement("tr");
-    cells.forEach((text, i) => {
-      const cell = document.createElement(i ? "td" : "th");
-      if (!i) cell.scope = "row";
-      cell.textContent = text;
-      tr.append(cell);
-    });
-    body.append(tr);
+    body.append(tableRow([name, number(row.mae, 2), number((iv.coverage_80 || {}).coverage),
+      number((iv.coverage_95 || {}).coverage), number(iv.pinball_pct, 4)]));
   }
   $("record-table").hidden = rows.length === 0;
+  showSeries(test.per_series || []);
+}
+
+function significance(row) {
+  // the Holm-adjusted DM tests against the strongest simple methods, in words
+  const worse = [], better = [];
+  for (const [name, t] of Object.entries(row.dm || {})) {
+    if (t.p_holm < 0.05) (t.statistic > 0 ? worse : better).push(name.replace("naive + ", ""));
+  }
+  const parts = [];
+  if (better.length) parts.push(`better than ${better.join(", ")}`);
+  if (worse.length) parts.push(`worse than ${worse.join(", ")}`);
+  return parts.length ? `significantly ${parts.join("; ")}` : "no significant difference";
+}
+
+function showSeries(perSeries) {
+  const body = $("series-table").querySelector("tbody");
+  for (const row of perSeries) {
+    body.append(tableRow([row.series, String(row.days), row.best_simple.replace("naive + ", ""),
+      number(row.ratio_to_best, 4), significance(row)]));
+  }
+  $("series-table").hidden = perSeries.length === 0;
 }
 
 async function loadCard() {

@@ -67,7 +67,13 @@ def test_page_shows_the_live_model_and_its_record_without_console_errors(
     facts = browser.find_element(By.ID, "model-facts").text
     assert model_pair[2] in facts and "CPUExecutionProvider" in facts and "0.025, 0.1, 0.5, 0.9, 0.975" in facts
     table = browser.find_element(By.ID, "record-table").text
-    assert "naive + GARCH(1,1)-t" in table and "naive + EWMA Gaussian" in table
+    for row in ("naive + GARCH(1,1)-t", "naive + GJR-GARCH-skew-t", "naive + FHS", "naive + EWMA Gaussian"):
+        assert row in table
+    card = httpx.get(f"{server}/model").json()
+    per_series = browser.find_element(By.ID, "series-table").text  # the best simple method, series by series
+    for row in card["metrics"]["test"]["per_series"]:
+        best = row["best_simple"].removeprefix("naive + ")
+        assert f"{row['series']} {row['days']} {best} {row['ratio_to_best']:.4f}" in per_series
     for image in ("plot-test", "plot-calibration"):  # the live version's own PNGs, actually decoded
         assert browser.execute_script(f"return document.getElementById('{image}').naturalWidth") > 100
     assert console_errors(browser) == []

@@ -176,3 +176,9 @@ def test_help_starts_without_importing_torch() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "torch loaded: False"
     assert "usage:" in result.stdout and "--epochs" in result.stdout
+
+
+def test_evaluate_help_says_which_data_file_is_scored() -> None:
+    text = " ".join(build_parser()._subparsers._group_actions[0].choices["evaluate"].format_help().split())
+    assert "Every --data file is pooled for training; the first one is the series scored" in text
+    assert "With --leave-one-out, every --data file is scored instead" in text

@@ -107,7 +107,7 @@ def test_onnx_graph_is_volatility_equivariant_and_finite_on_flat_windows(version
 
 def test_parity_check_catches_a_mismatched_file(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    config = LSTMConfig(window=10, layers=1, hidden=4)
+    config = LSTMConfig(window=10, layers=1, hidden=4, head="free")  # what the window normalisation trains with
     model = PriceForecaster(WindowNormalizer(["ratio"], [0.01], [0.0]), StackedLSTM(config), True).eval()
     other = PriceForecaster(WindowNormalizer(["ratio"], [0.02], [0.0]), StackedLSTM(config), True).eval()
     path = tmp_path / "m.onnx"

@@ -7,10 +7,16 @@ import pytest
 import torch
 
 from training.model import (
+    FILTER_BURN_IN,
+    GAP_SHIFT,
+    MEDIAN_SHIFT,
+    MIN_VARIANCE_RATIO,
+    SCALE_SHIFT,
     LSTMConfig,
     MinMaxNormalizer,
     PriceForecaster,
     StackedLSTM,
+    VolatilityFilter,
     VolNormalizer,
     WindowNormalizer,
     feature_kind,
@@ -165,3 +171,62 @@ def test_interval_scale_scales_offsets_from_the_median_and_never_crosses() -> No
     scaled = model.scaled(z)
     assert torch.all(scaled[..., 1:] >= scaled[..., :-1])
     torch.testing.assert_close(scaled[0, 0, 2], torch.tensor(0.5))  # the median never moves
+
+
+def residual_net(window: int = 20) -> StackedLSTM:
+    torch.manual_seed(0)
+    return StackedLSTM(LSTMConfig(window=window, layers=1, hidden=8)).eval()
+
+
+def standardised(batch: int, steps: int, seed: int = 0) -> torch.Tensor:
+    return torch.tensor(np.random.default_rng(seed).standard_t(5, (batch, steps, 1)), dtype=torch.float32)
+
+
+def test_an_untrained_residual_head_is_its_base_scaled_by_the_volatility_filter() -> None:
+    net = residual_net()
+    net.set_base(np.array([[-2.1, -1.3, 0.05, 1.2, 2.0]]))
+    x = standardised(16, 20)
+    with torch.no_grad():
+        z, ratio = net(x)[:, 0, :], net.vol(x[:, 1:, 0])
+    base = net.base[0]
+    torch.testing.assert_close(z, base[2] + (base - base[2]) * ratio)
+    assert torch.all(ratio > 0.19)  # MIN_VARIANCE_RATIO keeps it at 0.2 EWMA sigmas or more
+
+
+def test_a_trained_residual_head_moves_only_within_its_bounds_and_never_crosses() -> None:
+    net = residual_net()
+    net.set_base(np.array([[-2.1, -1.3, 0.05, 1.2, 2.0]]))
+    with torch.no_grad():
+        for p in net.head.parameters():
+            p.normal_(0, 30.0)  # far past the bounds
+        x = standardised(256, 20, seed=1)
+        z, ratio = net(x)[:, 0, :], net.vol(x[:, 1:, 0])
+    assert torch.all(z[:, 1:] > z[:, :-1])
+    assert torch.all((z[:, 2] - 0.05).abs() <= MEDIAN_SHIFT + 1e-6)
+    gaps = (z[:, 1:] - z[:, :-1]) / ratio / (net.base[0, 1:] - net.base[0, :-1])
+    limit = np.exp(SCALE_SHIFT + GAP_SHIFT)
+    assert torch.all(gaps <= limit * (1 + 1e-5)) and torch.all(gaps >= (1 - 1e-5) / limit)
+
+
+def test_the_filter_mixture_is_the_gjr_recursion_step_by_step() -> None:
+    filters = VolatilityFilter(window=30)
+    z = standardised(3, 30, seed=2)[:, 1:, 0]  # (B, n)
+    with torch.no_grad():
+        v = filters.variances(z)  # (B, K, n + 1)
+        persistence, news, asym = filters.coefficients()
+        level = z.abs().mean(1) ** 2 * filters.log_level_scale.exp()
+        for k in range(len(persistence)):
+            alpha, gamma = news[k] * (1 - asym[k]), 2 * news[k] * asym[k]
+            beta = persistence[k] - news[k]
+            s2 = level.clone()
+            for t in range(z.shape[1] + 1):
+                torch.testing.assert_close(v[:, k, t], torch.clamp(s2, min=MIN_VARIANCE_RATIO), rtol=1e-4, atol=1e-6)
+                if t < z.shape[1]:
+                    shock = z[:, t] ** 2
+                    s2 = (1 - persistence[k]) * level + (alpha + gamma * (z[:, t] < 0)) * shock + beta * s2
+        # each filter weighs by its Gaussian fit to the window's own returns after the burn-in
+        fit = (
+            torch.log(v[..., FILTER_BURN_IN:-1]) + (z * z)[:, None, FILTER_BURN_IN:] / v[..., FILTER_BURN_IN:-1]
+        ).sum(-1)
+        weights = torch.softmax(filters.prior - 0.5 * filters.log_temperature.exp() * fit, dim=1)
+        torch.testing.assert_close(filters(z)[:, 0], torch.sqrt((weights * v[..., -1]).sum(1)))

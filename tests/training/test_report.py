@@ -6,6 +6,7 @@ import json
 
 from tests.conftest import ROOT
 from training import report
+from training.readme import markers
 
 
 def test_readme_block_matches_the_committed_report() -> None:
@@ -13,7 +14,8 @@ def test_readme_block_matches_the_committed_report() -> None:
     scores = {k: data[k] for k in ("walk_forward", "holdout", "all")}
     extra = {k: data[k] for k in ("cross_asset", "synthetic", "out_of_range")}
     block = report.readme_block("sp500", scores, extra, "sp500_forecast.png")
-    assert block in (ROOT / "README.md").read_text()
+    start, end = markers("report")
+    assert f"{start}\n{block}\n{end}" in (ROOT / "README.md").read_text()
     assert (ROOT / "reports" / "sp500_forecast.png").is_file()
     for check in ("sp500.csv.gz walk-forward", "nasdaq.csv.gz, cross-asset", "synthetic calm", "synthetic wild"):
         assert check in block  # the interval story is told on every check, model next to GARCH-t and EWMA
