@@ -129,3 +129,18 @@ def test_readme_example_runs_as_documented(example: Example, server: str) -> Non
         check_answer(example, printed)
     else:
         assert printed.strip()
+
+
+@pytest.fixture(scope="module")
+def bundled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from training.bundled import install_default
+
+    registry = tmp_path_factory.mktemp("bundled") / "models"
+    install_default(registry)  # what make serve serves on a fresh clone
+    with running_service(registry) as (base, _):
+        yield base
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.language == "sh"], ids=lambda e: e.code[:40])
+def test_readme_answers_are_the_bundled_models_to_the_digit(example: Example, bundled_server: str) -> None:
+    assert json.loads(run_example(example, bundled_server)) == example.answer
