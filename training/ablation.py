@@ -50,6 +50,11 @@ def rows(default: TrainConfig) -> list[Row]:
         Row("4 layers", "more LSTM layers", replace(default, model=replace(default.model, layers=4))),
         Row("64 units", "more units per layer", replace(default, model=replace(default.model, hidden=64))),
         Row("smaller: 1 x 16", "(serving cost)", replace(default, model=replace(default.model, layers=1, hidden=16))),
+        Row(
+            "untrained (learning rate 0): the base alone, filters at their initial values, conformal step kept",
+            "(what training adds)",
+            replace(default, lr=0.0),
+        ),
     ]
 
 

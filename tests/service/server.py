@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,6 +73,15 @@ def running_service(
             yield base, proc
         finally:
             stop(proc, log)
+
+
+@contextmanager
+def serving_copy(registry: Path, where: Path) -> Iterator[str]:
+    """A copy of a registry (without its lock file) served with polling off; yields the base URL."""
+    copy = where / "registry"
+    shutil.copytree(registry, copy, ignore=shutil.ignore_patterns(".lock"))
+    with running_service(copy, FORECAST_RELOAD_SECONDS="0") as (base, _):
+        yield base
 
 
 def read_log(log: IO[str], limit: int = 5000) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,26 +13,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ROOT, TEST_DATA
-from tests.service.browser import chromium, console_errors
-from tests.service.server import running_service
+from tests.service.browser import console_errors
 from training.data import load_csv
 
 ARTEFACTS = ROOT / ".test-artifacts"
 GOOGLE = TEST_DATA / "Google_Stock_Price_Train.csv"  # the tutorial's file: quoted thousands, " Volume"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, model_pair: tuple[Path, str, str]) -> Iterator[str]:
-    registry = tmp_path_factory.mktemp("page") / "registry"
-    shutil.copytree(model_pair[0], registry, ignore=shutil.ignore_patterns(".lock"))
-    with running_service(registry, FORECAST_RELOAD_SECONDS="0") as (base, _):
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    with chromium() as driver:
-        yield driver
 
 
 def open_page(browser: WebDriver, base: str) -> None:
