@@ -43,7 +43,7 @@ TINY = [
 MULTI = ["--horizon", "3", "--features", "close,volume,hl_range,nasdaq_close"]
 # registry name -> one option list per version, in publishing order (CURRENT names the last)
 SPECS: dict[str, list[list[str]]] = {
-    "pair": [["--seed", "1"], ["--seed", "2"]],
+    "pair": [["--seed", "1"], ["--seed", "2", "--head", "free"]],  # two heads: answers that clearly differ
     "multi": [MULTI],
 }
 # What a server reads (the page shows the PNGs); the torch weights stay out of the repository.
