@@ -329,8 +329,11 @@ class Evaluation:
 
 
 def default_variants(base: TrainConfig, cross: Path | None) -> dict[str, TrainConfig]:
-    """The classic tutorial setup, and a multivariate model when a second series is given."""
-    variants = {"tutorial (min-max 4x50)": replace(univariate(base), normalize="minmax")}
+    """The classic tutorial setup (a global min-max scaler, 4 x 50), and a multivariate model when a second series
+    is given."""
+    tutorial = univariate(base)
+    tutorial_model = replace(tutorial.model, layers=4, hidden=50, head="free")
+    variants = {"tutorial (min-max 4x50)": replace(tutorial, normalize="minmax", model=tutorial_model)}
     if cross:
         variants["multivariate"] = replace(
             univariate(base),

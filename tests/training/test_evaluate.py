@@ -110,3 +110,14 @@ def test_multi_day_models_are_scored_per_step(short_series: Path) -> None:
     steps = scores["holdout"]["forecasters"]["model"]["mae_by_step"]
     assert [s["step"] for s in steps] == [1, 2, 3]
     assert steps[0]["model"] == pytest.approx(scores["holdout"]["forecasters"]["model"]["mae"])
+
+
+def test_the_tutorial_variant_is_the_tutorials_model() -> None:
+    variants = evaluate.default_variants(TrainConfig(), None)
+    tutorial = variants["tutorial (min-max 4x50)"]
+    assert (tutorial.normalize, tutorial.model.layers, tutorial.model.hidden, tutorial.model.head) == (
+        "minmax",
+        4,
+        50,
+        "free",
+    )
