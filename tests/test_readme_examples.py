@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, train_tiny
 from tests.service.server import running_service
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
@@ -144,3 +144,23 @@ def bundled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.language == "sh"], ids=lambda e: e.code[:40])
 def test_readme_answers_are_the_bundled_models_to_the_digit(example: Example, bundled_server: str) -> None:
     assert json.loads(run_example(example, bundled_server)) == example.answer
+
+
+def test_the_model_directory_table_lists_every_file_a_version_has(tmp_path: Path, sp500_small: Path) -> None:
+    version = train_tiny(tmp_path, sp500_small)
+    table = (ROOT / "README.md").read_text().split("writes a new version directory", 1)[1].split("\n\n", 2)[1]
+    documented = set(re.findall(r"^\| `([^`]+)` \|", table, re.M))
+    assert documented == {p.name for p in (tmp_path / version).iterdir()}
+
+
+def test_make_serve_says_what_it_installs_before_installing() -> None:
+    dry = subprocess.run(
+        ["make", "--dry-run", "--always-make", "serve", "VENV=/nonexistent-venv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = dry.stdout.splitlines()
+    said = next(i for i, line in enumerate(lines) if "Installing what the service needs" in line)
+    assert said < next(i for i, line in enumerate(lines) if "pip install" in line)
