@@ -24,7 +24,7 @@ docker build --network host -q --build-arg TORCH_INDEX_URL="$TORCH_INDEX_URL" \
     -f docker/Dockerfile.train -t lstm-forecast/trainer:latest . >/dev/null
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' 'lstm-forecast/*'
 
-say "compose up (the trainer trains the default model into the volume first)"
+say "compose up (the trainer copies the bundled default model into the volume first)"
 started=$(date +%s)
 compose up -d
 api=$(compose ps -q api)
