@@ -48,7 +48,8 @@ CASES = {
         "windw: Extra inputs are not permitted",
     ),
     "10 MB body": (b'{"window": [' + b"1.0, " * 2_000_000 + b"1.0]}", JSON, 413, "larger than"),
-    "100,000 windows": (body({"windows": [[1.0]] * 100_000}), JSON, 422, "'windows' holds 100000 windows"),
+    "100,000 one-price windows": (body({"windows": [[1.0]] * 100_000}), JSON, 422, "'windows' holds 100000 windows"),
+    "100,000 windows of 60 prices": (body({"windows": [GOOD] * 100_000}), JSON, 413, "larger than"),
     "10,000 levels of nesting": (nested(10_000), JSON, 400, "not valid JSON"),
     "invalid UTF-8": (b'{"window": [\xff\xfe]}', JSON, 400, "not valid JSON"),
     "wrong content type": (
