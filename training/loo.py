@@ -84,7 +84,7 @@ def fit_and_forecast(config: TrainConfig, scored: list[FeatureSeries]) -> FoldRe
     return FoldResult(found, seconds, onnx_speed(model, config))
 
 
-SPEED_BATCH, SPEED_RUNS = 64, 200
+SPEED_BATCH, SPEED_RUNS = 64, 1000
 
 
 def onnx_speed(model: Any, config: TrainConfig) -> float:
