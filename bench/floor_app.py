@@ -13,8 +13,8 @@ import os
 import uvicorn
 from fastapi import FastAPI
 
-from service.schemas import PredictRequest
-from service.transport import HttpProtocol
+from service.api.schemas import PredictRequest
+from service.server.transport import HttpProtocol
 
 app = FastAPI()
 

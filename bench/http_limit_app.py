@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import uvicorn
 
-from service.transport import HttpProtocol
+from service.server.transport import HttpProtocol
 
 Message = MutableMapping[str, Any]
 READY = orjson.dumps({"status": "ready"})

@@ -17,10 +17,12 @@ from bench.bodies import INFER_PATH, binary_infer_body, predict_body, sample_win
 from bench.pyload import Load, run_load
 from bench.servers import server, service_argv
 from service.cpus import usable_cpus
-from service.cuda import resolve_providers
-from service.forecaster import Forecaster, ModelError, ProviderError, SessionConfig, load_forecaster
-from service.registry import RegistryError, read_current
-from service.runners import Runner
+from service.errors import ModelError
+from service.model.cuda import resolve_providers
+from service.model.forecaster import Forecaster, load_forecaster
+from service.model.registry import RegistryError, read_current
+from service.model.runners import Runner
+from service.model.sessions import ProviderError, SessionConfig
 
 MAX_REL_DIFF = 1e-4  # the service's own golden-check tolerance
 BATCHES = (1, 64, 256, 1024, 4096, 16384)

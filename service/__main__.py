@@ -19,11 +19,11 @@ from uvicorn.supervisors import Multiprocess
 from service.app import create_app
 from service.cli import FLAGS, PREFIX, SettingsProblem, env_name, settings_from, unknown_variables
 from service.config import Settings
-from service.cuda import resolve_providers
-from service.forecaster import CPU, ProviderError
-from service.listener import REUSE_PORT, ListenError, WorkerSockets, bind_listener, note_request_migration
-from service.logs import configure_logging
-from service.transport import HttpProtocol
+from service.http.logs import configure_logging
+from service.model.cuda import resolve_providers
+from service.model.sessions import CPU, ProviderError
+from service.server.listener import REUSE_PORT, ListenError, WorkerSockets, bind_listener, note_request_migration
+from service.server.transport import HttpProtocol
 
 log = logging.getLogger("service")
 

@@ -17,18 +17,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import multiprocess
 
-from service import __version__, oip, page, timeseries
-from service.api import router
-from service.batching import Batcher
+from service import __version__
+from service.api import oip, page, timeseries
+from service.api.rest import router
+from service.api.schemas import PredictRequest
 from service.config import Settings
 from service.errors import install_error_handlers
-from service.fastpath import PredictFastPath
-from service.forecaster import Forecaster, SessionConfig
-from service.logs import configure_logging
+from service.http.fastpath import PredictFastPath
+from service.http.logs import configure_logging
+from service.http.middleware import ASGIApp, BodyLimit, HeadAsGet, RequestObserver, RouteLabels
+from service.inference.batching import Batcher
 from service.metrics import ServiceMetrics, multiprocess_dir
-from service.middleware import ASGIApp, BodyLimit, HeadAsGet, RequestObserver, RouteLabels
-from service.registry import ModelRegistry, ReloadOutcome
-from service.schemas import PredictRequest
+from service.model.forecaster import Forecaster
+from service.model.registry import ModelRegistry, ReloadOutcome
+from service.model.sessions import SessionConfig
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 
+class ModelError(Exception):
+    """A version directory that must not be served, with the reason (never shown to a client as a 500)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message, one line, bounded."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
 class ServiceError(Exception):
     """An error a client can act on: status code, a machine-readable code and a readable message."""
 

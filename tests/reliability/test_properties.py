@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from service.config import Settings
-from service.forecaster import Forecaster, SessionConfig, load_forecaster
+from service.model.forecaster import Forecaster, load_forecaster
+from service.model.sessions import SessionConfig
 
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -10,7 +10,8 @@ import pytest
 
 from bench.bodies import sample_windows
 from scripts.gpu_check import compare, main
-from service.forecaster import SessionConfig, load_forecaster
+from service.model.forecaster import load_forecaster
+from service.model.sessions import SessionConfig
 from tests.conftest import ROOT
 
 

@@ -13,10 +13,11 @@ from typing import TypeVar
 import numpy as np
 import pytest
 
-from service.batching import Batcher
 from service.errors import InferenceFailed, InvalidInput, Overloaded, TimedOut
-from service.forecaster import Forecaster, SessionConfig, load_forecaster
+from service.inference.batching import Batcher
 from service.metrics import ServiceMetrics
+from service.model.forecaster import Forecaster, load_forecaster
+from service.model.sessions import SessionConfig
 
 
 @pytest.fixture(scope="module")

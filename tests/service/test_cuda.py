@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from service.cuda import PROBE_MODEL, probe_cuda, resolve_providers
-from service.forecaster import CPU, CUDA, ProviderError
+from service.model.cuda import PROBE_MODEL, probe_cuda, resolve_providers
+from service.model.sessions import CPU, CUDA, ProviderError
 
 GPU_BUILD = [CUDA, CPU]  # what onnxruntime-gpu lists on any machine, GPU or not
 

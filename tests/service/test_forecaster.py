@@ -10,16 +10,9 @@ import numpy as np
 import onnx
 import pytest
 
-from service.forecaster import (
-    CPU,
-    CUDA,
-    ModelError,
-    ProviderError,
-    SessionConfig,
-    check_active_provider,
-    load_forecaster,
-    requested_providers,
-)
+from service.errors import ModelError
+from service.model.forecaster import load_forecaster
+from service.model.sessions import CPU, CUDA, ProviderError, SessionConfig, check_active_provider, requested_providers
 
 CONFIG = SessionConfig("cpu", 1)
 

@@ -12,12 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import service.forecaster as forecaster_module
-from service.batching import Batcher
-from service.forecaster import CPU, Forecaster, ModelError, SessionConfig, golden_sizes, load_forecaster
+import service.model.sessions as sessions_module
+from service.errors import ModelError
+from service.inference.batching import Batcher
 from service.metrics import ServiceMetrics
-from service.registry import ModelRegistry
-from service.runners import GraphRunner, SessionRunner, SplitRunner, graph_sizes, pad_rows
+from service.model.forecaster import Forecaster, load_forecaster
+from service.model.golden import golden_sizes
+from service.model.registry import ModelRegistry
+from service.model.runners import GraphRunner, SessionRunner, SplitRunner, graph_sizes, pad_rows
+from service.model.sessions import CPU, SessionConfig
 
 GPU_LIKE = SessionConfig("auto", 1, gpu_min_batch=0, cuda_graphs=True, max_batch=128)
 
@@ -25,9 +28,9 @@ GPU_LIKE = SessionConfig("auto", 1, gpu_min_batch=0, cuda_graphs=True, max_batch
 @pytest.fixture
 def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     """What plan_devices returns on a CUDA machine, with a CPU session standing in for the GPU's."""
-    real = forecaster_module.plan_devices
+    real = sessions_module.plan_devices
     monkeypatch.setattr(
-        forecaster_module,
+        sessions_module,
         "plan_devices",
         lambda config: real(config) if config.providers == "cpu" else {"cuda": [CPU], "cpu": [CPU]},
     )
@@ -65,7 +68,7 @@ def test_small_batches_run_on_cpu_and_large_ones_on_the_gpu_with_the_same_answer
     plain = load(registry, version, SessionConfig("cpu", 1))
     assert gpu.devices == ["cuda", "cpu"] and plain.devices == ["cpu"]
     assert isinstance(gpu.runners["cuda"], GraphRunner) and isinstance(gpu.runners["cpu"], SessionRunner)
-    assert gpu.gpu_min_batch == forecaster_module.GPU_MIN_BATCH_GRAPHS
+    assert gpu.gpu_min_batch == sessions_module.GPU_MIN_BATCH_GRAPHS
     assert [gpu.device_for(n) for n in (1, 47, 48, 128)] == ["cpu", "cpu", "cuda", "cuda"]
     for n in (1, 3, 47, 48, 100, 128):  # 3 and 100 are padded to 4 and 128
         x = windows(n, seed=n)
@@ -94,7 +97,7 @@ def test_the_setting_and_graphs_off_change_the_threshold(fake_gpu: None, model_p
     registry, _, version = model_pair
     no_graphs = load(registry, version, SessionConfig("auto", 1, cuda_graphs=False, max_batch=128))
     assert isinstance(no_graphs.runners["cuda"], SessionRunner)
-    assert no_graphs.gpu_min_batch == forecaster_module.GPU_MIN_BATCH_PLAIN
+    assert no_graphs.gpu_min_batch == sessions_module.GPU_MIN_BATCH_PLAIN
     fixed = load(registry, version, SessionConfig("auto", 1, gpu_min_batch=2, max_batch=128))
     assert [fixed.device_for(n) for n in (1, 2)] == ["cpu", "cuda"]
 

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from service.calendar import check_dates, next_business_day
+from service.api.calendar import check_dates, next_business_day
+from service.api.schemas import PredictRequest, request_array, window_answers
 from service.errors import InvalidInput
-from service.forecaster import Forecaster, SessionConfig, load_forecaster
-from service.schemas import PredictRequest, request_array, window_answers
+from service.model.forecaster import Forecaster, load_forecaster
+from service.model.sessions import SessionConfig
 
 
 @pytest.fixture(scope="module")

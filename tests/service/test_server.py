@@ -147,7 +147,10 @@ def test_a_port_held_by_workers_not_yet_listening_is_refused(
     # two: the kernel would let a second instance bind and listen meanwhile. The helper holds a port that way.
     registry, _, _ = registry_copy
     port = free_port()
-    hold = f"from service.listener import bind_listener; s = bind_listener({held!r}, {port}, True); print(1); input()"
+    hold = (
+        f"from service.server.listener import bind_listener; s = bind_listener({held!r}, {port}, True); "
+        "print(1); input()"
+    )
     with subprocess.Popen(
         [sys.executable, "-c", hold], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as holder:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from service.__main__ import uvicorn_config
-from service.transport import CoalescingTransport, HttpProtocol
+from service.server.transport import CoalescingTransport, HttpProtocol
 from tests.service.server import running_service, wait_for
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from service.config import Settings
-from service.listener import note_request_migration
+from service.server.listener import note_request_migration
 from tests.service.server import ROOT, Burst, free_port, running_service, wait_for
 
 
@@ -165,6 +165,6 @@ def test_the_start_says_when_a_replaced_workers_waiting_connections_would_be_res
     sysctl = tmp_path / "tcp_migrate_req"
     if setting is not None:
         sysctl.write_text(setting)
-    with caplog.at_level(logging.INFO, logger="service.listener"):
+    with caplog.at_level(logging.INFO, logger="service.server.listener"):
         note_request_migration(sysctl)
     assert ("net.ipv4.tcp_migrate_req=1" in caplog.text) is logged

@@ -9,9 +9,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from service.api import answer_predict
+from service.api.rest import answer_predict
 from service.errors import ServiceError, on_service_error, on_unexpected_error, on_validation_error
-from service.middleware import ASGIApp, Receive, Scope, Send
+from service.http.middleware import ASGIApp, Receive, Scope, Send
 
 JSON_HEADERS = (b"content-type", b"application/json")
 

@@ -18,10 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from service import inference
+from service.api.validation import checked_float32
 from service.config import MODEL_NAME
 from service.errors import ForecastFailure, ServiceError
-from service.forecaster import Forecaster, checked_float32
+from service.inference import forecasting
+from service.model.forecaster import Forecaster
 
 
 class ErrorDetail(BaseModel):
@@ -152,7 +153,7 @@ async def forecast(request: Request) -> Response:
     req, model = await parse_forecast(request)
     windows, levels = check_request(req, model, request.app.state.settings.max_batch)
     state = request.scope.setdefault("state", {})
-    forecasts, quantiles = await inference.forecast(request.app.state, model, windows, state, ForecastFailure)
+    forecasts, quantiles = await forecasting.forecast(request.app.state, model, windows, state, ForecastFailure)
     results = [
         content(item, forecasts[i], quantiles[i], levels, model, req.options.horizon)
         for i, item in enumerate(req.inputs)
@@ -167,7 +168,7 @@ async def parse_forecast(request: Request) -> tuple[ForecastRequest, Forecaster]
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         raise ForecastFailure("invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-    model = inference.live_model(request.app.state.registry, ForecastFailure)
+    model = forecasting.live_model(request.app.state.registry, ForecastFailure)
     if req.model not in (MODEL_NAME, model.version):
         raise ForecastFailure("model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404)
     return req, model

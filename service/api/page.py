@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from service import inference
 from service.errors import NotFound
+from service.inference import forecasting
 
 STATIC = Path(__file__).parent / "static"
 # The only files of a version directory the page may fetch: a fixed list, so no path can leave it.
@@ -27,7 +27,7 @@ async def page() -> FileResponse:
 @router.get("/model/files/{name}")
 async def version_file(request: Request, name: str) -> Response:
     """A plot the trainer wrote beside the live model (404 for any other name, or when it has none)."""
-    model = inference.live_model(request.app.state.registry)
+    model = forecasting.live_model(request.app.state.registry)
     if name not in VERSION_FILES or not (model.path / name).is_file():
         raise NotFound(f"version {model.version} has no file {name!r}; it may have {sorted(VERSION_FILES)}")
     return FileResponse(model.path / name, media_type=VERSION_FILES[name], headers={"Cache-Control": "no-cache"})

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.errors import InferenceFailed, InvalidInput, Overloaded, TimedOut
-from service.forecaster import Forecaster, first_line
+from service.errors import InferenceFailed, InvalidInput, Overloaded, TimedOut, first_line
 from service.metrics import ServiceMetrics
+from service.model.forecaster import Forecaster
 
 log = logging.getLogger(__name__)
 INLINE_WINDOWS = 1  # a lone single window runs on the event loop: the thread hop cost more than the run

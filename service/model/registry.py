@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.forecaster import Forecaster, ModelError, SessionConfig, load_forecaster
+from service.errors import ModelError
+from service.model.forecaster import Forecaster, load_forecaster
+from service.model.sessions import SessionConfig
 
 log = logging.getLogger(__name__)
 

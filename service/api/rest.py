@@ -13,14 +13,8 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.datastructures import State
 
-from service import inference
-from service.calendar import check_dates
-from service.config import Settings
-from service.errors import ModelRefused, NotFound, Unauthorized
-from service.forecaster import Forecaster
-from service.metrics import ServiceMetrics
-from service.registry import ModelRegistry
-from service.schemas import (
+from service.api.calendar import check_dates
+from service.api.schemas import (
     BatchForecast,
     ErrorResponse,
     Forecast,
@@ -29,6 +23,12 @@ from service.schemas import (
     parse_predict,
     request_array,
 )
+from service.config import Settings
+from service.errors import ModelRefused, NotFound, Unauthorized
+from service.inference import forecasting
+from service.metrics import ServiceMetrics
+from service.model.forecaster import Forecaster
+from service.model.registry import ModelRegistry
 
 
 async def get_settings(request: Request) -> Settings:
@@ -50,7 +50,7 @@ MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 async def live_model(registry: RegistryDep) -> Forecaster:
     """The model serving now; 503 with the reason when there is none."""
-    return inference.live_model(registry)
+    return forecasting.live_model(registry)
 
 
 ModelDep = Annotated[Forecaster, Depends(live_model)]
@@ -75,7 +75,7 @@ PREDICT_BODY = {
     openapi_extra=PREDICT_BODY,
 )
 async def predict(request: Request) -> Response:
-    # Served by service.fastpath.PredictFastPath ahead of this route; kept for the OpenAPI document and
+    # Served by service.http.fastpath.PredictFastPath ahead of this route; kept for the OpenAPI document and
     # for apps built without that middleware.
     payload = await answer_predict(request.app.state, request.scope.setdefault("state", {}), await request.body())
     return Response(payload, media_type="application/json")
@@ -83,14 +83,14 @@ async def predict(request: Request) -> Response:
 
 async def answer_predict(state: State, request_state: dict[str, Any], raw: bytes) -> bytes:
     """The /predict pipeline from body bytes to answer bytes: parse and validate in one pass, batch, serialise."""
-    model = inference.live_model(state.registry)
+    model = forecasting.live_model(state.registry)
     body = parse_predict(raw)
     settings: Settings = state.settings
     windows = request_array(body, model, settings.max_batch)
     check_horizon(body, model)
     if body.dates is not None:
         check_dates(body.dates, model.window)
-    forecasts, quantiles = await inference.forecast(state, model, windows, request_state)
+    forecasts, quantiles = await forecasting.forecast(state, model, windows, request_state)
     return orjson.dumps(build_answer(body, model, forecasts, quantiles))
 
 

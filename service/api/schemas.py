@@ -12,9 +12,10 @@ import numpy as np
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, ValidationError, model_validator
 
-from service.calendar import business_days_after
+from service.api.calendar import business_days_after
+from service.api.validation import checked_float32
 from service.errors import InvalidInput
-from service.forecaster import Forecaster, checked_float32
+from service.model.forecaster import Forecaster
 
 EXAMPLE_WINDOW: list[JsonValue] = [round(2700 + 3.5 * i + (7 if i % 3 else -5), 2) for i in range(60)]
 HALF_WINDOW: list[JsonValue] = [round(1350 + 1.75 * i + (3.5 if i % 3 else -2.5), 3) for i in range(60)]

@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 import onnxruntime as ort
 
-from service.forecaster import CPU, CUDA, ProviderError, first_line, requested_providers
+from service.errors import first_line
+from service.model.sessions import CPU, CUDA, ProviderError, requested_providers
 
 log = logging.getLogger(__name__)
 

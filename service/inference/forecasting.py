@@ -8,8 +8,8 @@ import numpy as np
 from starlette.datastructures import State
 
 from service.errors import NotReady, ServiceError
-from service.forecaster import Forecaster
-from service.registry import ModelRegistry
+from service.model.forecaster import Forecaster
+from service.model.registry import ModelRegistry
 
 
 def live_model(registry: ModelRegistry, errors: type[ServiceError] = ServiceError) -> Forecaster:

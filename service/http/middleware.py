@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from service.errors import error_body
-from service.logs import log_access
+from service.http.logs import log_access
 from service.metrics import ServiceMetrics
 
 Scope = MutableMapping[str, Any]

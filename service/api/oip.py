@@ -14,11 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from service import __version__, inference
+from service import __version__
+from service.api.validation import checked_float32
 from service.config import MODEL_NAME
 from service.errors import ProtocolError, ServiceError
-from service.forecaster import Forecaster, checked_float32
-from service.registry import ModelRegistry
+from service.inference import forecasting
+from service.model.forecaster import Forecaster
+from service.model.registry import ModelRegistry
 
 
 class ProtocolErrorBody(BaseModel):
@@ -46,7 +48,7 @@ def model_for(request: Request, name: str, version: str | None = None) -> Foreca
     """The live model if `name` (and `version`, when given) match; protocol errors otherwise."""
     if name != MODEL_NAME:
         raise ProtocolError(f"unknown model '{name}'; this server serves '{MODEL_NAME}'", 404)
-    model = inference.live_model(registry_of(request), ProtocolError)
+    model = forecasting.live_model(registry_of(request), ProtocolError)
     if version is not None and version != model.version:
         raise ProtocolError(f"model '{name}' has no version '{version}'; the live one is '{model.version}'", 404)
     return model
@@ -207,7 +209,7 @@ async def infer(request: Request, name: str, version: str | None) -> Response:
         raise ProtocolError(exc.message) from None
     outputs = requested_outputs(header, model)
     state = request.scope.setdefault("state", {})
-    forecasts, quantiles = await inference.forecast(request.app.state, model, windows, state, ProtocolError)
+    forecasts, quantiles = await forecasting.forecast(request.app.state, model, windows, state, ProtocolError)
     batch = len(windows)
     arrays = {
         "forecast": forecasts if model.horizon > 1 else forecasts[:, 0],

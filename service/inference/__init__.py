@@ -1,0 +1,1 @@
+"""From windows to answers: the shared batcher and the one path every route takes to it."""

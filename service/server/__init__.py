@@ -1,0 +1,1 @@
+"""Sockets and processes: the listening socket, the worker processes, the one-write transport."""
