@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.errors import InferenceFailed, InvalidInput, Overloaded, TimedOut, first_line
+from service.errors import InferenceFailed, InvalidInput, TimedOut, first_line
+from service.inference.queue import BatchQueue, Pending, Prediction
 from service.metrics import ServiceMetrics
 from service.model.forecaster import Forecaster
 
@@ -21,29 +20,24 @@ log = logging.getLogger(__name__)
 INLINE_WINDOWS = 1  # a lone single window runs on the event loop: the thread hop cost more than the run
 SWEEP_S = 0.05  # how often waiting requests are checked against their deadlines
 
-Prediction = tuple[np.ndarray, ...]  # Forecaster.predict's arrays: (forecasts (n, h), quantiles (n, h, Q))
-
-
-@dataclass
-class Pending:
-    """One request's windows, the model it started with, its deadline, and the future its forecasts go to."""
-
-    windows: np.ndarray  # (n, window[, features]) float32
-    model: Forecaster
-    future: asyncio.Future[Prediction]
-    timeout_s: float
-    enqueued: float = field(default_factory=time.perf_counter)
-
-    @property
-    def deadline(self) -> float:
-        return self.enqueued + self.timeout_s
-
 
 class Batcher:
     """Continuous batching on one inference thread: as soon as a run ends, the thread takes every request that
     arrived meanwhile (at most max_batch windows) and runs again, without waiting for the event loop to hand
     it the next batch. One client gets unbatched latency, many get full batches while the loop answers the last.
     wait_s > 0 adds a wait for company before a batch that is not full.
+
+    Its shared state is one BatchQueue (`self.queue`). The batcher is in one of five states:
+    - idle: nothing waiting, running or dispatching; the thread sleeps on queue.wake.
+    - dispatching: a request found it idle and scheduled _dispatch on the event loop, so that every request of
+      that loop tick queues first. _dispatch then runs a lone one-window request inline, or wakes the thread.
+    - inline: the event loop runs that lone window; requests arriving meanwhile queue, and the thread waits for
+      inline to end before it takes them.
+    - running: the thread runs queue.running; requests arriving meanwhile queue and notify it. When the run
+      ends, the answers go to the loop and the thread takes the next batch at once, or goes idle.
+    - stopped: stop() drains the queue with errors; the thread ends after the run in progress.
+    Every future resolves once: with its rows of a run, with the run's error, with 504 from _sweep once its
+    deadline passes (a later answer is then dropped), or with the shutdown error.
     """
 
     def __init__(
@@ -56,15 +50,7 @@ class Batcher:
     ) -> None:
         self.max_batch, self.wait_s, self.max_queue = max_batch, wait_s, max_queue
         self.metrics, self.nice = metrics, nice
-        self.pending_windows = 0
-        self._queue: collections.deque[Pending] = collections.deque()
-        self._running: list[Pending] = []
-        self._inline = False  # the event loop is running a lone window itself
-        self._dispatching = False  # a _dispatch is scheduled on the event loop
-        self._stopping = False
-        # One lock guards the queue, the running batch and the flags; the thread sleeps on its condition.
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
+        self.queue = BatchQueue(max_batch, max_queue)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweeper: asyncio.TimerHandle | None = None
@@ -78,13 +64,10 @@ class Batcher:
 
     async def stop(self) -> None:
         """Stops the thread after its current run; requests still queued get an error rather than hanging."""
-        with self._wake:
-            self._stopping = True
-            queued = list(self._queue)
-            self._queue.clear()
-            self.pending_windows = 0
+        with self.queue.wake:
+            queued = self.queue.drain()
             self._show_pending()
-            self._wake.notify()
+            self.queue.wake.notify()
         if self._thread:
             await asyncio.to_thread(self._thread.join)
         if self._sweeper:
@@ -103,20 +86,14 @@ class Batcher:
             )
         loop = self._loop or asyncio.get_running_loop()  # Python 3.11 looks the running loop up with a getpid()
         item = Pending(windows, model, loop.create_future(), timeout_s)
-        with self._wake:
-            if self.pending_windows + n > self.max_queue:
-                raise Overloaded(
-                    f"too many windows waiting ({self.pending_windows} of {self.max_queue}); retry shortly",
-                    headers={"Retry-After": "1"},
-                )
-            self._queue.append(item)
-            self.pending_windows += n
+        with self.queue.wake:
+            self.queue.add(item)
             self._show_pending()
-            first = not (self._running or self._dispatching)  # the thread is idle: decide after this tick
+            first = self.queue.idle  # decide after this tick, once the requests that came with it have queued
             if first:
-                self._dispatching = True
+                self.queue.dispatching = True
             else:
-                self._wake.notify()
+                self.queue.wake.notify()
         if first:
             loop.call_soon(self._dispatch)
         if self._sweeper is None:
@@ -126,28 +103,28 @@ class Batcher:
     def _dispatch(self) -> None:
         """Once the requests that arrived together have queued: a lone small one runs here on the event loop
         (the thread hop would cost more than the run); anything more wakes the inference thread."""
-        with self._wake:
-            self._dispatching = False
-            lone = self.wait_s <= 0 and len(self._queue) == 1 and not self._running
-            if not lone or len(self._queue[0].windows) > INLINE_WINDOWS:
-                self._wake.notify()
+        queue = self.queue
+        with queue.wake:
+            queue.dispatching = False
+            lone = self.wait_s <= 0 and len(queue.waiting) == 1 and not queue.running
+            if not lone or len(queue.waiting[0].windows) > INLINE_WINDOWS:
+                queue.wake.notify()
                 return
-            item = self._queue.popleft()
-            self.pending_windows -= len(item.windows)
+            item = queue.pop()
             self._show_pending()
-            self._inline = True  # the thread must not start a run meanwhile
+            queue.inline = True
         try:
             self._deliver([item], self._run([item]))
         finally:
-            with self._wake:
-                self._inline = False
-                self._wake.notify()
+            with queue.wake:
+                queue.inline = False
+                queue.wake.notify()
 
     def _sweep(self) -> None:
         """One timer for all requests, not one per request: past-deadline ones get 504."""
         now = time.perf_counter()
-        with self._lock:
-            waiting = [*self._queue, *self._running]
+        with self.queue.lock:
+            waiting = [*self.queue.waiting, *self.queue.running]
         for item in waiting:
             if now >= item.deadline and not item.future.done():
                 item.future.set_exception(
@@ -159,10 +136,14 @@ class Batcher:
             delay = min(SWEEP_S, max(0.0, min(deadlines) - now))
             self._sweeper = asyncio.get_running_loop().call_later(delay, self._sweep)
 
+    @property
+    def pending_windows(self) -> int:
+        return self.queue.pending_windows
+
     def _show_pending(self) -> None:
         """The gauge follows pending_windows; called with the lock held, so that a stale value never lands last."""
         if self.metrics:
-            self.metrics.pending_windows.set(self.pending_windows)
+            self.metrics.pending_windows.set(self.queue.pending_windows)
 
     def _work(self) -> None:
         """The inference thread: the next batch, one run, answers handed to the event loop; until stopped."""
@@ -177,44 +158,29 @@ class Batcher:
 
     def _next_batch(self) -> list[Pending] | None:
         """Sleeps until requests are queued (and the loop runs none inline); None once stopped."""
-        with self._wake:
-            self._running = []
-            while not self._stopping and (self._inline or not self._queue):
-                self._wake.wait()
-            if self.wait_s > 0 and not self._stopping:
-                self._gather()
-            if self._stopping:
-                return None
-            self._running = self._take_batch()
-            return self._running
+        queue = self.queue
+        with queue.wake:
+            queue.running = []
+            while not queue.running:  # empty when every request taken had timed out while it waited
+                while not queue.stopping and (queue.inline or not queue.waiting):
+                    queue.wake.wait()
+                if self.wait_s > 0 and not queue.stopping:
+                    self._gather()
+                if queue.stopping:
+                    return None
+                queue.running = queue.take_batch()
+                self._show_pending()
+            return queue.running
 
     def _gather(self) -> None:
         """Waits (holding the condition) until a batch is full or the oldest request has waited wait_s."""
-        deadline = self._queue[0].enqueued + self.wait_s
-        while not self._stopping and self.pending_windows < self.max_batch:
+        queue = self.queue
+        deadline = queue.waiting[0].enqueued + self.wait_s
+        while not queue.stopping and queue.pending_windows < self.max_batch:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 return
-            self._wake.wait(remaining)
-
-    def _take_batch(self) -> list[Pending]:
-        """Oldest requests first, all for the same model, at most max_batch windows in total (lock held)."""
-        batch: list[Pending] = []
-        size = 0
-        while self._queue:
-            item = self._queue[0]
-            if item.future.done():  # timed out or cancelled while queued
-                self._queue.popleft()
-                self.pending_windows -= len(item.windows)
-                continue
-            if batch and (item.model is not batch[0].model or size + len(item.windows) > self.max_batch):
-                break
-            self._queue.popleft()
-            batch.append(item)
-            size += len(item.windows)
-        self.pending_windows -= size
-        self._show_pending()
-        return batch
+            queue.wake.wait(remaining)
 
     def _run(self, batch: list[Pending]) -> Prediction | InferenceFailed:
         """One onnxruntime run for the whole batch; an error is the outcome for all of it."""
