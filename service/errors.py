@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from fastapi import FastAPI, Request
@@ -187,9 +188,23 @@ async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal_error", f"internal error (request id {request_id})"), 500)
 
 
+ErrorHandler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+HANDLERS: dict[type[Exception], ErrorHandler] = {
+    ServiceError: on_service_error,
+    RequestValidationError: on_validation_error,
+    StarletteHTTPException: on_http_error,
+    Exception: on_unexpected_error,
+}
+
+
+async def render_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one renderer, for routes and the /predict fast path alike: the handler of the exception's nearest
+    class in HANDLERS, picked along its MRO as Starlette picks it."""
+    handler = next(HANDLERS[kind] for kind in type(exc).__mro__ if kind in HANDLERS)
+    return await handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Registers the JSON handlers; no error ever answers with a traceback."""
-    app.add_exception_handler(ServiceError, on_service_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected_error)
+    """Registers HANDLERS with the app; no error ever answers with a traceback."""
+    for kind, handler in HANDLERS.items():
+        app.add_exception_handler(kind, handler)

@@ -4,14 +4,13 @@ FastAPI still routes and documents /predict; this only answers first."""
 
 from __future__ import annotations
 
-from fastapi.exceptions import RequestValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from service.api.rest import answer_predict
-from service.errors import ServiceError, on_service_error, on_unexpected_error, on_validation_error
-from service.http.middleware import ASGIApp, Receive, Scope, Send
+from service.errors import render_error
+from service.http.middleware import BUFFERED_BODY, ASGIApp, Receive, Scope, Send
 
 JSON_HEADERS = (b"content-type", b"application/json")
 
@@ -27,31 +26,23 @@ class PredictFastPath:
             return await self.app(scope, receive, send)
         scope["route"] = self.route  # what FastAPI would set: the metrics label is the route template
         try:
-            payload = await answer_predict(self.state, scope.setdefault("state", {}), await read_body(receive))
-        except Exception as exc:  # rendered exactly as FastAPI's handlers would
-            return await render_error(scope, receive, send, exc)
+            payload = await answer_predict(self.state, scope.setdefault("state", {}), await read_body(scope, receive))
+        except Exception as exc:  # the app's own renderer, so that errors match every other route
+            response = await render_error(Request(scope, receive), exc)
+            return await response(scope, receive, send)
         headers = [JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body (BodyLimit has already buffered and capped it)."""
+async def read_body(scope: Scope, receive: Receive) -> bytes:
+    """The request body: as BodyLimit buffered it, or read here when the app was built without BodyLimit."""
+    buffered = scope.get("state", {}).get(BUFFERED_BODY)
+    if buffered is not None:
+        return buffered
     chunks = []
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def render_error(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
-    """The app's own exception handlers, so that errors match the rest of the API."""
-    request = Request(scope, receive)
-    if isinstance(exc, ServiceError):
-        response = await on_service_error(request, exc)
-    elif isinstance(exc, RequestValidationError):
-        response = await on_validation_error(request, exc)
-    else:
-        response = await on_unexpected_error(request, exc)
-    await response(scope, receive, send)

@@ -66,6 +66,9 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
+BUFFERED_BODY = "body"  # the scope state key under which BodyLimit leaves the body it read
+
+
 class BodyLimit:
     """Reads POST bodies up front: over max_bytes -> 413, not JSON -> 415; the app gets the buffered body."""
 
@@ -104,7 +107,7 @@ class BodyLimit:
                     "send the body as JSON with 'Content-Type: application/json'",
                 ),
             )
-        body = b"".join(chunks)
+        body = state[BUFFERED_BODY] = b"".join(chunks)  # the /predict fast path takes it from here
         replayed = False
 
         async def replay() -> Message:
