@@ -51,7 +51,7 @@ browser:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy service training bench
+	$(VENV)/bin/mypy service training bench client scripts
 	$(VENV)/bin/hadolint Dockerfile docker/Dockerfile.train docker/Dockerfile.gpu docker/Dockerfile.lb
 
 ## bench: model speed; HTTP vs the limit, the floor, LitServe, MLServer, BentoML (own venvs) and 1 vs N workers; batches, cold start, memory -> bench/results.md

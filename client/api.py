@@ -7,16 +7,19 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from client import flow
+from client.answers import Forecast
 from client.errors import Unreachable
-from client.flow import Call, Flow, Reply, RetryPolicy, Wait
+from client.flow import JSON, Call, Flow, Reply, RetryPolicy, Wait
+
+T = TypeVar("T")
 
 
-def advance(steps: Flow, reply: Reply | None) -> tuple[bool, Any]:
+def advance(steps: Flow[T], reply: Reply | None) -> tuple[bool, Any]:
     """Sends `reply` into a flow: (True, its value) when it has finished, else (False, its next step)."""
     try:
         return False, steps.send(reply)
@@ -39,7 +42,7 @@ class Calls(ABC):
         self.limits: dict[str, int] = {}
 
     @abstractmethod
-    def _run(self, steps: Flow) -> Any:
+    def _run(self, steps: Flow[T]) -> Any:
         """Drives a flow to its value: sends its calls, sleeps its waits."""
 
     def predict(self, window: Sequence[float], dates: Sequence[str] | None = None) -> Any:
@@ -70,11 +73,18 @@ class Calls(ABC):
 class ForecastClient(Calls):
     """Blocking client: `ForecastClient("http://127.0.0.1:8000").predict(window) -> Forecast`."""
 
+    if TYPE_CHECKING:  # what Calls' methods return from this client
+
+        def predict(self, window: Sequence[float], dates: Sequence[str] | None = None) -> Forecast: ...
+        def predict_many(self, windows: Sequence[Sequence[float]]) -> list[Forecast]: ...
+        def model(self) -> JSON: ...
+        def ready(self) -> bool: ...
+
     def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 30.0, max_wait: float = 30.0) -> None:
         super().__init__(url, max_wait)
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
 
-    def _run(self, steps: Flow) -> Any:
+    def _run(self, steps: Flow[T]) -> T:
         finished, step = advance(steps, None)
         while not finished:
             finished, step = advance(steps, self._do(step))
@@ -100,11 +110,18 @@ class ForecastClient(Calls):
 class AsyncForecastClient(Calls):
     """The same calls for asyncio: `await AsyncForecastClient(url).predict(window)`."""
 
+    if TYPE_CHECKING:  # what Calls' methods return from this client: the same values, awaited
+
+        async def predict(self, window: Sequence[float], dates: Sequence[str] | None = None) -> Forecast: ...
+        async def predict_many(self, windows: Sequence[Sequence[float]]) -> list[Forecast]: ...
+        async def model(self) -> JSON: ...
+        async def ready(self) -> bool: ...
+
     def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 30.0, max_wait: float = 30.0) -> None:
         super().__init__(url, max_wait)
         self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout)
 
-    async def _run(self, steps: Flow) -> Any:
+    async def _run(self, steps: Flow[T]) -> T:
         finished, step = advance(steps, None)
         while not finished:
             finished, step = advance(steps, await self._do(step))

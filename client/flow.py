@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from client.answers import Forecast, one_forecast
 from client.errors import BadResponse, InvalidRequest, ServerError, Unavailable
@@ -48,7 +49,9 @@ class RetryPolicy:
     first_delay: float = 0.5  # when the server gives no Retry-After; doubled each time
 
 
-Flow = Generator[Call | Wait, Reply | None, object]
+T = TypeVar("T")
+JSON = dict[str, Any]  # a decoded JSON object
+Flow = Generator[Call | Wait, Reply | None, T]  # yields what to do, receives replies, returns a T
 
 
 def retry_after(reply: Reply) -> float | None:
@@ -64,7 +67,7 @@ def retry_after(reply: Reply) -> float | None:
         return None
 
 
-def decode(reply: Reply) -> dict:
+def decode(reply: Reply) -> JSON:
     """The JSON object of a 2xx reply; typed errors with the server's message and code otherwise."""
     try:
         body = json.loads(reply.content)
@@ -75,12 +78,13 @@ def decode(reply: Reply) -> dict:
         raise BadResponse(f"HTTP {reply.status} with a body that is not JSON: {snippet!r}", status=reply.status)
     if reply.status < 400:
         return body
-    message = body.get("error") if isinstance(body.get("error"), str) else json.dumps(body)[:300]
+    error = body.get("error")
+    message = error if isinstance(error, str) else json.dumps(body)[:300]
     kind = Unavailable if reply.status in (503, 504) else InvalidRequest if reply.status < 500 else ServerError
     raise kind(message, str(body.get("code", "")), reply.status)
 
 
-def call(request: Call, policy: RetryPolicy) -> Flow:
+def call(request: Call, policy: RetryPolicy) -> Flow[JSON]:
     """Makes one call, retrying 503/504 within the policy's waiting budget; returns the decoded JSON."""
     waited, delay = 0.0, policy.first_delay
     while True:
@@ -94,23 +98,25 @@ def call(request: Call, policy: RetryPolicy) -> Flow:
         waited, delay = waited + pause, delay * 2
 
 
-def max_batch(policy: RetryPolicy) -> Flow:
+def max_batch(policy: RetryPolicy) -> Flow[int]:
     """The most windows the server takes in one request (from GET /model)."""
     card = yield from call(Call("GET", "/model"), policy)
-    limits = card.get("limits") if isinstance(card, dict) else None
+    limits = card.get("limits")
     return int(limits["max_batch"]) if isinstance(limits, dict) and "max_batch" in limits else DEFAULT_MAX_BATCH
 
 
-def predict(window: Sequence[float], dates: Sequence[str] | None, policy: RetryPolicy) -> Flow:
+def predict(window: Sequence[float], dates: Sequence[str] | None, policy: RetryPolicy) -> Flow[Forecast]:
     """One window's Forecast."""
-    body: dict = {"window": [float(p) for p in window]}
+    body: JSON = {"window": [float(p) for p in window]}
     if dates is not None:
         body["dates"] = [str(d) for d in dates]
     answer = yield from call(Call("POST", "/predict", body), policy)
     return one_forecast(answer)
 
 
-def predict_many(windows: Sequence[Sequence[float]], policy: RetryPolicy, limits: dict[str, int]) -> Flow:
+def predict_many(
+    windows: Sequence[Sequence[float]], policy: RetryPolicy, limits: dict[str, int]
+) -> Flow[list[Forecast]]:
     """Forecasts for any number of windows, in order, sent in chunks of the server's max_batch (asked once,
     then kept in `limits`)."""
     if "max_batch" not in limits:
@@ -124,12 +130,12 @@ def predict_many(windows: Sequence[Sequence[float]], policy: RetryPolicy, limits
     return found
 
 
-def model(policy: RetryPolicy) -> Flow:
+def model(policy: RetryPolicy) -> Flow[JSON]:
     """The live model's card."""
     return (yield from call(Call("GET", "/model"), policy))
 
 
-def ready() -> Flow:
+def ready() -> Flow[bool]:
     """True when the service has a model loaded (GET /health/ready answers 200); no retries."""
     reply = yield Call("GET", "/health/ready")
     assert reply is not None

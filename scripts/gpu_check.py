@@ -13,6 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+if not __package__:  # run as `python scripts/gpu_check.py`: bench/ and service/ live in the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from bench.bodies import INFER_PATH, binary_infer_body, predict_body, sample_windows
 from bench.pyload import Load, run_load
 from bench.servers import server, service_argv

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from torch import nn
 from tqdm import tqdm
 
 from training.config import TrainConfig
+from training.cpus import usable_cpus
 from training.data import FeatureSeries, Split, chronological_split, make_feature_windows
 from training.model import PriceForecaster, StackedLSTM, fit_normalizer
 
@@ -53,11 +53,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (affinity), not the host's count."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:

@@ -54,3 +54,15 @@ def test_the_script_says_why_when_cuda_is_missing(model_pair: tuple[Path, str, s
     assert result.returncode == 1
     assert result.stdout.startswith("GPU check failed: FORECAST_PROVIDERS=cuda but onnxruntime offers only")
     assert "Traceback" not in result.stderr
+
+
+def test_the_script_runs_as_a_file_from_any_directory(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--accelerator" in result.stdout
