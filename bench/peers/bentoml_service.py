@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import bentoml
 import numpy as np
-import onnxruntime as ort
 
-from bench.peers.model_file import live_model
+from bench.peers.session import cpu_session
 
 
 @bentoml.service(workers=1)
@@ -17,7 +16,7 @@ class Forecast:
     """One onnxruntime session; BentoML's dispatcher batches concurrent calls along axis 0."""
 
     def __init__(self) -> None:
-        self.session = ort.InferenceSession(live_model(), providers=["CPUExecutionProvider"])
+        self.session = cpu_session()
 
     @bentoml.api(batchable=True, batch_dim=0, max_batch_size=64, max_latency_ms=1000)
     def predict(self, windows: np.ndarray) -> np.ndarray:

@@ -9,16 +9,15 @@ import os
 
 import litserve as ls
 import numpy as np
-import onnxruntime as ort
 
-from bench.peers.model_file import live_model
+from bench.peers.session import cpu_session
 
 
 class ForecastAPI(ls.LitAPI):
     """Decode one window, batch, one onnxruntime run, unbatch, encode one forecast."""
 
     def setup(self, device: str) -> None:
-        self.session = ort.InferenceSession(live_model(), providers=["CPUExecutionProvider"])
+        self.session = cpu_session()
 
     def decode_request(self, request: dict) -> np.ndarray:
         return np.asarray(request["window"], dtype=np.float32)

@@ -7,19 +7,18 @@ bench/run.py writes settings.json and model-settings.json (max_batch_size 64, ma
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 from mlserver import MLModel
 from mlserver.codecs import NumpyCodec
 from mlserver.types import InferenceRequest, InferenceResponse
 
-from bench.peers.model_file import live_model
+from bench.peers.session import cpu_session
 
 
 class OnnxForecast(MLModel):
     """Decodes the 'window' tensor, runs onnxruntime, encodes 'forecast'."""
 
     async def load(self) -> bool:
-        self.session = ort.InferenceSession(live_model(), providers=["CPUExecutionProvider"])
+        self.session = cpu_session()
         return True
 
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:

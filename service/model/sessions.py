@@ -72,18 +72,25 @@ def plan_devices(config: SessionConfig) -> dict[str, list]:
     return {"cuda": [(CUDA, cuda_options), CPU], "cpu": [CPU]}
 
 
-def make_session(
-    onnx_bytes: bytes, config: SessionConfig, providers: list[str | tuple[str, dict[str, Any]]]
-) -> ort.InferenceSession:
-    """An onnxruntime session with graph optimisation on and our thread count."""
+def session_options(intra_op_threads: int) -> ort.SessionOptions:
+    """Options for serving concurrent requests: all graph optimisations, one inter-op thread, no spinning
+    (bench/peers/session.py gives the peers the same)."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = config.intra_op_threads
+    options.intra_op_num_threads = intra_op_threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # onnxruntime's own warnings go to stderr otherwise
     # Idle intra-op threads otherwise spin for a while after each run, taking the CPU the event loop needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def make_session(
+    onnx_bytes: bytes, config: SessionConfig, providers: list[str | tuple[str, dict[str, Any]]]
+) -> ort.InferenceSession:
+    """An onnxruntime session with the serving options and our thread count."""
+    options = session_options(config.intra_op_threads)
     try:
         return ort.InferenceSession(onnx_bytes, sess_options=options, providers=providers)
     except Exception as exc:  # onnxruntime raises several unrelated types for a bad file

@@ -1,0 +1,77 @@
+"""A/B of two source trees of the service on one model: alternated pairs of wrk runs, medians and ratios.
+
+    git worktree add /tmp/before <ref>
+    python -m bench.ab --a /tmp/before --b . --models models
+
+Each pair starts the service from A, then from B (the next pair B first), and measures a single window at 32
+connections (requests/s) and at 1 connection (p50 ms). Same machine, same minutes: the ratio B/A is what a change
+did, where two separate `make bench` runs would differ by the machine's drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from bench.bodies import predict_body
+from bench.load import run_wrk
+from bench.run import service_env
+from bench.servers import server, service_argv
+
+LOADS = (
+    ("single window, 32 connections, req/s", 32, "rps"),
+    ("single window, 1 connection, p50 ms", 1, "p50_ms"),
+)
+
+
+def measure(tree: Path, models: Path, seconds: float) -> dict[str, float]:
+    """One start of the service from `tree`, one wrk run per load."""
+    env = {**service_env(models.resolve()), "PYTHONPATH": str(tree.resolve()), "FORECAST_LOG_LEVEL": "warning"}
+    with server(service_argv(), "/health/ready", env, cwd=tree.resolve()) as s:
+        body = predict_body(None)
+        run_wrk(s["url"] + "/predict", body, 32, 1)  # warm-up
+        return {name: run_wrk(s["url"] + "/predict", body, conns, seconds)[key] for name, conns, key in LOADS}
+
+
+def ab(a: Path, b: Path, models: Path, pairs: int, seconds: float) -> dict[str, dict[str, list[float]]]:
+    """{"a"|"b": {load: [value per pair]}}, the order within each pair alternating."""
+    runs: dict[str, dict[str, list[float]]] = {"a": {}, "b": {}}
+    for pair in range(pairs):
+        order = (("a", a), ("b", b)) if pair % 2 == 0 else (("b", b), ("a", a))
+        for label, tree in order:
+            for name, value in measure(tree, models, seconds).items():
+                runs[label].setdefault(name, []).append(value)
+    return runs
+
+
+def table(runs: dict[str, dict[str, list[float]]]) -> str:
+    lines = [
+        "| load | A (median) | B (median) | B / A | median of pair ratios | A runs | B runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, _, _ in LOADS:
+        a, b = runs["a"][name], runs["b"][name]
+        ma, mb = statistics.median(a), statistics.median(b)
+        paired = statistics.median(y / x for x, y in zip(a, b, strict=True))
+        shown = ", ".join
+        lines.append(
+            f"| {name} | {ma:,.2f} | {mb:,.2f} | {mb / ma:.3f} | {paired:.3f} | {shown(f'{v:,.2f}' for v in a)} | "
+            f"{shown(f'{v:,.2f}' for v in b)} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--a", type=Path, required=True, help="source tree A (the code before)")
+    parser.add_argument("--b", type=Path, default=Path("."), help="source tree B (default: this one)")
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
+    args = parser.parse_args()
+    print(table(ab(args.a, args.b, args.models, args.pairs, args.seconds)))
+
+
+if __name__ == "__main__":
+    main()
