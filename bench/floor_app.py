@@ -2,7 +2,7 @@
 
 What the framework alone costs, written the way FastAPI documents it: an `async def` handler taking a pydantic
 model (a plain `def` handler would run in the thread pool and slow the floor down), on the service's own uvicorn
-protocol (one write per response), so that the floor gets every server-side saving the service has. Run:
+protocol, so that the floor gets every server-side saving the service has. Run:
 PORT=8001 python -m bench.floor_app
 """
 

@@ -1,6 +1,6 @@
 """The HTTP limit of this stack: a raw ASGI app on the same uvicorn (uvloop, httptools) that parses the body
 with orjson and echoes the last price. No framework, no validation, no inference. It runs on the service's own
-uvicorn protocol (one write per response), as the floor does.
+uvicorn protocol, as the floor does.
 Run: PORT=8003 python -m bench.http_limit_app
 """
 

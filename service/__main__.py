@@ -124,7 +124,7 @@ def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
         log_config=None,  # configure_logging: uvicorn's loggers propagate to our root
         access_log=False,
         timeout_graceful_shutdown=30,
-        http=HttpProtocol,  # uvicorn's httptools protocol, one write per response
+        http=HttpProtocol,  # uvicorn's httptools protocol, with the shutdown fix
         **options,
     )
 
