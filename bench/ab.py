@@ -25,22 +25,24 @@ LOADS = (
 )
 
 
-def measure(tree: Path, models: Path, seconds: float) -> dict[str, float]:
-    """One start of the service from `tree`, one wrk run per load."""
-    env = {**service_env(models.resolve()), "PYTHONPATH": str(tree.resolve()), "FORECAST_LOG_LEVEL": "warning"}
+def measure(tree: Path, models: Path, seconds: float, settings: dict[str, str]) -> dict[str, float]:
+    """One start of the service from `tree` with these FORECAST_* settings, one wrk run per load."""
+    env = {**service_env(models.resolve(), **settings), "PYTHONPATH": str(tree.resolve())}
     with server(service_argv(), "/health/ready", env, cwd=tree.resolve()) as s:
         body = predict_body(None)
         run_wrk(s["url"] + "/predict", body, 32, 1)  # warm-up
         return {name: run_wrk(s["url"] + "/predict", body, conns, seconds)[key] for name, conns, key in LOADS}
 
 
-def ab(a: Path, b: Path, models: Path, pairs: int, seconds: float) -> dict[str, dict[str, list[float]]]:
+def ab(
+    a: Path, b: Path, models: Path, pairs: int, seconds: float, settings: dict[str, str]
+) -> dict[str, dict[str, list[float]]]:
     """{"a"|"b": {load: [value per pair]}}, the order within each pair alternating."""
     runs: dict[str, dict[str, list[float]]] = {"a": {}, "b": {}}
     for pair in range(pairs):
         order = (("a", a), ("b", b)) if pair % 2 == 0 else (("b", b), ("a", a))
         for label, tree in order:
-            for name, value in measure(tree, models, seconds).items():
+            for name, value in measure(tree, models, seconds, settings).items():
                 runs[label].setdefault(name, []).append(value)
     return runs
 
@@ -69,8 +71,10 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--set", action="append", default=[], metavar="FORECAST_X=VALUE", help="for both trees")
     args = parser.parse_args()
-    print(table(ab(args.a, args.b, args.models, args.pairs, args.seconds)))
+    settings = dict(item.split("=", 1) for item in args.set)
+    print(table(ab(args.a, args.b, args.models, args.pairs, args.seconds, settings)))
 
 
 if __name__ == "__main__":

@@ -66,7 +66,11 @@ def test_unexpected_errors_answer_json_without_a_trace(model_pair: tuple[Path, s
 
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/boom", headers={"X-Request-ID": "req-77"})
+        metrics = client.get("/metrics").text
     assert response.status_code == 500
+    # The service's outer layers see the 500 like any other answer (they sit outside Starlette's error layer)
+    assert response.headers.get("x-request-id") == "req-77"
+    assert 'forecast_failures_total{reason="internal_error"} 1.0' in metrics
     assert response.json() == {"error": "internal error (request id req-77)", "code": "internal_error"}
     assert "internal detail" not in response.text and "Traceback" not in response.text
 
