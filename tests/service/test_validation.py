@@ -1,0 +1,49 @@
+"""Request values as the model sees them: float32, finite, positive prices, non-negative volumes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.api.validation import FLOAT32_LIMIT, checked_float32
+from service.errors import InvalidInput
+
+
+def where(row: int, col: int) -> str:
+    return f"windows[{row}][{col}]"
+
+
+def test_good_values_come_back_as_float32() -> None:
+    out = checked_float32(np.array([[1.5, 2.5], [3.0, 1e30]]), "ratio", where)
+    assert out.dtype == np.float32 and out.tolist() == [[1.5, 2.5], [3.0, np.float32(1e30)]]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "named"),
+    [
+        (0.0, "ratio", "positive finite numbers"),
+        (-1.0, "ratio", "positive finite numbers"),
+        (1e-46, "ratio", "positive finite numbers"),  # positive, but 0 once it is float32
+        (float("nan"), "ratio", "positive finite numbers"),
+        (float("inf"), "level", "finite numbers"),
+        (FLOAT32_LIMIT, "ratio", "positive finite numbers"),  # rounds to inf in float32
+        (-0.5, "volume", "finite numbers >= 0"),
+    ],
+)
+def test_a_bad_value_is_named_by_its_cell(value: float, kind: str, named: str) -> None:
+    array = np.full((3, 4), 100.0)
+    array[2, 1] = value
+    with pytest.raises(InvalidInput, match=rf"windows\[2\]\[1\] is .*values must be {named}.*1 value\(s\) are not"):
+        checked_float32(array, kind, where)
+
+
+def test_volumes_may_be_zero_and_levels_negative() -> None:
+    assert checked_float32(np.array([[0.0, 5.0]]), "volume", where).tolist() == [[0.0, 5.0]]
+    assert checked_float32(np.array([[-3.0, 5.0]]), "level", where).tolist() == [[-3.0, 5.0]]
+
+
+def test_the_first_bad_cell_is_named_and_all_are_counted() -> None:
+    array = np.ones((2, 3))
+    array[0, 2] = array[1, 0] = -1
+    with pytest.raises(InvalidInput, match=r"windows\[0\]\[2\] is -1.0.*2 value\(s\) are not"):
+        checked_float32(array, "ratio", where)
