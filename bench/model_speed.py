@@ -57,7 +57,7 @@ def measure(version_dir: Path, threads: int) -> list[dict]:
     options.intra_op_num_threads = threads
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(version_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    model = load_model()
+    model = load_model(version_dir.parent)
     card = json.loads((version_dir / "model.json").read_text())
     flops = lstm_flops(card["window"], card["architecture"]["layers"], card["architecture"]["hidden"])
     rows = []

@@ -24,8 +24,9 @@ class PredictRequest(BaseModel):
     windows: list[list[float]] | None = None
 
 
-def load_model() -> PriceForecaster:
-    version_dir = MODELS / (MODELS / "CURRENT").read_text().strip()
+def load_model(models: Path = MODELS) -> PriceForecaster:
+    """The live version's PyTorch model, from weights.pt and its card."""
+    version_dir = models / (models / "CURRENT").read_text().strip()
     card = json.loads((version_dir / "model.json").read_text())
     arch = {k: v for k, v in card["architecture"].items() if k in LSTMConfig.__dataclass_fields__}
     config = LSTMConfig(**arch, quantiles=tuple(card["quantiles"]))
@@ -34,7 +35,7 @@ def load_model() -> PriceForecaster:
     return model.eval()
 
 
-model = load_model()
+model: PriceForecaster  # loaded when run as a server, not on import (bench.model_speed imports load_model)
 app = FastAPI()
 
 
@@ -53,4 +54,5 @@ def ready() -> dict:
 
 
 if __name__ == "__main__":
+    model = load_model()
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning", access_log=False)
