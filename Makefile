@@ -11,6 +11,7 @@ MODELS ?= models
 $(STAMP): pyproject.toml
 	@echo "Installing the service, the trainer (torch) and the test tools into $(VENV): about 3 minutes here."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip  # make serve's venv has no pip
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[serve,train,dev]'
 	touch $(STAMP)
@@ -19,10 +20,15 @@ install: $(STAMP)
 
 # What serving needs and no more (no torch): the service image's locked list, complete, so no resolving.
 # A full install (make install/test) already has it all.
+# Seconds count here (a fresh clone answers within 30 s): the venv gets no pip of its own when this Python's pip can
+# install into it (pip >= 22.3, --python; 7 s saved), and no bytecode is compiled ahead (5 s saved).
+SERVE_INSTALL := install --quiet --no-deps --no-compile --disable-pip-version-check -r docker/requirements-serve.txt
 $(SERVE_STAMP): docker/requirements-serve.txt
-	@test -f $(STAMP) || echo "Installing what the service needs into $(VENV) (no torch): about 25 seconds here."
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	test -f $(STAMP) || $(PY) -m pip install --quiet --no-deps --disable-pip-version-check -r docker/requirements-serve.txt
+	@test -f $(STAMP) || echo "Installing what the service needs into $(VENV) (no torch): about 20 seconds here."
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	test -f $(STAMP) || if $(PYTHON) -m pip --python $(PY) --version >/dev/null 2>&1; \
+		then $(PYTHON) -m pip --python $(PY) $(SERVE_INSTALL); \
+		else $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip $(SERVE_INSTALL); fi
 	touch $(SERVE_STAMP)
 
 ## train: the default model on every bundled series and 24 simulated paths (about 4 minutes here), published into $(MODELS)/
