@@ -1,23 +1,22 @@
-"""A/B of two source trees of the service on one model: alternated pairs of wrk runs, medians and ratios.
+"""A/B of two source trees of the service on one model: interleaved runs (A, B, A, B, ...), medians and ratios.
 
     git worktree add /tmp/before <ref>
     python -m bench.ab --a /tmp/before --b . --models models
 
-Each pair starts the service from A, then from B (the next pair B first), and measures a single window at 32
-connections (requests/s) and at 1 connection (p50 ms). Same machine, same minutes: the ratio B/A is what a change
-did, where two separate `make bench` runs would differ by the machine's drift.
+Each repeat starts the service from A, then from B, and measures a single window at 32 connections (requests/s)
+and at 1 connection (p50 ms), with make bench's own runner. Same machine, same minutes: the ratio B/A is what a
+change did, where two separate `make bench` runs would differ by the machine's drift.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 from pathlib import Path
 
 from bench.bodies import predict_body
-from bench.load import run_wrk
-from bench.run import service_env
-from bench.servers import server, service_argv
+from bench.run import Target, http_runs, service_env
 
 LOADS = (
     ("single window, 32 connections, req/s", 32, "rps"),
@@ -25,26 +24,23 @@ LOADS = (
 )
 
 
-def measure(tree: Path, models: Path, seconds: float, settings: dict[str, str]) -> dict[str, float]:
-    """One start of the service from `tree` with these FORECAST_* settings, one wrk run per load."""
+def tree_target(label: str, tree: Path, models: Path, settings: dict[str, str]) -> Target:
+    """The service as imported from `tree` (-P: the working directory does not come first on sys.path)."""
     env = {**service_env(models.resolve(), **settings), "PYTHONPATH": str(tree.resolve())}
-    with server(service_argv(), "/health/ready", env, cwd=tree.resolve()) as s:
-        body = predict_body(None)
-        run_wrk(s["url"] + "/predict", body, 32, 1)  # warm-up
-        return {name: run_wrk(s["url"] + "/predict", body, conns, seconds)[key] for name, conns, key in LOADS}
+    connections = tuple(c for _, c, _ in LOADS)
+    return Target(
+        label, [sys.executable, "-P", "-m", "service"], body=predict_body(None), env=env, connections=connections
+    )
 
 
 def ab(
     a: Path, b: Path, models: Path, pairs: int, seconds: float, settings: dict[str, str]
 ) -> dict[str, dict[str, list[float]]]:
-    """{"a"|"b": {load: [value per pair]}}, the order within each pair alternating."""
-    runs: dict[str, dict[str, list[float]]] = {"a": {}, "b": {}}
-    for pair in range(pairs):
-        order = (("a", a), ("b", b)) if pair % 2 == 0 else (("b", b), ("a", a))
-        for label, tree in order:
-            for name, value in measure(tree, models, seconds, settings).items():
-                runs[label].setdefault(name, []).append(value)
-    return runs
+    """{"a"|"b": {load: [value per repeat]}}."""
+    runs = http_runs(
+        [tree_target(label, tree, models, settings) for label, tree in (("a", a), ("b", b))], seconds, pairs
+    )
+    return {label: {name: [r[key] for r in runs[label][c]] for name, c, key in LOADS} for label in runs}
 
 
 def table(runs: dict[str, dict[str, list[float]]]) -> str:

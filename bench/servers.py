@@ -55,12 +55,9 @@ def wait_ready(url: str, timeout: float = 120.0) -> float:
 
 @contextmanager
 def server(
-    argv: list[str] | Callable[[int], list[str]],
-    ready_path: str,
-    env: dict[str, str] | None = None,
-    cwd: Path = ROOT,
+    argv: list[str] | Callable[[int], list[str]], ready_path: str, env: dict[str, str] | None = None
 ) -> Iterator[dict]:
-    """Runs `argv` (or argv(port)) in `cwd` with PORT in the environment; yields {"url", "pid", "ready_s"}."""
+    """Runs `argv` (or argv(port)) with PORT in the environment; yields {"url", "pid", "ready_s"}."""
     port = free_port()
     argv = argv(port) if callable(argv) else argv
     environ = {
@@ -74,7 +71,7 @@ def server(
     # Its own process group: peers spawn worker processes, and every one of them must be gone before the
     # next server is measured (a LitServe worker left polling once took CPU from every later run).
     proc = subprocess.Popen(
-        argv, cwd=cwd, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        argv, cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
         base = f"http://127.0.0.1:{port}"
