@@ -16,7 +16,8 @@ JSON_HEADERS = (b"content-type", b"application/json")
 
 
 class PredictFastPath:
-    """Takes POST /predict, hands everything else to FastAPI."""
+    """Takes POST /predict, hands everything else to FastAPI. Sits inside BodyLimit (app.outer_layers), which has
+    read the body once and left it in the request state."""
 
     def __init__(self, app: ASGIApp, service: Starlette, route: BaseRoute) -> None:
         self.app, self.state, self.route = app, service.state, route
@@ -25,24 +26,12 @@ class PredictFastPath:
         if scope["type"] != "http" or scope["path"] != "/predict" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         scope["route"] = self.route  # what FastAPI would set: the metrics label is the route template
+        state = scope["state"]
         try:
-            payload = await answer_predict(self.state, scope.setdefault("state", {}), await read_body(scope, receive))
+            payload = await answer_predict(self.state, state, state[BUFFERED_BODY])
         except Exception as exc:  # the app's own renderer, so that errors match every other route
             response = await render_error(Request(scope, receive), exc)
             return await response(scope, receive, send)
         headers = [JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
-
-
-async def read_body(scope: Scope, receive: Receive) -> bytes:
-    """The request body: as BodyLimit buffered it, or read here when the app was built without BodyLimit."""
-    buffered = scope.get("state", {}).get(BUFFERED_BODY)
-    if buffered is not None:
-        return buffered
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
