@@ -1,4 +1,7 @@
-"""How many threads torch may use: this process's CPU affinity, capped by its container's CPU quota."""
+"""How many threads torch may use: this process's CPU affinity, capped by its container's CPU quota.
+
+The same rule as service/cpus.py, kept apart on purpose: the trainer and the service never import each other (the
+ONNX file is their only contract), and each is tested against the same cgroup v1 and v2 files."""
 
 from __future__ import annotations
 
