@@ -16,6 +16,7 @@ from tests.conftest import ROOT
 from training import registry
 from training.bundled import BUNDLED_MODEL, install_default
 from training.config import TrainConfig
+from training.model import SCORE_NU
 from training.universe import load_universe
 from training.version import training_options
 
@@ -42,6 +43,7 @@ def test_the_bundled_card_is_the_code_default_configuration_on_the_bundled_data(
     trained_on = [(d["file"], d["sha256"]) for d in card["training"]["data"]]
     assert trained_on == [(s.source, s.target.sha256) for s in load_universe(config)], RETRAIN
     assert card["quality_gate"] == {"passed": True, "forced": False, "problems": []}
+    assert card["volatility_filter"]["score"] == f"Student t, nu {SCORE_NU:g}", RETRAIN  # the graph's filter weights
 
 
 def test_the_bundled_model_answers_its_golden_windows() -> None:

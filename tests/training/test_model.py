@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from scipy import stats  # arch's own dependency
 
 from training.model import (
     FILTER_BURN_IN,
@@ -12,6 +13,7 @@ from training.model import (
     MEDIAN_SHIFT,
     MIN_VARIANCE_RATIO,
     SCALE_SHIFT,
+    SCORE_NU,
     LSTMConfig,
     MinMaxNormalizer,
     PriceForecaster,
@@ -224,9 +226,10 @@ def test_the_filter_mixture_is_the_gjr_recursion_step_by_step() -> None:
                 if t < z.shape[1]:
                     shock = z[:, t] ** 2
                     s2 = (1 - persistence[k]) * level + (alpha + gamma * (z[:, t] < 0)) * shock + beta * s2
-        # each filter weighs by its Gaussian fit to the window's own returns after the burn-in
-        fit = (
-            torch.log(v[..., FILTER_BURN_IN:-1]) + (z * z)[:, None, FILTER_BURN_IN:] / v[..., FILTER_BURN_IN:-1]
-        ).sum(-1)
-        weights = torch.softmax(filters.prior - 0.5 * filters.log_temperature.exp() * fit, dim=1)
+        # each filter weighs by its Student t log-likelihood (variance v, SCORE_NU degrees of freedom) of the
+        # window's own returns after the burn-in
+        variance = v[..., FILTER_BURN_IN:-1].double().numpy()
+        scale = np.sqrt(variance * (SCORE_NU - 2) / SCORE_NU)
+        loglik = stats.t.logpdf(z[:, None, FILTER_BURN_IN:].double().numpy(), SCORE_NU, scale=scale).sum(-1)
+        weights = torch.softmax(filters.prior + filters.log_temperature.exp() * torch.tensor(loglik).float(), dim=1)
         torch.testing.assert_close(filters(z)[:, 0], torch.sqrt((weights * v[..., -1]).sum(1)))
