@@ -179,7 +179,7 @@ COMMANDS = {  # a table, not logic: the texts `--help` shows
         "Run the leave-one-asset-out protocol (evaluate --leave-one-out) for the default model and for one "
         "change at a time: less or more training data, a longer window, a high-low range input, more layers, "
         "more units, a smaller model; write reports/ablation.md with wins, losses, coverage, training time "
-        "and ONNX speed per row. About 2 hours here.",
+        "and ONNX speed per row. 1.5-2 hours here.",
     ),
     "install-default": Command(
         InstallDefault,
