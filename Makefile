@@ -75,10 +75,12 @@ audit: install
 	bash scripts/audit.sh
 
 ## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md; then leave-one-asset-out
-## -> reports/loo.md (about 15 minutes here); README blocks for both
+## -> reports/loo.md (about 15 minutes here); README blocks for both; then what a 60-price window can reach on the
+## held-out simulated assets -> reports/window_limit.md (seconds, the baselines cached by the step before)
 report: install
 	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme README.md
 	$(PY) -m training evaluate --leave-one-out --out reports --readme README.md
+	$(PY) -m training.window_limit --out reports
 
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:
