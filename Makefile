@@ -80,7 +80,7 @@ audit: install
 report: install
 	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme README.md
 	$(PY) -m training evaluate --leave-one-out --out reports --readme README.md
-	$(PY) -m training.window_limit --out reports
+	$(PY) -m training window-limit --out reports
 
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:

@@ -306,6 +306,13 @@ class InstallDefault:
 
 
 @dataclass
+class WindowLimitJob:
+    """`window-limit`: the held-out simulated assets' own model, reading only the posted window."""
+
+    out: Path = option(Path("reports"), "report directory: window_limit.md (simple methods cached in <out>/.cache)")
+
+
+@dataclass
 class AblationJob:
     """`ablation`: the default and one change at a time, each through the leave-one-asset-out protocol."""
 

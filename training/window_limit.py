@@ -1,28 +1,26 @@
-"""How well any forecaster that reads only the posted window can do on the held-out simulated assets: their own
-GJR recursion and innovation distribution, run over the window, next to GARCH-t and GJR-skew-t fitted on 1,000 days.
+"""The held-out simulated assets forecast by their own true model reading only the posted window, next to the
+strongest simple methods: what the window itself, not the network, costs against a GARCH fitted on 1,000 days.
 
-The simulated assets are the one place where the true model is known. Given their true parameters and shape, a
-forecaster that reads only the window still has to guess where the variance reverts to (the long-run level);
-given the true level as well, it has everything a GARCH fitted on the asset's own history learns. The gap between
-the two rows is what the window cannot say. Run: `python -m training.window_limit` (reports/window_limit.md).
+The simulated assets are the one place where the true model is known. Given its true parameters and shape, a
+forecaster that reads only the window still has to estimate where the variance reverts to (the long-run level);
+told the true level as well, it has what a GARCH fitted on the asset's own history learns. The gap between the
+two rows is what the window's own estimate of that level costs; it bounds that estimate, not every forecaster.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from arch.univariate import SkewStudent, StudentsT
 
-from training import holdout, loo, metrics
+from training import baselines, loo, metrics
 from training.config import DEFAULT_QUANTILES
 from training.data import FeatureSeries
 from training.synthetic import HELD_OUT, SimulatedAsset, held_out_assets
 
 WINDOW = 60
-FITTED = (holdout.GARCH_T, holdout.GJR)
 LEVEL_SOURCES = {
     "window": "long-run variance from the window (mean square of its returns)",
     "true": "true long-run variance (not in the window)",
@@ -36,33 +34,32 @@ def innovation_quantiles(asset: SimulatedAsset, levels: tuple[float, ...]) -> np
     return np.asarray(StudentsT().ppf(np.array(levels), np.array([asset.nu])))
 
 
-def true_filter_sigma(asset: SimulatedAsset, windows: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """(N,) next-day sigma from the asset's GJR recursion over each (N, T) price window, started at and
-    reverting to `level` (N,), the long-run variance it is told."""
-    r = np.diff(np.log(windows), axis=1) - asset.drift * asset.daily_vol  # the recursion's news is the surprise
+def true_filter_sigma(asset: SimulatedAsset, returns: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """(N,) next-day sigma from the asset's GJR recursion over each row of (N, T) daily log-returns, started at
+    and reverting to `level` (N,), the long-run variance it is given."""
+    surprise = returns - asset.drift * asset.daily_vol  # the recursion's news is the return less its mean
     beta = asset.persistence - asset.alpha - asset.gamma / 2
     variance = level.copy()
-    for t in range(r.shape[1]):
-        news = asset.alpha + asset.gamma * (r[:, t] < 0)
-        variance = (1 - asset.persistence) * level + news * r[:, t] ** 2 + beta * variance
+    for t in range(surprise.shape[1]):
+        news = asset.alpha + asset.gamma * (surprise[:, t] < 0)
+        variance = (1 - asset.persistence) * level + news * surprise[:, t] ** 2 + beta * variance
     return np.sqrt(variance)
 
 
 def oracle_quantiles(
     asset: SimulatedAsset, prices: np.ndarray, targets: np.ndarray, levels: tuple[float, ...], source: str
 ) -> np.ndarray:
-    """(N, Q) quantiles centred on the last price, as the baselines are: the true recursion and shape over the
-    window, with the long-run variance from the window or the true one."""
-    windows = prices[targets[:, None] + np.arange(-WINDOW, 0)[None, :]]
-    r = np.diff(np.log(windows), axis=1)
-    level = (r * r).mean(axis=1) if source == "window" else np.full(len(targets), asset.daily_vol**2)
-    sigma = true_filter_sigma(asset, windows, level)
+    """(N, Q) quantiles centred on the last price, as the simple methods' are: the true recursion and shape
+    over the window, with the long-run variance from the window or the true one."""
+    returns = np.diff(np.log(baselines.price_windows(prices, targets, WINDOW)), axis=1)
+    level = (returns * returns).mean(axis=1) if source == "window" else np.full(len(targets), asset.daily_vol**2)
+    sigma = true_filter_sigma(asset, returns, level)
     return prices[targets - 1][:, None] * np.exp(sigma[:, None] * innovation_quantiles(asset, levels)[None, :])
 
 
 @dataclass(frozen=True)
 class LimitRow:
-    """One held-out asset and level source: coverage and the pinball ratio (with DM) to each fitted GARCH."""
+    """One held-out asset and level source: coverage and the pinball ratio (with DM p) to each simple method."""
 
     asset: str
     source: str
@@ -77,20 +74,22 @@ def asset_rows(asset: SimulatedAsset, series: FeatureSeries, cache: Path) -> lis
     targets = loo.scored_targets(series)
     prices, lv = series.prices, np.array(levels)
     last, actual = prices[targets - 1], prices[targets]
-    fitted = loo.baseline_forecasts(series, levels, WINDOW, cache)
-    their_loss = {name: metrics.relative_pinball_by_day(last, actual, fitted[name], lv) for name in FITTED}
+    simple = loo.baseline_forecasts(series, levels, WINDOW, cache)
+    their_loss = {name: metrics.relative_pinball_by_day(last, actual, simple[name], lv) for name in loo.STRONGEST}
     rows = []
     for source in LEVEL_SOURCES:
         q = oracle_quantiles(asset, prices, targets, levels, source)
         loss = metrics.relative_pinball_by_day(last, actual, q, lv)
-        inside = [float(np.mean((actual >= q[:, i]) & (actual <= q[:, -1 - i]))) for i in (1, 0)]
+        scores = metrics.interval_scores(actual, q, levels)
         rows.append(
             LimitRow(
                 asset=asset.name,
                 source=source,
-                coverage=(inside[0], inside[1]),
-                ratio={name: float(loss.mean() / their_loss[name].mean()) for name in FITTED},
-                p_value={name: metrics.diebold_mariano_hac(loss, their_loss[name])["p_value"] for name in FITTED},
+                coverage=(scores["coverage_80"]["coverage"], scores["coverage_95"]["coverage"]),
+                ratio={name: float(loss.mean() / other.mean()) for name, other in their_loss.items()},
+                p_value={
+                    name: metrics.diebold_mariano_hac(loss, other)["p_value"] for name, other in their_loss.items()
+                },
             )
         )
     return rows
@@ -98,33 +97,31 @@ def asset_rows(asset: SimulatedAsset, series: FeatureSeries, cache: Path) -> lis
 
 def table(rows: list[LimitRow]) -> list[str]:
     """The markdown table: one line per asset and level source."""
-    against = " | ".join(f"vs {name.removeprefix('naive + ')} (p)" for name in FITTED)
+    against = " | ".join(f"vs {name.removeprefix('naive + ')} (p)" for name in loo.STRONGEST)
     lines = [
         f"| held-out asset | long-run variance | 80% / 95% coverage | {against} |",
-        "|---|---|---|" + "---|" * len(FITTED),
+        "|---|---|---|" + "---|" * len(loo.STRONGEST),
     ]
     for row in rows:
-        cells = [f"{row.ratio[n]:.4f} ({row.p_value[n]:.3f})" for n in FITTED]
-        lines.append(
-            f"| {row.asset} | {LEVEL_SOURCES[row.source]} | {row.coverage[0]:.3f} / {row.coverage[1]:.3f} | "
-            + " | ".join(cells)
-            + " |"
-        )
+        cells = " | ".join(f"{row.ratio[n]:.4f} ({row.p_value[n]:.3f})" for n in loo.STRONGEST)
+        coverage = f"{row.coverage[0]:.3f} / {row.coverage[1]:.3f}"
+        lines.append(f"| {row.asset} | {LEVEL_SOURCES[row.source]} | {coverage} | {cells} |")
     return lines
 
 
 def write(out: Path, rows: list[LimitRow]) -> Path:
     """reports/window_limit.md."""
     text = [
-        "# What a 60-price window can reach on the held-out simulated assets",
+        "# What a 60-price window costs on the held-out simulated assets, given their true model",
         "",
-        "Generated by `python -m training.window_limit`. Each held-out simulated asset of reports/loo.md, on the same "
-        "days, forecast by its own true model: its GJR recursion with its true alpha, gamma and beta run over the "
-        "posted 60-price window, and its true innovation quantiles (Student t or Hansen's skewed t), centred on the "
-        "last price as the baselines are. The window does not hold the long-run variance the recursion reverts "
-        "to: the first row of each asset takes it from the window, the second is told the true one. Ratios are "
-        "pinball loss over GARCH(1,1)-t's and GJR-GARCH-skew-t's (refitted every 250 days on the 1,000 returns "
-        "before); p is Diebold-Mariano (Newey-West, 5 lags), not adjusted across rows.",
+        "Generated by `python -m training window-limit`. Each held-out simulated asset of reports/loo.md, on the "
+        "same days, forecast by its own true model: its GJR recursion with its true alpha, gamma, beta and drift "
+        "run over the posted 60-price window, and its true innovation quantiles (Student t or Hansen's skewed "
+        "t), centred on the last price as the simple methods are. The window does not hold the long-run variance "
+        "the recursion reverts to: the first row of each asset takes it from the window, the second is told the "
+        "true one. Ratios are pinball loss over FHS's, GARCH(1,1)-t's and GJR-GARCH-skew-t's (the GARCHs refitted "
+        "every 250 days on the 1,000 returns before); p is Diebold-Mariano (Newey-West, 5 lags), not adjusted "
+        "across rows. This bounds the window's own estimate of the long-run variance, not every forecaster.",
         "",
         *table(rows),
         "",
@@ -135,19 +132,9 @@ def write(out: Path, rows: list[LimitRow]) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m training.window_limit", description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("reports"), help="where window_limit.md goes")
-    parser.add_argument("--cache", type=Path, default=None, help="baseline cache (default: <out>/.cache)")
-    args = parser.parse_args(argv)
-    rows = [
-        row
-        for asset, series in zip(HELD_OUT, held_out_assets(), strict=True)
-        for row in asset_rows(asset, series, args.cache or args.out / ".cache")
-    ]
-    print("\n".join(table(rows)))
-    print(f"wrote {write(args.out, rows)}")
-
-
-if __name__ == "__main__":
-    main()
+def run_window_limit(out: Path) -> list[str]:
+    """Every held-out simulated asset, both level sources; writes <out>/window_limit.md, returns the table."""
+    assets = zip(HELD_OUT, held_out_assets(), strict=True)
+    rows = [row for asset, series in assets for row in asset_rows(asset, series, out / ".cache")]
+    write(out, rows)
+    return table(rows)

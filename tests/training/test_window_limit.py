@@ -16,12 +16,12 @@ def test_true_filter_matches_arch_gjr_recursion() -> None:
     """Started at the level it reverts to, the filter's next-day variance is arch's GJR variance recursion."""
     asset = HELD_OUT[0]  # GJR with leverage and a drift
     prices = simulate_asset(asset, 400, seed=5).prices
-    windows = np.stack([prices[i : i + window_limit.WINDOW] for i in (0, 150, 300)])
+    returns = np.diff(np.log(np.stack([prices[i : i + window_limit.WINDOW] for i in (0, 150, 300)])), axis=1)
     level = np.array([1e-4, 2e-4, 4e-4])
-    ours = window_limit.true_filter_sigma(asset, windows, level) ** 2
+    ours = window_limit.true_filter_sigma(asset, returns, level) ** 2
     beta = asset.persistence - asset.alpha - asset.gamma / 2
-    for row, lv, got in zip(windows, level, ours, strict=True):
-        surprises = np.diff(np.log(row)) - asset.drift * asset.daily_vol
+    for row, lv, got in zip(returns, level, ours, strict=True):
+        surprises = row - asset.drift * asset.daily_vol
         resids = np.append(surprises, 0.0)  # arch's sigma2[t] uses returns before t: one step more gives next day's
         sigma2 = np.zeros(len(resids))
         params = np.array([(1 - asset.persistence) * lv, asset.alpha, asset.gamma, beta])
@@ -40,8 +40,8 @@ def test_innovation_quantiles_are_standardised_and_skewed() -> None:
 
 
 def test_rows_on_a_held_out_path(tmp_path: Path) -> None:
-    """On a real path and its fitted GARCHs: two rows, finite ratios, and the true level gives 80% coverage
-    nearer 0.8 than the window's guess does for a fat-tailed GARCH-t. Writes the report."""
+    """On a real path and the simple methods fitted to it: two rows, finite ratios, and the true level gives 80%
+    coverage nearer 0.8 than the window's guess does for a fat-tailed GARCH-t. Writes the report."""
     asset = replace(HELD_OUT[1], name="wild, short")
     series = simulate_asset(asset, 2200, seed=901)
     rows = window_limit.asset_rows(asset, series, tmp_path / "cache")
@@ -52,5 +52,6 @@ def test_rows_on_a_held_out_path(tmp_path: Path) -> None:
         assert 0.7 < row.coverage[0] < 0.9 and 0.88 < row.coverage[1] < 0.99
     by_source = {r.source: r for r in rows}
     assert abs(by_source["true"].coverage[0] - 0.8) < abs(by_source["window"].coverage[0] - 0.8)
+    assert set(rows[0].ratio) == {"naive + FHS", "naive + GARCH(1,1)-t", "naive + GJR-GARCH-skew-t"}
     text = window_limit.write(tmp_path, rows).read_text()
     assert "| wild, short | true long-run variance (not in the window) |" in text
