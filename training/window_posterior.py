@@ -1,0 +1,95 @@
+"""A known GJR model's next-day quantiles from one price window, with what the window does not pin down (the
+long-run variance, the starting variance, optionally the leverage) integrated out on a grid by Bayes' rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from arch.univariate import SkewStudent, StudentsT
+from arch.univariate.distribution import Distribution
+
+from training.synthetic import SimulatedAsset
+
+# The prior: log-uniform long-run daily volatility over 0.2%-8% (wider than any asset the project trains or is
+# scored on), log-uniform starting variance 1/4-4 times that level, and, where the leverage is unknown, the
+# asset's news share split evenly over no, half and all-in-falls asymmetry (GARCH-t to an index-like GJR).
+LEVEL_VOLS = tuple(float(v) for v in np.exp(np.linspace(np.log(0.002), np.log(0.08), 25)))
+START_RATIOS = tuple(float(r) for r in np.exp(np.linspace(np.log(0.25), np.log(4.0), 5)))
+ASYMMETRIES = (0.0, 0.5, 1.0)
+BISECTIONS = 60  # halvings of the bracket each quantile is solved in: far below a basis point of price
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The prior's support, one entry per component (G,): every combination of level, start and recursion."""
+
+    level: np.ndarray  # long-run variance
+    start: np.ndarray  # the variance the recursion starts from
+    alpha: np.ndarray
+    gamma: np.ndarray
+
+
+def grid(
+    asset: SimulatedAsset,
+    leverage_known: bool,
+    vols: tuple[float, ...] = LEVEL_VOLS,
+    starts: tuple[float, ...] = START_RATIOS,
+) -> Grid:
+    """The asset's persistence and news share at every level and start; its own asymmetry, or all of ASYMMETRIES."""
+    news = asset.alpha + asset.gamma / 2
+    shares = (asset.gamma / (2 * news),) if leverage_known else ASYMMETRIES
+    level, start, share = (a.ravel() for a in np.meshgrid(np.square(vols), starts, shares, indexing="ij"))
+    return Grid(level=level, start=level * start, alpha=news * (1 - share), gamma=2 * news * share)
+
+
+def innovation(asset: SimulatedAsset) -> tuple[Distribution, np.ndarray]:
+    """The asset's standardised innovation distribution (Hansen's skewed t, or Student t) and its parameters."""
+    if asset.skew:
+        return SkewStudent(), np.array([asset.nu, asset.skew])
+    return StudentsT(), np.array([asset.nu])
+
+
+def posterior(asset: SimulatedAsset, returns: np.ndarray, support: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(N, T) daily log-returns -> (N, G) posterior weights of the components and their next-day variances."""
+    dist, shape = innovation(asset)
+    surprise = returns - asset.drift * asset.daily_vol
+    beta = asset.persistence - support.alpha - support.gamma / 2  # (G,)
+    variance = np.broadcast_to(support.start, (len(returns), len(support.level))).copy()
+    loglik = np.zeros_like(variance)
+    for t in range(surprise.shape[1]):
+        u = np.broadcast_to(surprise[:, t : t + 1], variance.shape)
+        step = dist.loglikelihood(shape, u.ravel(), variance.ravel(), individual=True)
+        loglik += np.asarray(step).reshape(variance.shape)
+        news = support.alpha + support.gamma * (u < 0)
+        variance = (1 - asset.persistence) * support.level + news * u * u + beta * variance
+    weights = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+    return weights / weights.sum(axis=1, keepdims=True), variance
+
+
+def mixture_quantiles(
+    asset: SimulatedAsset, weights: np.ndarray, variance: np.ndarray, levels: tuple[float, ...]
+) -> np.ndarray:
+    """(N, Q) quantiles of the log-return mixture sum_g w_g * sigma_g * e, solved by bisection on its CDF."""
+    dist, shape = innovation(asset)
+    z = np.linspace(-60.0, 60.0, 240_001)
+    table = np.asarray(dist.cdf(z, shape))  # the innovation CDF once; np.interp reads it for every component
+    sigma = np.sqrt(variance)
+    out = np.empty((len(weights), len(levels)))
+    for j, q in enumerate(levels):
+        inner = np.asarray(dist.ppf(np.array([q]), shape))[0] * sigma  # each component's own quantile
+        low, high = inner.min(axis=1), inner.max(axis=1)  # the mixture's lies between theirs
+        for _ in range(BISECTIONS):
+            mid = (low + high) / 2
+            below = (weights * np.interp(mid[:, None] / sigma, z, table)).sum(axis=1) < q
+            low, high = np.where(below, mid, low), np.where(below, high, mid)
+        out[:, j] = (low + high) / 2
+    return out
+
+
+def predictive_quantiles(
+    asset: SimulatedAsset, returns: np.ndarray, levels: tuple[float, ...], leverage_known: bool
+) -> np.ndarray:
+    """(N, T) window returns -> (N, Q) next-day log-return quantiles under the prior of this module."""
+    weights, variance = posterior(asset, returns, grid(asset, leverage_known))
+    return mixture_quantiles(asset, weights, variance, levels)
