@@ -198,7 +198,7 @@ COMMANDS = {  # a table, not logic: the texts `--help` shows
         "innovation quantiles run over the 60-price window, with the long-run variance taken from the window, "
         "integrated out by Bayes' rule (with and without the leverage known), or told the true one, and score "
         "each against FHS, GARCH(1,1)-t and GJR-GARCH-skew-t on the protocol's days; write "
-        "reports/window_limit.md. About a minute, most of it the Bayes rows.",
+        "reports/window_limit.md. About 2 minutes, most of it the Bayes rows.",
     ),
     "install-default": Command(
         InstallDefault,

@@ -28,7 +28,14 @@ LEVEL_SOURCES = {
     "window": "long-run variance from the window (mean square of its returns)",
     "integrated": "long-run variance integrated out (Bayes, over the window)",
     "integrated, leverage unknown": "long-run variance and leverage integrated out (Bayes, over the window)",
+    "integrated, leverage unknown, leaning symmetric": "the same, the leverage prior 2/3 on no asymmetry",
     "true": "true long-run variance (not in the window)",
+}
+# The leverage prior of each integrated source (None: the asset's own leverage is known)
+INTEGRATED_LEVERAGE = {
+    "integrated": None,
+    "integrated, leverage unknown": "even",
+    "integrated, leverage unknown, leaning symmetric": "leaning symmetric",
 }
 
 
@@ -58,8 +65,7 @@ def oracle_quantiles(
     over the window, with the long-run variance from the window, integrated out, or the true one."""
     returns = np.diff(np.log(baselines.price_windows(prices, targets, WINDOW)), axis=1)
     if source.startswith("integrated"):
-        known = source == "integrated"
-        moves = window_posterior.predictive_quantiles(asset, returns, levels, leverage_known=known)
+        moves = window_posterior.predictive_quantiles(asset, returns, levels, INTEGRATED_LEVERAGE[source])
         return prices[targets - 1][:, None] * np.exp(moves)
     level = (returns * returns).mean(axis=1) if source == "window" else np.full(len(targets), asset.daily_vol**2)
     sigma = true_filter_sigma(asset, returns, level)
@@ -131,11 +137,11 @@ def write(out: Path, rows: list[LimitRow]) -> Path:
         "returns); the second integrates it out by Bayes' rule over the window's returns (prior: log-uniform "
         "long-run daily volatility 0.2%-8%, starting variance 1/4-4 times it; predictive: the posterior mixture's"
         " quantiles); the third integrates out the leverage as well (the true news share alpha + gamma/2 split "
-        "evenly over no, half and all-in-falls asymmetry); the fourth is told the true level. Ratios are pinball "
-        "loss over FHS's, GARCH(1,1)-t's and GJR-GARCH-skew-t's (the GARCHs refitted every 250 days on the 1,000 "
-        "returns before); p is Diebold-Mariano (Newey-West, 5 lags), not adjusted across rows. These rows bound "
-        "readers that know the rest of the true model (persistence, news share, innovation shape), not every "
-        "forecaster.",
+        "over no, half and all-in-falls asymmetry, evenly), the fourth the same with 2/3 of the prior on no "
+        "asymmetry; the last is told the true level. Ratios are pinball loss over FHS's, GARCH(1,1)-t's and GJR-"
+        "GARCH-skew-t's (the GARCHs refitted every 250 days on the 1,000 returns before); p is Diebold-Mariano "
+        "(Newey-West, 5 lags), not adjusted across rows. These rows bound readers that know the rest of the true "
+        "model (persistence, news share, innovation shape), not every forecaster.",
         "",
         *table(rows),
         "",

@@ -13,10 +13,12 @@ from training.synthetic import SimulatedAsset
 
 # The prior: log-uniform long-run daily volatility over 0.2%-8% (wider than any asset the project trains or is
 # scored on), log-uniform starting variance 1/4-4 times that level, and, where the leverage is unknown, the
-# asset's news share split evenly over no, half and all-in-falls asymmetry (GARCH-t to an index-like GJR).
+# asset's news share split over no, half and all-in-falls asymmetry (GARCH-t to an index-like GJR), evenly or
+# leaning to the symmetric end.
 LEVEL_VOLS = tuple(float(v) for v in np.exp(np.linspace(np.log(0.002), np.log(0.08), 25)))
 START_RATIOS = tuple(float(r) for r in np.exp(np.linspace(np.log(0.25), np.log(4.0), 5)))
 ASYMMETRIES = (0.0, 0.5, 1.0)
+LEVERAGE_PRIORS = {"even": (1 / 3, 1 / 3, 1 / 3), "leaning symmetric": (2 / 3, 1 / 6, 1 / 6)}
 BISECTIONS = 60  # halvings of the bracket each quantile is solved in: far below a basis point of price
 
 
@@ -28,19 +30,23 @@ class Grid:
     start: np.ndarray  # the variance the recursion starts from
     alpha: np.ndarray
     gamma: np.ndarray
+    log_prior: np.ndarray  # uniform over levels and starts; over asymmetries as the leverage prior says
 
 
 def grid(
     asset: SimulatedAsset,
-    leverage_known: bool,
+    leverage: str | None,
     vols: tuple[float, ...] = LEVEL_VOLS,
     starts: tuple[float, ...] = START_RATIOS,
 ) -> Grid:
-    """The asset's persistence and news share at every level and start; its own asymmetry, or all of ASYMMETRIES."""
+    """The asset's persistence and news share at every level and start; with leverage None its own asymmetry,
+    else every one of ASYMMETRIES under LEVERAGE_PRIORS[leverage]."""
     news = asset.alpha + asset.gamma / 2
-    shares = (asset.gamma / (2 * news),) if leverage_known else ASYMMETRIES
+    own = ((asset.gamma / (2 * news),), (1.0,))
+    shares, weights = own if leverage is None else (ASYMMETRIES, LEVERAGE_PRIORS[leverage])
     level, start, share = (a.ravel() for a in np.meshgrid(np.square(vols), starts, shares, indexing="ij"))
-    return Grid(level=level, start=level * start, alpha=news * (1 - share), gamma=2 * news * share)
+    prior = np.broadcast_to(np.log(weights), (len(vols), len(starts), len(shares))).ravel()
+    return Grid(level=level, start=level * start, alpha=news * (1 - share), gamma=2 * news * share, log_prior=prior)
 
 
 def innovation(asset: SimulatedAsset) -> tuple[Distribution, np.ndarray]:
@@ -56,7 +62,7 @@ def posterior(asset: SimulatedAsset, returns: np.ndarray, support: Grid) -> tupl
     surprise = returns - asset.drift * asset.daily_vol
     beta = asset.persistence - support.alpha - support.gamma / 2  # (G,)
     variance = np.broadcast_to(support.start, (len(returns), len(support.level))).copy()
-    loglik = np.zeros_like(variance)
+    loglik = np.broadcast_to(support.log_prior, variance.shape).copy()
     for t in range(surprise.shape[1]):
         u = np.broadcast_to(surprise[:, t : t + 1], variance.shape)
         step = dist.loglikelihood(shape, u.ravel(), variance.ravel(), individual=True)
@@ -88,8 +94,9 @@ def mixture_quantiles(
 
 
 def predictive_quantiles(
-    asset: SimulatedAsset, returns: np.ndarray, levels: tuple[float, ...], leverage_known: bool
+    asset: SimulatedAsset, returns: np.ndarray, levels: tuple[float, ...], leverage: str | None
 ) -> np.ndarray:
-    """(N, T) window returns -> (N, Q) next-day log-return quantiles under the prior of this module."""
-    weights, variance = posterior(asset, returns, grid(asset, leverage_known))
+    """(N, T) window returns -> (N, Q) next-day log-return quantiles under the prior of this module (leverage:
+    None when the asset's own is known, else the name of a LEVERAGE_PRIORS entry)."""
+    weights, variance = posterior(asset, returns, grid(asset, leverage))
     return mixture_quantiles(asset, weights, variance, levels)

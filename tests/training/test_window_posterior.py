@@ -21,7 +21,7 @@ def test_a_one_point_prior_at_the_true_level_is_the_true_recursion() -> None:
     """Nothing to integrate: the predictive is the asset's own filter sigma times its innovation quantiles."""
     asset = HELD_OUT[0]  # leverage, skew and drift: every term of the recursion is used
     returns = window_returns(0, 1500, seed=3)
-    support = window_posterior.grid(asset, leverage_known=True, vols=(asset.daily_vol,), starts=(1.0,))
+    support = window_posterior.grid(asset, None, vols=(asset.daily_vol,), starts=(1.0,))
     weights, variance = window_posterior.posterior(asset, returns, support)
     assert np.allclose(weights, 1.0)
     got = window_posterior.mixture_quantiles(asset, weights, variance, LEVELS)
@@ -54,9 +54,22 @@ def test_the_posterior_finds_the_level_and_the_leverage_on_long_windows() -> Non
     asset = HELD_OUT[0]
     prices = simulate_asset(asset, 4000, seed=8).prices
     returns = np.diff(np.log(np.stack([prices[i : i + 1001] for i in (0, 1500, 2999)])), axis=1)
-    support = window_posterior.grid(asset, leverage_known=False)
+    support = window_posterior.grid(asset, "even")
     weights, _ = window_posterior.posterior(asset, returns, support)
     level_vol = (weights * np.sqrt(support.level)).sum(axis=1)
     assert np.all(np.abs(level_vol / asset.daily_vol - 1) < 0.35)
     symmetric = weights[:, support.gamma == 0].sum(axis=1)
     assert np.all(symmetric < 0.1)
+
+
+def test_with_no_returns_the_posterior_is_the_leverage_prior() -> None:
+    """Before any return is read, the weight on each asymmetry is the prior's; levels and starts share it evenly."""
+    asset = HELD_OUT[1]
+    for name, prior in window_posterior.LEVERAGE_PRIORS.items():
+        support = window_posterior.grid(asset, name)
+        weights, _ = window_posterior.posterior(asset, np.zeros((2, 0)), support)
+        news = asset.alpha + asset.gamma / 2
+        for share, mass in zip(window_posterior.ASYMMETRIES, prior, strict=True):
+            on_it = np.isclose(support.gamma, 2 * news * share)
+            np.testing.assert_allclose(weights[:, on_it].sum(axis=1), mass)
+            np.testing.assert_allclose(weights[:, on_it], mass / on_it.sum())
