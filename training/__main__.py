@@ -196,9 +196,9 @@ COMMANDS = {  # a table, not logic: the texts `--help` shows
         "what a 60-price window can reach on the held-out simulated assets, given their true model",
         "Forecast each held-out simulated asset of the leave-one-asset-out table by its own GJR recursion and "
         "innovation quantiles run over the 60-price window, with the long-run variance taken from the window, "
-        "integrated out by Bayes' rule (with and without the leverage known), or told the true one, and score "
-        "each against FHS, GARCH(1,1)-t and GJR-GARCH-skew-t on the protocol's days; write "
-        "reports/window_limit.md. About 2 minutes, most of it the Bayes rows.",
+        "integrated out by Bayes' rule (the leverage known, or unknown under an even or a symmetric-leaning "
+        "prior), or told the true one, and score each against FHS, GARCH(1,1)-t and GJR-GARCH-skew-t on the "
+        "protocol's days; write reports/window_limit.md. About 2 minutes, most of it the Bayes rows.",
     ),
     "install-default": Command(
         InstallDefault,
