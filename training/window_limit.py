@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from arch.univariate import SkewStudent, StudentsT
 
 from training import baselines, loo, metrics, window_posterior
 from training.config import DEFAULT_QUANTILES
@@ -41,9 +40,8 @@ INTEGRATED_LEVERAGE = {
 
 def innovation_quantiles(asset: SimulatedAsset, levels: tuple[float, ...]) -> np.ndarray:
     """(Q,) quantiles of the asset's standardised innovations (Hansen's skewed t, or Student t without skew)."""
-    if asset.skew:
-        return np.asarray(SkewStudent().ppf(np.array(levels), np.array([asset.nu, asset.skew])))
-    return np.asarray(StudentsT().ppf(np.array(levels), np.array([asset.nu])))
+    dist, shape = window_posterior.innovation(asset)
+    return np.asarray(dist.ppf(np.array(levels), shape))
 
 
 def true_filter_sigma(asset: SimulatedAsset, returns: np.ndarray, level: np.ndarray) -> np.ndarray:
@@ -59,17 +57,18 @@ def true_filter_sigma(asset: SimulatedAsset, returns: np.ndarray, level: np.ndar
 
 
 def oracle_quantiles(
-    asset: SimulatedAsset, prices: np.ndarray, targets: np.ndarray, levels: tuple[float, ...], source: str
-) -> np.ndarray:
-    """(N, Q) quantiles centred on the last price, as the simple methods' are: the true recursion and shape
-    over the window, with the long-run variance from the window, integrated out, or the true one."""
+    asset: SimulatedAsset, prices: np.ndarray, targets: np.ndarray, levels: tuple[float, ...]
+) -> dict[str, np.ndarray]:
+    """Each level source's (N, Q) quantiles, centred on the last price as the simple methods' are: the true
+    recursion and shape over the window, with the long-run variance from the window, integrated out, or the true
+    one."""
     returns = np.diff(np.log(baselines.price_windows(prices, targets, WINDOW)), axis=1)
-    if source.startswith("integrated"):
-        moves = window_posterior.predictive_quantiles(asset, returns, levels, INTEGRATED_LEVERAGE[source])
-        return prices[targets - 1][:, None] * np.exp(moves)
-    level = (returns * returns).mean(axis=1) if source == "window" else np.full(len(targets), asset.daily_vol**2)
-    sigma = true_filter_sigma(asset, returns, level)
-    return prices[targets - 1][:, None] * np.exp(sigma[:, None] * innovation_quantiles(asset, levels)[None, :])
+    moves = window_posterior.predictive_quantiles(asset, returns, levels, INTEGRATED_LEVERAGE)
+    given = {"window": (returns * returns).mean(axis=1), "true": np.full(len(targets), asset.daily_vol**2)}
+    for source, level in given.items():
+        sigma = true_filter_sigma(asset, returns, level)
+        moves[source] = sigma[:, None] * innovation_quantiles(asset, levels)[None, :]
+    return {source: prices[targets - 1][:, None] * np.exp(moves[source]) for source in LEVEL_SOURCES}
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class LimitRow:
 
 
 def asset_rows(asset: SimulatedAsset, series: FeatureSeries, cache: Path) -> list[LimitRow]:
-    """Both level sources on one held-out asset's scored days (the leave-one-asset-out protocol's)."""
+    """Every level source on one held-out asset's scored days (the leave-one-asset-out protocol's)."""
     levels = DEFAULT_QUANTILES
     targets = loo.scored_targets(series)
     prices, lv = series.prices, np.array(levels)
@@ -92,8 +91,7 @@ def asset_rows(asset: SimulatedAsset, series: FeatureSeries, cache: Path) -> lis
     simple = loo.baseline_forecasts(series, levels, WINDOW, cache)
     their_loss = {name: metrics.relative_pinball_by_day(last, actual, simple[name], lv) for name in loo.STRONGEST}
     rows = []
-    for source in LEVEL_SOURCES:
-        q = oracle_quantiles(asset, prices, targets, levels, source)
+    for source, q in oracle_quantiles(asset, prices, targets, levels).items():
         loss = metrics.relative_pinball_by_day(last, actual, q, lv)
         scores = metrics.interval_scores(actual, q, levels)
         rows.append(

@@ -28,25 +28,31 @@ class Grid:
 
     level: np.ndarray  # long-run variance
     start: np.ndarray  # the variance the recursion starts from
+    share: np.ndarray  # the share of the news that comes from falls: alpha = news (1 - share), gamma = 2 news share
     alpha: np.ndarray
     gamma: np.ndarray
-    log_prior: np.ndarray  # uniform over levels and starts; over asymmetries as the leverage prior says
 
 
 def grid(
     asset: SimulatedAsset,
-    leverage: str | None,
+    leverage_known: bool,
     vols: tuple[float, ...] = LEVEL_VOLS,
     starts: tuple[float, ...] = START_RATIOS,
 ) -> Grid:
-    """The asset's persistence and news share at every level and start; with leverage None its own asymmetry,
-    else every one of ASYMMETRIES under LEVERAGE_PRIORS[leverage]."""
+    """The asset's persistence and news share at every level and start; its own asymmetry, or all of ASYMMETRIES."""
     news = asset.alpha + asset.gamma / 2
-    own = ((asset.gamma / (2 * news),), (1.0,))
-    shares, weights = own if leverage is None else (ASYMMETRIES, LEVERAGE_PRIORS[leverage])
+    shares = (asset.gamma / (2 * news),) if leverage_known else ASYMMETRIES
     level, start, share = (a.ravel() for a in np.meshgrid(np.square(vols), starts, shares, indexing="ij"))
-    prior = np.broadcast_to(np.log(weights), (len(vols), len(starts), len(shares))).ravel()
-    return Grid(level=level, start=level * start, alpha=news * (1 - share), gamma=2 * news * share, log_prior=prior)
+    return Grid(level=level, start=level * start, share=share, alpha=news * (1 - share), gamma=2 * news * share)
+
+
+def log_prior(support: Grid, leverage: str | None) -> np.ndarray:
+    """(G,) log prior weights: even over levels and starts; over asymmetries as LEVERAGE_PRIORS[leverage] says
+    (None: the grid holds the asset's own asymmetry only)."""
+    if leverage is None:
+        return np.zeros(len(support.level))
+    by_share = dict(zip(ASYMMETRIES, LEVERAGE_PRIORS[leverage], strict=True))
+    return np.log([by_share[float(s)] for s in support.share])
 
 
 def innovation(asset: SimulatedAsset) -> tuple[Distribution, np.ndarray]:
@@ -56,21 +62,27 @@ def innovation(asset: SimulatedAsset) -> tuple[Distribution, np.ndarray]:
     return StudentsT(), np.array([asset.nu])
 
 
-def posterior(asset: SimulatedAsset, returns: np.ndarray, support: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """(N, T) daily log-returns -> (N, G) posterior weights of the components and their next-day variances."""
+def likelihood(asset: SimulatedAsset, returns: np.ndarray, support: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(N, T) daily log-returns -> (N, G) each component's log-likelihood of them and its next-day variance."""
     dist, shape = innovation(asset)
     surprise = returns - asset.drift * asset.daily_vol
     beta = asset.persistence - support.alpha - support.gamma / 2  # (G,)
     variance = np.broadcast_to(support.start, (len(returns), len(support.level))).copy()
-    loglik = np.broadcast_to(support.log_prior, variance.shape).copy()
+    loglik = np.zeros_like(variance)
     for t in range(surprise.shape[1]):
         u = np.broadcast_to(surprise[:, t : t + 1], variance.shape)
         step = dist.loglikelihood(shape, u.ravel(), variance.ravel(), individual=True)
         loglik += np.asarray(step).reshape(variance.shape)
         news = support.alpha + support.gamma * (u < 0)
         variance = (1 - asset.persistence) * support.level + news * u * u + beta * variance
-    weights = np.exp(loglik - loglik.max(axis=1, keepdims=True))
-    return weights / weights.sum(axis=1, keepdims=True), variance
+    return loglik, variance
+
+
+def posterior(loglik: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """(N, G) log-likelihoods and (G,) log prior -> (N, G) posterior weights."""
+    joint = loglik + prior
+    weights = np.exp(joint - joint.max(axis=1, keepdims=True))
+    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def mixture_quantiles(
@@ -94,9 +106,17 @@ def mixture_quantiles(
 
 
 def predictive_quantiles(
-    asset: SimulatedAsset, returns: np.ndarray, levels: tuple[float, ...], leverage: str | None
-) -> np.ndarray:
-    """(N, T) window returns -> (N, Q) next-day log-return quantiles under the prior of this module (leverage:
-    None when the asset's own is known, else the name of a LEVERAGE_PRIORS entry)."""
-    weights, variance = posterior(asset, returns, grid(asset, leverage))
-    return mixture_quantiles(asset, weights, variance, levels)
+    asset: SimulatedAsset, returns: np.ndarray, levels: tuple[float, ...], readers: dict[str, str | None]
+) -> dict[str, np.ndarray]:
+    """(N, T) window returns -> each reader's (N, Q) next-day log-return quantiles. A reader is named by its
+    leverage prior (None: the asset's own leverage known); readers of one grid share its likelihood."""
+    fitted: dict[bool, tuple[Grid, np.ndarray, np.ndarray]] = {}
+    out = {}
+    for name, leverage in readers.items():
+        known = leverage is None
+        if known not in fitted:
+            support = grid(asset, known)
+            fitted[known] = (support, *likelihood(asset, returns, support))
+        support, loglik, variance = fitted[known]
+        out[name] = mixture_quantiles(asset, posterior(loglik, log_prior(support, leverage)), variance, levels)
+    return out

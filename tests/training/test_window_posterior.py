@@ -5,24 +5,25 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from training import window_limit, window_posterior
+from training import baselines, window_limit, window_posterior
 from training.synthetic import HELD_OUT, simulate_asset
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 
 
-def window_returns(asset_index: int, days: int, seed: int) -> np.ndarray:
+def window_returns(asset_index: int, days: int, seed: int, window: int = window_limit.WINDOW) -> np.ndarray:
+    """(N, window - 1) log-returns of windows every 97 days along a simulated path of a held-out asset."""
     prices = simulate_asset(HELD_OUT[asset_index], days, seed=seed).prices
-    starts = range(0, days - window_limit.WINDOW, 97)
-    return np.diff(np.log(np.stack([prices[i : i + window_limit.WINDOW] for i in starts])), axis=1)
+    return np.diff(np.log(baselines.price_windows(prices, np.arange(window, days, 97), window)), axis=1)
 
 
 def test_a_one_point_prior_at_the_true_level_is_the_true_recursion() -> None:
     """Nothing to integrate: the predictive is the asset's own filter sigma times its innovation quantiles."""
     asset = HELD_OUT[0]  # leverage, skew and drift: every term of the recursion is used
     returns = window_returns(0, 1500, seed=3)
-    support = window_posterior.grid(asset, None, vols=(asset.daily_vol,), starts=(1.0,))
-    weights, variance = window_posterior.posterior(asset, returns, support)
+    support = window_posterior.grid(asset, leverage_known=True, vols=(asset.daily_vol,), starts=(1.0,))
+    loglik, variance = window_posterior.likelihood(asset, returns, support)
+    weights = window_posterior.posterior(loglik, window_posterior.log_prior(support, None))
     assert np.allclose(weights, 1.0)
     got = window_posterior.mixture_quantiles(asset, weights, variance, LEVELS)
     level = np.full(len(returns), asset.daily_vol**2)
@@ -52,10 +53,10 @@ def test_the_posterior_finds_the_level_and_the_leverage_on_long_windows() -> Non
     """Given 1,000 returns instead of 59, the weights concentrate near the true level, and on the leverage asset
     most of them sit on the asymmetric recursions."""
     asset = HELD_OUT[0]
-    prices = simulate_asset(asset, 4000, seed=8).prices
-    returns = np.diff(np.log(np.stack([prices[i : i + 1001] for i in (0, 1500, 2999)])), axis=1)
-    support = window_posterior.grid(asset, "even")
-    weights, _ = window_posterior.posterior(asset, returns, support)
+    returns = window_returns(0, 4000, seed=8, window=1001)
+    support = window_posterior.grid(asset, leverage_known=False)
+    loglik, _ = window_posterior.likelihood(asset, returns, support)
+    weights = window_posterior.posterior(loglik, window_posterior.log_prior(support, "even"))
     level_vol = (weights * np.sqrt(support.level)).sum(axis=1)
     assert np.all(np.abs(level_vol / asset.daily_vol - 1) < 0.35)
     symmetric = weights[:, support.gamma == 0].sum(axis=1)
@@ -66,10 +67,22 @@ def test_with_no_returns_the_posterior_is_the_leverage_prior() -> None:
     """Before any return is read, the weight on each asymmetry is the prior's; levels and starts share it evenly."""
     asset = HELD_OUT[1]
     for name, prior in window_posterior.LEVERAGE_PRIORS.items():
-        support = window_posterior.grid(asset, name)
-        weights, _ = window_posterior.posterior(asset, np.zeros((2, 0)), support)
-        news = asset.alpha + asset.gamma / 2
+        support = window_posterior.grid(asset, leverage_known=False)
+        loglik, _ = window_posterior.likelihood(asset, np.zeros((2, 0)), support)
+        weights = window_posterior.posterior(loglik, window_posterior.log_prior(support, name))
         for share, mass in zip(window_posterior.ASYMMETRIES, prior, strict=True):
-            on_it = np.isclose(support.gamma, 2 * news * share)
+            on_it = support.share == share
             np.testing.assert_allclose(weights[:, on_it].sum(axis=1), mass)
             np.testing.assert_allclose(weights[:, on_it], mass / on_it.sum())
+
+
+def test_readers_of_one_grid_share_its_likelihood_and_differ_only_by_their_prior() -> None:
+    """Both leverage-unknown readers from one call equal each computed alone; the known-leverage one differs."""
+    asset = HELD_OUT[1]
+    returns = window_returns(1, 800, seed=4)
+    readers = {"known": None, "even": "even", "leaning": "leaning symmetric"}
+    together = window_posterior.predictive_quantiles(asset, returns, LEVELS, readers)
+    for name, leverage in readers.items():
+        alone = window_posterior.predictive_quantiles(asset, returns, LEVELS, {name: leverage})[name]
+        np.testing.assert_array_equal(together[name], alone)
+    assert not np.allclose(together["even"], together["leaning"])
