@@ -40,13 +40,14 @@ def test_innovation_quantiles_are_standardised_and_skewed() -> None:
 
 
 def test_rows_on_a_held_out_path(tmp_path: Path) -> None:
-    """On a real path and the simple methods fitted to it: a row per level source, finite ratios, and the true
-    level, or the level integrated out, gives 80% coverage nearer 0.8 than the window's plug-in guess does for a
-    fat-tailed GARCH-t. Writes the report."""
+    """On a real path and the simple methods fitted to it: a row for the model and per level source, finite
+    ratios, and the true level, or the level integrated out, gives 80% coverage nearer 0.8 than the window's
+    plug-in guess does for a fat-tailed GARCH-t. More paths summarise per source. Writes the report."""
     asset = replace(HELD_OUT[1], name="wild, short")
     series = simulate_asset(asset, 2200, seed=901)
-    rows = window_limit.asset_rows(asset, series, tmp_path / "cache")
-    assert [r.source for r in rows] == list(window_limit.LEVEL_SOURCES)
+    model = window_limit.bundled_model()
+    rows = window_limit.asset_rows(asset, series, tmp_path / "cache", model)
+    assert [r.source for r in rows] == list(window_limit.SOURCES)
     for row in rows:
         assert all(0.9 < r < 1.1 for r in row.ratio.values())
         assert all(0.0 <= p <= 1.0 for p in row.p_value.values())
@@ -55,5 +56,30 @@ def test_rows_on_a_held_out_path(tmp_path: Path) -> None:
     for better in ("true", "integrated"):
         assert abs(by_source[better].coverage[0] - 0.8) < abs(by_source["window"].coverage[0] - 0.8)
     assert set(rows[0].ratio) == {"naive + FHS", "naive + GARCH(1,1)-t", "naive + GJR-GARCH-skew-t"}
-    text = window_limit.write(tmp_path, rows).read_text()
+    paths = window_limit.path_rows(asset, tmp_path / "cache", model, seeds=(901, 952), days=2200)
+    assert [(r.source, r.ratio) for r in paths[: len(window_limit.PATH_SOURCES)]] == [
+        (r.source, r.ratio) for r in rows if r.source in window_limit.PATH_SOURCES
+    ]  # the first path is the one above: the same rows, computed again
+    text = window_limit.write(tmp_path, rows, paths).read_text()
     assert "| wild, short | true long-run variance (not in the window) |" in text
+    model_lines = [line for line in text.splitlines() if line.startswith("| wild, short | the bundled default")]
+    assert len(model_lines) == 2 and "| 2 |" in model_lines[1]  # its row on the path, then over the two paths
+
+
+def test_paths_table_counts_significant_losses_only() -> None:
+    """A path counts as a loss when the ratio is above 1 with p < 0.05, and under any Holm adjustment when p is
+    below 0.05 over the table's series; a significant win is not a loss; the median is over the paths."""
+    methods = ("naive + FHS", "naive + GARCH(1,1)-t", "naive + GJR-GARCH-skew-t")
+
+    def row(source: str, ratio: float, p: float) -> window_limit.LimitRow:
+        return window_limit.LimitRow("a", source, (0.8, 0.95), dict.fromkeys(methods, ratio), dict.fromkeys(methods, p))
+
+    rows = [
+        row(source, r, p)
+        for source in window_limit.PATH_SOURCES
+        for r, p in ((1.02, 0.001), (1.01, 0.03), (0.98, 0.001))
+    ]
+    assert window_limit.significant(rows[:3], methods[1], 0.05) == 2
+    assert window_limit.significant(rows[:3], methods[1], 0.05 / window_limit.TABLE_SERIES) == 1
+    line = window_limit.paths_table(rows)[2]
+    assert line.count("1.0100; worse 2 / 1") == len(methods) and "| 3 |" in line
