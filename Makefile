@@ -76,11 +76,13 @@ audit: install
 
 ## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md; then leave-one-asset-out
 ## -> reports/loo.md (about 15 minutes here); README blocks for both; then what a 60-price window can reach on the
-## held-out simulated assets -> reports/window_limit.md (about 2 minutes, the baselines cached by the step before)
+## held-out simulated assets -> reports/window_limit.md (about 25 minutes), and what a reader that knows only the
+## model family reaches on every series of the table -> reports/family_reader.md (about 25 minutes)
 report: install
 	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme README.md
 	$(PY) -m training evaluate --leave-one-out --out reports --readme README.md
 	$(PY) -m training window-limit --out reports
+	$(PY) -m training family-reader --out reports
 
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:

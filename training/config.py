@@ -313,6 +313,13 @@ class WindowLimitJob:
 
 
 @dataclass
+class FamilyReaderJob:
+    """`family-reader`: every leave-one-asset-out series read by a Bayes reader that knows only the model family."""
+
+    out: Path = option(Path("reports"), "report directory: family_reader.md (simple methods cached in <out>/.cache)")
+
+
+@dataclass
 class AblationJob:
     """`ablation`: the default and one change at a time, each through the leave-one-asset-out protocol."""
 

@@ -3,6 +3,7 @@ long-run variance, the starting variance, optionally the leverage) integrated ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,15 +67,23 @@ def likelihood(asset: SimulatedAsset, returns: np.ndarray, support: Grid) -> tup
     """(N, T) daily log-returns -> (N, G) each component's log-likelihood of them and its next-day variance."""
     dist, shape = innovation(asset)
     surprise = returns - asset.drift * asset.daily_vol
-    beta = asset.persistence - support.alpha - support.gamma / 2  # (G,)
-    variance = np.broadcast_to(support.start, (len(returns), len(support.level))).copy()
+    return recursion_likelihood(surprise, support, np.full(len(support.level), asset.persistence), dist, shape)
+
+
+def recursion_likelihood(
+    surprise: np.ndarray, support: Grid, persistence: np.ndarray, dist: Distribution, shape: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N, T) returns less their mean -> (N, G) each GJR component's log-likelihood of them under the innovation
+    `dist` with parameters `shape`, and its next-day variance; persistence (G,) per component."""
+    beta = persistence - support.alpha - support.gamma / 2  # (G,)
+    variance = np.broadcast_to(support.start, (len(surprise), len(support.level))).copy()
     loglik = np.zeros_like(variance)
     for t in range(surprise.shape[1]):
         u = np.broadcast_to(surprise[:, t : t + 1], variance.shape)
         step = dist.loglikelihood(shape, u.ravel(), variance.ravel(), individual=True)
         loglik += np.asarray(step).reshape(variance.shape)
         news = support.alpha + support.gamma * (u < 0)
-        variance = (1 - asset.persistence) * support.level + news * u * u + beta * variance
+        variance = (1 - persistence) * support.level + news * u * u + beta * variance
     return loglik, variance
 
 
@@ -90,16 +99,30 @@ def mixture_quantiles(
 ) -> np.ndarray:
     """(N, Q) quantiles of the log-return mixture sum_g w_g * sigma_g * e, solved by bisection on its CDF."""
     dist, shape = innovation(asset)
+    return shaped_mixture_quantiles([(dist, shape, weights, variance)], levels)
+
+
+Part = tuple[Distribution, np.ndarray, np.ndarray, np.ndarray]  # innovation, its parameters, (N, G) weights, variances
+
+
+def shaped_mixture_quantiles(parts: Sequence[Part], levels: tuple[float, ...]) -> np.ndarray:
+    """(N, Q) quantiles of a mixture whose components come in parts, each with its own innovation shape: the
+    root of sum over parts and components of w * F(x / sigma), by bisection."""
     z = np.linspace(-60.0, 60.0, 240_001)
-    table = np.asarray(dist.cdf(z, shape))  # the innovation CDF once; np.interp reads it for every component
-    sigma = np.sqrt(variance)
-    out = np.empty((len(weights), len(levels)))
+    tables = [np.asarray(dist.cdf(z, shape)) for dist, shape, _, _ in parts]  # each CDF once, read by np.interp
+    sigmas = [np.sqrt(variance) for _, _, _, variance in parts]
+    out = np.empty((len(parts[0][2]), len(levels)))
     for j, q in enumerate(levels):
-        inner = np.asarray(dist.ppf(np.array([q]), shape))[0] * sigma  # each component's own quantile
-        low, high = inner.min(axis=1), inner.max(axis=1)  # the mixture's lies between theirs
+        own = [np.asarray(dist.ppf(np.array([q]), shape))[0] for dist, shape, _, _ in parts]
+        inner = np.concatenate([x * s for x, s in zip(own, sigmas, strict=True)], axis=1)  # the mixture's lies between
+        low, high = inner.min(axis=1), inner.max(axis=1)
         for _ in range(BISECTIONS):
             mid = (low + high) / 2
-            below = (weights * np.interp(mid[:, None] / sigma, z, table)).sum(axis=1) < q
+            cdf = sum(
+                (w * np.interp(mid[:, None] / s, z, table)).sum(axis=1)
+                for (_, _, w, _), s, table in zip(parts, sigmas, tables, strict=True)
+            )
+            below = cdf < q
             low, high = np.where(below, mid, low), np.where(below, high, mid)
         out[:, j] = (low + high) / 2
     return out
