@@ -18,9 +18,7 @@ def install_default(out: Path, source: Path = BUNDLED_MODEL) -> str | None:
     CURRENT replaced atomically, under the registry lock, as a trained version is: nothing half-copied is
     ever current.
     """
-    version = registry.current_version(source)
-    if version is None:
-        raise FileNotFoundError(f"{source}: no bundled model (no CURRENT)")
+    version = bundled_version(source)
     out.mkdir(parents=True, exist_ok=True)
     with registry.registry_lock(out):
         existing = registry.current_version(out)
@@ -40,6 +38,19 @@ def install_default(out: Path, source: Path = BUNDLED_MODEL) -> str | None:
             },
         )
     return version
+
+
+def bundled_version(source: Path = BUNDLED_MODEL) -> str:
+    """The version the bundled registry's CURRENT names."""
+    version = registry.current_version(source)
+    if version is None:
+        raise FileNotFoundError(f"{source}: no bundled model (no CURRENT)")
+    return version
+
+
+def bundled_onnx(source: Path = BUNDLED_MODEL) -> Path:
+    """The bundled default's ONNX file."""
+    return source / bundled_version(source) / "model.onnx"
 
 
 def copy_version(version_dir: Path, out: Path, version: str) -> None:

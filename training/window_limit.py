@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training import baselines, loo, metrics, registry, window_posterior
-from training.bundled import BUNDLED_MODEL
+from training import baselines, loo, metrics, window_posterior
+from training.bundled import bundled_onnx
 from training.config import DEFAULT_QUANTILES, TrainConfig
 from training.data import FeatureSeries
 from training.synthetic import HELD_OUT, HELD_OUT_DAYS, SimulatedAsset, held_out_assets, simulate_asset
@@ -95,14 +95,6 @@ def model_quantiles(model: Path, prices: np.ndarray, targets: np.ndarray) -> np.
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     windows = baselines.price_windows(prices, targets, WINDOW).astype(np.float32)
     return np.asarray(session.run(None, {"window": windows})[1], dtype=np.float64)
-
-
-def bundled_model() -> Path:
-    """The bundled default's ONNX file."""
-    version = registry.current_version(BUNDLED_MODEL)
-    if version is None:
-        raise FileNotFoundError(f"{BUNDLED_MODEL}: no bundled model (no CURRENT)")
-    return BUNDLED_MODEL / version / "model.onnx"
 
 
 @dataclass(frozen=True)
@@ -243,7 +235,7 @@ def write(out: Path, rows: list[LimitRow], paths: list[LimitRow]) -> Path:
 def run_window_limit(out: Path, model: Path | None = None) -> list[str]:
     """Every held-out simulated asset: the model and every reader on its path, the model and the nearest readers
     on more paths; writes <out>/window_limit.md, returns the tables."""
-    model = model or bundled_model()
+    model = model or bundled_onnx()
     cache = out / ".cache"
     assets = zip(HELD_OUT, held_out_assets(), strict=True)
     rows = [row for asset, series in assets for row in asset_rows(asset, series, cache, model)]

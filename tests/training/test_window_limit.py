@@ -9,6 +9,7 @@ import numpy as np
 from arch.univariate import GARCH
 
 from training import window_limit
+from training.bundled import bundled_onnx
 from training.synthetic import HELD_OUT, simulate_asset
 
 
@@ -45,7 +46,7 @@ def test_rows_on_a_held_out_path(tmp_path: Path) -> None:
     plug-in guess does for a fat-tailed GARCH-t. More paths summarise per source. Writes the report."""
     asset = replace(HELD_OUT[1], name="wild, short")
     series = simulate_asset(asset, 2200, seed=901)
-    model = window_limit.bundled_model()
+    model = bundled_onnx()
     rows = window_limit.asset_rows(asset, series, tmp_path / "cache", model)
     assert [r.source for r in rows] == list(window_limit.SOURCES)
     for row in rows:
