@@ -316,7 +316,10 @@ class WindowLimitJob:
 class FamilyReaderJob:
     """`family-reader`: every leave-one-asset-out series read by a Bayes reader that knows only the model family."""
 
-    out: Path = option(Path("reports"), "report directory: family_reader.md (simple methods cached in <out>/.cache)")
+    out: Path = option(
+        Path("reports"), "report directory: family_reader[_w<window>].md (simple methods cached in <out>/.cache)"
+    )
+    window: int = option(60, "prices the reader reads before each day (2-120; FHS reads as many)", parse=positive_int)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from training import baselines, family_reader, loo
 from training.synthetic import HELD_OUT, simulate_asset
@@ -79,3 +80,14 @@ def test_rows_on_a_held_out_path_are_scored_like_the_loo_table(tmp_path: Path) -
     text = family_reader.write(tmp_path, by_prior).read_text()
     assert text.count("## Prior ") == len(family_reader.PRIORS)
     assert text.count("- Significantly worse than FHS") == len(family_reader.PRIORS)
+    longer = family_reader.write(tmp_path, by_prior, window=120)
+    assert longer.name == "family_reader_w120.md" and "posted 120-price window" in longer.read_text()
+
+
+def test_a_window_the_tables_days_cannot_hold_is_refused(tmp_path: Path) -> None:
+    """The scored days leave room for 120 prices before each: a longer window (or one without a return) is
+    refused before anything is read or written."""
+    for window in (1, loo.LONGEST_WINDOW + 1):
+        with pytest.raises(ValueError, match=f"--window {window}"):
+            family_reader.run_family_reader(tmp_path, window)
+    assert not any(tmp_path.iterdir())
