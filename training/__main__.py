@@ -220,7 +220,7 @@ COMMANDS = {  # a table, not logic: the texts `--help` shows
         "asset's type (symmetric, mild GJR, index-like GJR) integrated out under three priors on the type; score "
         "each prior as the table scores the model (same days and methods, Holm across series); write "
         "reports/family_reader.md (with --window other than 60, family_reader_w<window>.md, FHS reading as many "
-        "prices, as the ablation's window row does). About 25 minutes here for 60 prices, 50 for 120.",
+        "prices, as the ablation's window row does). About 20-25 minutes here.",
     ),
     "install-default": Command(
         InstallDefault,
