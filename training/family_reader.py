@@ -1,12 +1,13 @@
 """What a reader that knows only the model family reaches on every series of the leave-one-asset-out table:
-GJR-GARCH with skewed-t innovations over the posted 60-price window, every parameter integrated out by Bayes' rule.
+GJR-GARCH with skewed-t innovations over the posted price window (60 by default, as the service's), every parameter
+integrated out by Bayes' rule.
 
 The window-limit readers know a simulated asset's own parameters; this one knows none. Its prior spans the
 persistence, the news share, the long-run and starting variance, and three asset types (a symmetric GARCH-t, a
 mild GJR, an index-like GJR whose news all come from falls, each with its own skew). The types are the trade-off a
 pooled model faces: how much prior weight an asset of unknown kind gets on leverage. Each prior is scored the way
 reports/loo.md scores the model (same days, simple methods, Holm adjustment), so its verdicts say whether any
-such reader of 60 prices passes the table, not whether a network does.
+such reader of that many prices passes the table, not whether a network does.
 """
 
 from __future__ import annotations
@@ -64,14 +65,7 @@ def type_grid(share: float, support: Support = SUPPORT) -> tuple[window_posterio
             indexing="ij",
         )
     )
-    grid = window_posterior.Grid(
-        level=level,
-        start=level * start,
-        share=np.full_like(level, share),
-        alpha=news * (1 - share),
-        gamma=2 * news * share,
-    )
-    return grid, persistence
+    return window_posterior.Grid.of(level, start, np.full_like(level, share), news), persistence
 
 
 @dataclass(frozen=True)

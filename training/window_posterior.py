@@ -33,6 +33,12 @@ class Grid:
     alpha: np.ndarray
     gamma: np.ndarray
 
+    @classmethod
+    def of(cls, level: np.ndarray, start_ratio: np.ndarray, share: np.ndarray, news: np.ndarray | float) -> Grid:
+        """Components from their long-run variance, start over it, share of news from falls and news share."""
+        alpha, gamma = news * (1 - share), 2 * news * share
+        return cls(level=level, start=level * start_ratio, share=share, alpha=alpha, gamma=gamma)
+
 
 def grid(
     asset: SimulatedAsset,
@@ -44,7 +50,7 @@ def grid(
     news = asset.alpha + asset.gamma / 2
     shares = (asset.gamma / (2 * news),) if leverage_known else ASYMMETRIES
     level, start, share = (a.ravel() for a in np.meshgrid(np.square(vols), starts, shares, indexing="ij"))
-    return Grid(level=level, start=level * start, share=share, alpha=news * (1 - share), gamma=2 * news * share)
+    return Grid.of(level, start, share, news)
 
 
 def log_prior(support: Grid, leverage: str | None) -> np.ndarray:
