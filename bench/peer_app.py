@@ -14,7 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from training.model import LSTMConfig, PriceForecaster, StackedLSTM, normalizer_from_card
+from training.net.model import LSTMConfig, PriceForecaster, StackedLSTM
+from training.net.normalizers import normalizer_from_card
 
 MODELS = Path(os.environ.get("FORECAST_MODEL_DIR", "models"))
 

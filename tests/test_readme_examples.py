@@ -133,7 +133,7 @@ def test_readme_example_runs_as_documented(example: Example, server: str) -> Non
 
 @pytest.fixture(scope="module")
 def bundled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from training.bundled import install_default
+    from training.publish.bundled import install_default
 
     registry = tmp_path_factory.mktemp("bundled") / "models"
     install_default(registry)  # what make serve serves on a fresh clone

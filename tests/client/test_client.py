@@ -28,7 +28,7 @@ from client import (
 )
 from tests.conftest import ROOT, TEST_DATA
 from tests.service.server import free_port, running_service
-from training.data import load_csv
+from training.core.data import load_csv
 
 GOOGLE = TEST_DATA / "Google_Stock_Price_Train.csv"
 

@@ -54,7 +54,8 @@ def test_readme_documents_every_setting() -> None:
 def test_readme_curl_example_is_real_data() -> None:
     import re
 
-    from training.data import DEFAULT_DATA, load_csv
+    from training.core.csvfile import load_csv
+    from training.core.data import DEFAULT_DATA
 
     window = [float(v) for v in re.search(r'"window":\[([0-9.,]+)\]', README.read_text()).group(1).split(",")]
     prices = load_csv(DEFAULT_DATA).prices

@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ROOT, TEST_DATA
 from tests.service.browser import console_errors
-from training.data import load_csv
+from training.core.csvfile import load_csv
 
 ARTEFACTS = ROOT / ".test-artifacts"
 GOOGLE = TEST_DATA / "Google_Stock_Price_Train.csv"  # the tutorial's file: quoted thousands, " Volume"

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from training import baselines, metrics
-from training.model import VolNormalizer
-from training.synthetic import GarchParams, SimulatedAsset, simulate_asset, simulate_returns, synthetic_assets
+from training.core.synthetic import GarchParams, SimulatedAsset, simulate_asset, simulate_returns, synthetic_assets
+from training.net.normalizers import VolNormalizer
+from training.scoring import baselines, metrics
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 

@@ -13,12 +13,12 @@ import onnxruntime as ort
 import pytest
 
 from tests.conftest import ROOT
-from training import registry
-from training.bundled import BUNDLED_MODEL, install_default
-from training.config import TrainConfig
-from training.model import VolatilityFilter
-from training.universe import load_universe
-from training.version import training_options
+from training.core.config import TrainConfig
+from training.core.universe import load_universe
+from training.net.model import VolatilityFilter
+from training.publish import registry
+from training.publish.bundled import BUNDLED_MODEL, install_default
+from training.publish.card import training_options
 
 RETRAIN = (
     "the bundled model no longer matches the code's defaults: train it again (python -m training train --out "

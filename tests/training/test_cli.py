@@ -108,7 +108,7 @@ def test_retrain_every_below_an_hour_needs_its_own_flag(tmp_path: Path) -> None:
 
 
 def test_duration_units() -> None:
-    from training.config import duration
+    from training.core.config import duration
 
     assert [duration(t) for t in ("90s", "30m", "24h", "1d", "2D")] == [90, 1800, 86400, 86400, 172800]
 

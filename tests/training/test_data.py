@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import TEST_DATA
-from training.data import DataError, chronological_split, load_csv, make_windows
+from training.core.data import DataError, chronological_split, load_csv, make_windows
 
 
 def write(tmp_path: Path, text: str, name: str = "prices.csv") -> Path:

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import cut_csv
-from training import baselines, evaluate, holdout
-from training.data import FeatureSeries, load_training_data
-from training.model import LSTMConfig
-from training.train import TrainConfig
+from training.core.data import FeatureSeries, load_training_data
+from training.net.model import LSTMConfig
+from training.net.train import TrainConfig
+from training.scoring import baselines, holdout
+from training.studies import evaluate
 
 
 def tiny(data: Path) -> TrainConfig:

@@ -11,8 +11,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from training.export import ExportError, check_parity, export_onnx
-from training.model import LSTMConfig, PriceForecaster, StackedLSTM, WindowNormalizer
+from training.net.export import ExportError, check_parity, export_onnx
+from training.net.model import LSTMConfig, PriceForecaster, StackedLSTM
+from training.net.normalizers import WindowNormalizer
 
 
 def output_shape(value: onnx.ValueInfoProto) -> list[str | int]:

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training import baselines, family_reader, loo
-from training.synthetic import HELD_OUT, simulate_asset
+from training.core.synthetic import HELD_OUT, simulate_asset
+from training.scoring import baselines
+from training.studies import family_reader, loo
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 # A coarser prior than the report's, so that a whole scored path reads in seconds: a real configuration, not a stub

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from training import holdout
-from training.data import FeatureSeries, PriceSeries
+from training.core.data import FeatureSeries, PriceSeries
+from training.scoring import gate, holdout
 
 
 def series(name: str, days: int) -> FeatureSeries:
@@ -41,7 +41,7 @@ def test_a_significant_loss_on_one_data_series_is_named_and_a_simulated_path_is_
     assert [r["best_simple"] for r in rows] == [holdout.GJR] * 3
     assert [round(r["ratio_to_best"], 4) for r in rows] == [0.99, 1.1, 1.1]
     assert [r["simulated"] for r in rows] == [False, False, True]
-    losses = holdout.significant_losses([r for r in rows if not r["simulated"]])
+    losses = gate.significant_losses([r for r in rows if not r["simulated"]])
     assert len(losses) == 3 and all(line.startswith("b.csv: pinball 1.") for line in losses)  # worse than all three
     assert "b.csv: pinball 1.1000x GJR-GARCH-skew-t's, significantly worse" in losses[2]
     assert "after Holm across 2 series" in losses[0]

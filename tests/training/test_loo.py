@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from training import ablation, holdout, loo, loo_report
-from training.config import LSTMConfig, TrainConfig
-from training.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, load_training_data
-from training.readme import markers
-from training.synthetic import HELD_OUT, SimulatedAsset, draw_asset, held_out_assets
-from training.universe import SIMULATED_SEED
+from training.core.config import LSTMConfig, TrainConfig
+from training.core.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, load_training_data
+from training.core.synthetic import HELD_OUT, SimulatedAsset, draw_asset, held_out_assets
+from training.core.universe import SIMULATED_SEED
+from training.scoring import holdout
+from training.studies import ablation, loo, loo_report
+from training.studies.readme import markers
 
 TWO = [BUNDLED_DATA / "sp500.csv.gz", BUNDLED_DATA / "nasdaq.csv.gz"]
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from training import metrics
+from training.scoring import gate, metrics, significance
 
 
 def test_point_metrics_by_hand() -> None:
@@ -35,16 +35,16 @@ def test_directional_accuracy_leaves_out_no_move_days() -> None:
     forecast = np.array([10.5, 10.5, 9.0, 10.0])  # right, wrong, (no move), no prediction
     assert metrics.directional_accuracy(last, actual, forecast) == pytest.approx(1 / 3)
     assert metrics.directional_accuracy(last, actual, last) is None
-    test = metrics.direction_test(last, actual, forecast, up_share=2 / 3)
+    test = significance.direction_test(last, actual, forecast, up_share=2 / 3)
     assert (test["n"], test["hits"]) == (2, 1)
     # P(X >= 1) for Binomial(2, 2/3) = 1 - (1/3)^2
     assert test["p_value"] == pytest.approx(1 - 1 / 9)
 
 
 def test_binomial_tail_by_hand() -> None:
-    assert metrics.binomial_sf(3, 3, 0.5) == pytest.approx(0.125)
-    assert metrics.binomial_sf(2, 3, 0.5) == pytest.approx(0.5)
-    assert metrics.binomial_sf(0, 3, 0.5) == 1.0
+    assert significance.binomial_sf(3, 3, 0.5) == pytest.approx(0.125)
+    assert significance.binomial_sf(2, 3, 0.5) == pytest.approx(0.5)
+    assert significance.binomial_sf(0, 3, 0.5) == 1.0
 
 
 def test_coverage_and_christoffersen_by_hand() -> None:
@@ -79,36 +79,36 @@ def test_diebold_mariano_by_hand() -> None:
     d = e1**2 - e2**2  # [-3, -3, 0, -1], mean -1.75
     var = float(np.mean((d - d.mean()) ** 2))
     stat = -1.75 / math.sqrt(var / 4) * math.sqrt((4 + 1 - 2) / 4)  # HLN factor for h = 1
-    result = metrics.diebold_mariano(e1, e2)
+    result = significance.diebold_mariano(e1, e2)
     assert result["statistic"] == pytest.approx(stat)
     assert result["p_value"] == pytest.approx(math.erfc(abs(stat) / math.sqrt(2)))
-    assert metrics.diebold_mariano(e1, e1)["p_value"] == 1.0
+    assert significance.diebold_mariano(e1, e1)["p_value"] == 1.0
 
 
 def test_gate_failures() -> None:
-    assert metrics.gate_failures({"mae": 1.0}, {"mae": 1.0}) == []
-    assert metrics.gate_failures({"mae": 1.03}, {"mae": 1.0}) == ["MAE is 1.0300x naive (limit 1.02)"]
+    assert gate.gate_failures({"mae": 1.0}, {"mae": 1.0}) == []
+    assert gate.gate_failures({"mae": 1.03}, {"mae": 1.0}) == ["MAE is 1.0300x naive (limit 1.02)"]
 
 
 def test_holm_by_hand() -> None:
     # sorted 0.01, 0.02, 0.04 -> x3, x2, x1, kept monotone; back in the given order
-    assert metrics.holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
-    assert metrics.holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
-    assert metrics.holm([]) == []
+    assert significance.holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert significance.holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
+    assert significance.holm([]) == []
 
 
 def test_hac_diebold_mariano_by_hand_and_under_autocorrelation() -> None:
     d = np.array([1.0, -1.0, 2.0, 0.0, 1.0, -0.5])
-    found = metrics.diebold_mariano_hac(d, np.zeros_like(d), lags=1)
+    found = significance.diebold_mariano_hac(d, np.zeros_like(d), lags=1)
     c = d - d.mean()
     var = (c @ c) / 6 + 2 * 0.5 * (c[1:] @ c[:-1]) / 6  # Bartlett weight 1 - 1/2
     assert found["statistic"] == pytest.approx(d.mean() / np.sqrt(var / 6))
-    assert metrics.diebold_mariano_hac(d, d)["p_value"] == 1.0
+    assert significance.diebold_mariano_hac(d, d)["p_value"] == 1.0
     # persistent loss differences: the HAC variance is larger, so the evidence is weaker than iid would say
     rng = np.random.default_rng(0)
     smooth = np.convolve(rng.normal(0.05, 1, 3000), np.ones(10) / 10, mode="same")
-    hac = metrics.diebold_mariano_hac(smooth, np.zeros(3000), lags=20)
-    iid = metrics.diebold_mariano_hac(smooth, np.zeros(3000), lags=0)
+    hac = significance.diebold_mariano_hac(smooth, np.zeros(3000), lags=20)
+    iid = significance.diebold_mariano_hac(smooth, np.zeros(3000), lags=0)
     assert abs(hac["statistic"]) < abs(iid["statistic"])
 
 
@@ -119,5 +119,5 @@ def test_dynamic_quantile_test_accepts_the_true_quantile_and_rejects_a_stale_one
     returns = sigma * rng.standard_normal(3000)
     true_q = sigma * -1.2815515655446004  # the 10% quantile of each day's normal
     stale_q = np.full(3000, np.quantile(returns, 0.1))  # right on average, blind to clustering
-    assert metrics.dynamic_quantile_test(returns, true_q, 0.1) > 0.01
-    assert metrics.dynamic_quantile_test(returns, stale_q, 0.1) < 1e-6
+    assert significance.dynamic_quantile_test(returns, true_q, 0.1) > 0.01
+    assert significance.dynamic_quantile_test(returns, stale_q, 0.1) < 1e-6

@@ -7,23 +7,18 @@ import pytest
 import torch
 from scipy import stats  # arch's own dependency
 
-from training.model import (
-    FILTER_BURN_IN,
+from training.net.filters import FILTER_BURN_IN, MIN_VARIANCE_RATIO, SCORE_NU
+from training.net.model import (
     GAP_SHIFT,
     MEDIAN_SHIFT,
-    MIN_VARIANCE_RATIO,
     SCALE_SHIFT,
-    SCORE_NU,
     LSTMConfig,
-    MinMaxNormalizer,
     PriceForecaster,
     StackedLSTM,
     VolatilityFilter,
-    VolNormalizer,
-    WindowNormalizer,
-    feature_kind,
     monotone_quantiles,
 )
+from training.net.normalizers import MinMaxNormalizer, VolNormalizer, WindowNormalizer, feature_kind
 
 
 def model_with(normalizer: torch.nn.Module, cell: str = "lstm", features: int = 1, horizon: int = 1) -> PriceForecaster:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from training import options
 from training.__main__ import COMMANDS, build_parser
-from training.options import option
+from training.core import options
+from training.core.options import option
 
 
 def cli_fields(cls: type, prefix: str = "") -> list[tuple[str, dataclasses.Field]]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from training import registry
-from training.registry import RegistryBusy
+from training.publish import registry
+from training.publish.registry import RegistryBusy
 
 
 def staged_version(root: Path, name: str) -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from tests.conftest import ROOT
-from training import report
-from training.readme import markers
+from training.studies import report
+from training.studies.readme import markers
 
 
 def test_readme_block_matches_the_committed_report() -> None:

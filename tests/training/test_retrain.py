@@ -18,11 +18,12 @@ import onnxruntime as ort
 import pytest
 
 from tests.conftest import ROOT, TINY, cut_csv, train_tiny
-from training import holdout, registry
 from training.__main__ import main as training_main
-from training.config import RetrainConfig, TrainConfig
-from training.data import load_training_data
-from training.retrain import decide
+from training.core.config import RetrainConfig, TrainConfig
+from training.core.data import load_training_data
+from training.publish import registry
+from training.publish.retrain import decide
+from training.scoring import holdout
 
 
 def retrain_command(reg: Path, data: Path, *extra: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.synthetic import (
+from training.core.synthetic import (
     GAMMA_RANGE,
     HELD_OUT,
     NU_RANGE,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.cpus import cpu_quota, usable_cpus
+from training.core.cpus import cpu_quota, usable_cpus
 
 AFFINITY = len(os.sched_getaffinity(0))
 
@@ -37,6 +37,6 @@ def test_a_quota_under_one_cpu_still_gives_one_thread(tmp_path: Path) -> None:
 
 
 def test_train_sizes_torch_from_the_quota() -> None:
-    import training.train as train
+    import training.net.train as train
 
     assert train.usable_cpus is usable_cpus  # the one the trainer calls when --threads is 0

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from arch.univariate import GARCH
 
-from training import window_limit
-from training.bundled import bundled_onnx
-from training.synthetic import HELD_OUT, simulate_asset
+from training.core.synthetic import HELD_OUT, simulate_asset
+from training.publish.bundled import bundled_onnx
+from training.studies import window_limit
 
 
 def test_true_filter_matches_arch_gjr_recursion() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from training import baselines, window_limit, window_posterior
-from training.synthetic import HELD_OUT, simulate_asset
+from training.core.synthetic import HELD_OUT, simulate_asset
+from training.scoring import baselines
+from training.studies import window_limit, window_posterior
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 

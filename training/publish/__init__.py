@@ -1,0 +1,1 @@
+"""What ships: a complete version built, the registry on disk, the retraining job, the bundled default."""
