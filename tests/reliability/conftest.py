@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.server import running_service
+from tests.live_server import running_service
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from tests.service.server import Burst, running_service, wait_for
+from tests.live_server import Burst, running_service, wait_for
 
 AUTH = {"Authorization": "Bearer fault-token"}
 

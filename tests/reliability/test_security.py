@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.config import Settings
-from tests.service.server import ROOT, running_service
+from tests.live_server import ROOT, running_service
 
 TOKEN = "s3cr3t-t0ken-4242"
 

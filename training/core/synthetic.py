@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from arch.univariate import GARCH, ConstantMean, SkewStudent, StudentsT, ZeroMean
 
-from training.core.data import FeatureSeries, PriceSeries
+from training.core.csvfile import PriceSeries
+from training.core.data import FeatureSeries
 
 ALPHA, BETA, NU = 0.08, 0.90, 6.0  # a typical equity GARCH-t: persistence 0.98, fat tails
 # name -> (daily volatility, starting price); prices at very different levels on purpose

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from training.core.config import RetrainConfig
-from training.core.data import BUNDLED_DATA, DataError, FeatureSeries, load_training_data
+from training.core.data import BUNDLED_DATA, FeatureSeries, load_training_data
+from training.core.errors import DataError
 from training.core.records import DataRecord, ModelCard
 from training.core.synthetic import SIMULATED
-from training.core.universe import load_universe
+from training.core.universe import load_universe, series_identity
 from training.net.export import cpu_session
 from training.scoring import holdout
 
@@ -45,16 +46,16 @@ def read_card(model_dir: Path) -> ModelCard:
 
 
 def data_files(card: ModelCard) -> list[tuple[str, str]]:
-    """(file name, sha256) of every series a card was trained on (older cards: one file)."""
+    """The identity of every series a card was trained on: (file name, sha256), or a simulated path's name."""
     training = card.get("training", {})
     if "data" in training:
-        return [(d["file"], d["sha256"]) for d in training["data"]]
-    return [(str(training.get("data_file", "")), str(training.get("data_sha256", "")))]
+        return [series_identity(d["file"], d["sha256"]) for d in training["data"]]
+    return [(str(training.get("data_file", "")), str(training.get("data_sha256", "")))]  # older cards: one file
 
 
 def nothing_new(champion_card: ModelCard, series: list[FeatureSeries]) -> bool:
-    """The job's data are exactly the files (and bytes) the champion was trained on."""
-    return data_files(champion_card) == [(s.source, s.target.sha256) for s in series]
+    """The job's data are exactly the files (and bytes) and simulated paths the champion was trained on."""
+    return data_files(champion_card) == [series_identity(s.source, s.target.sha256) for s in series]
 
 
 def champion_forecaster(

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from training.core.data import DEFAULT_DATA, FeatureSeries, load_csv, make_feature_windows
+from training.core.csvfile import load_csv
+from training.core.data import DEFAULT_DATA, FeatureSeries, make_feature_windows
 from training.core.records import DMTest, ScoreRow, ScoreTable
 from training.core.synthetic import SIMULATED
 from training.scoring import baselines, metrics, significance

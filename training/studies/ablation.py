@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from training.core.config import TrainConfig
-from training.core.data import BUNDLED_DATA, DataError, FeatureSeries, load_training_data
+from training.core.data import BUNDLED_DATA, FeatureSeries, load_training_data
+from training.core.errors import DataError
 from training.core.synthetic import held_out_assets
 from training.studies import loo
 from training.studies.jobs import AblationJob

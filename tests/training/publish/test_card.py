@@ -1,0 +1,29 @@
+"""The model card and the ONNX metadata: history, golden windows, scores next to naive and the simple methods."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+
+def test_model_card_has_history_golden_and_naive_scores(version_dir: Path) -> None:
+    card = json.loads((version_dir / "model.json").read_text())
+    assert len(card["history"]) == 2 and {"train_loss", "val_loss"} <= set(card["history"][0])
+    assert card["parity_max_rel_diff"] <= 1e-5
+    scores = card["metrics"]["test"]
+    assert scores["days"] == 50
+    assert scores["naive"]["mae"] > 0 and scores["model"]["mae"] > 0
+    assert scores["mae_ratio"] == pytest.approx(scores["model"]["mae"] / scores["naive"]["mae"])
+    session = ort.InferenceSession(str(version_dir / "model.onnx"))
+    golden = card["golden"]
+    windows = np.array([g["window"] for g in golden], dtype=np.float32)
+    got, quantiles = session.run(None, {"window": windows})
+    np.testing.assert_allclose(got, [g["forecast"] for g in golden], rtol=1e-5)
+    np.testing.assert_allclose(quantiles, [g["quantiles"] for g in golden], rtol=1e-5)
+    assert np.all(np.diff(quantiles, axis=1) >= 0)
+    assert set(card["interval_coverage"]) == {"80", "95"}
+    assert (version_dir / "test_forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,69 @@
+"""The quality gate: what refuses a model, and what a challenger must beat."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.core.csvfile import PriceSeries
+from training.core.data import FeatureSeries
+from training.scoring import gate, holdout
+
+
+def test_gate_failures() -> None:
+    assert gate.gate_failures({"mae": 1.0}, {"mae": 1.0}) == []
+    assert gate.gate_failures({"mae": 1.03}, {"mae": 1.0}) == ["MAE is 1.0300x naive (limit 1.02)"]
+
+
+def series(name: str, days: int) -> FeatureSeries:
+    dates = np.arange(days).astype("datetime64[D]")
+    prices = np.full(days, 100.0)
+    return FeatureSeries(dates, prices[:, None], ["close"], PriceSeries(dates, prices, "close", name, "-"))
+
+
+def days_of(names: list[str], days: int) -> holdout.Holdout:
+    owner = np.repeat(np.arange(len(names)), days)
+    n = len(owner)
+    return holdout.Holdout(
+        [series(s, days) for s in names], [0] * len(names), np.ones((n, 2, 1)), np.ones(n), np.ones(n), owner
+    )
+
+
+def table(model: np.ndarray, rng: np.random.Generator) -> dict:
+    base = np.abs(rng.normal(1.0, 0.3, len(model)))
+    rows = {
+        name: {"pinball_by_day": base * factor}
+        for name, factor in zip(holdout.STRONGEST, (1.0, 1.01, 0.99), strict=True)
+    }
+    return {"model": {"pinball_by_day": model}, **rows}
+
+
+def test_a_significant_loss_on_one_data_series_is_named_and_a_simulated_path_is_not_gated() -> None:
+    rng = np.random.default_rng(0)
+    days = days_of(["a.csv", "b.csv", "simulated GARCH-t #1"], 500)
+    t = table(np.zeros(1500), rng)
+    gjr = t[holdout.GJR]["pinball_by_day"]
+    t["model"]["pinball_by_day"] = gjr * np.concatenate([np.full(500, 0.99), np.full(500, 1.10), np.full(500, 1.10)])
+    rows = holdout.per_series(t, "model", days)
+    assert [r["best_simple"] for r in rows] == [holdout.GJR] * 3
+    assert [round(r["ratio_to_best"], 4) for r in rows] == [0.99, 1.1, 1.1]
+    assert [r["simulated"] for r in rows] == [False, False, True]
+    losses = gate.significant_losses([r for r in rows if not r["simulated"]])
+    assert len(losses) == 3 and all(line.startswith("b.csv: pinball 1.") for line in losses)  # worse than all three
+    assert "b.csv: pinball 1.1000x GJR-GARCH-skew-t's, significantly worse" in losses[2]
+    assert "after Holm across 2 series" in losses[0]
+    text = holdout.format_per_series(rows)
+    assert "b.csv" in text and "+0.000" in text
+
+
+def test_holm_keeps_a_marginal_loss_on_one_of_many_series_from_refusing() -> None:
+    rng = np.random.default_rng(1)
+    names = [f"s{i}.csv" for i in range(8)]
+    days = days_of(names, 250)
+    t = table(np.zeros(2000), rng)
+    noise = np.concatenate([rng.normal(1.0, 0.02, 250) for _ in names])
+    t["model"]["pinball_by_day"] = t[holdout.FHS]["pinball_by_day"] * noise
+    rows = holdout.per_series(t, "model", days)
+    raw = [r["dm"][holdout.FHS]["p_value"] for r in rows]
+    adjusted = [r["dm"][holdout.FHS]["p_holm"] for r in rows]
+    assert all(a >= p for a, p in zip(adjusted, raw, strict=True))
+    assert min(adjusted) == min(1.0, min(raw) * len(names))
