@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,14 @@ from tests.frozen import ROOT, TINY, train_tiny
 
 TEST_DATA = ROOT / "tests" / "data"
 SP500 = frozen.BUNDLED / "sp500.csv.gz"
-__all__ = ["ROOT", "TEST_DATA", "TINY", "cut_csv", "train_tiny"]
+CSV_TABLE = TEST_DATA / "csv"  # one table of price CSVs that every reader of them must read alike
+__all__ = ["CSV_TABLE", "ROOT", "TEST_DATA", "TINY", "csv_cases", "cut_csv", "train_tiny"]
+
+
+def csv_cases() -> list[dict]:
+    """The cases of tests/data/csv/cases.json, each with an id for pytest: file, column, then prices or an error."""
+    cases = json.loads((CSV_TABLE / "cases.json").read_text())["cases"]
+    return [pytest.param(case, id=f"{case['file']}:{case['column']}") for case in cases]
 
 
 def cut_csv(dest: Path, rows: int, start: int = 0) -> Path:

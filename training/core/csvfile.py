@@ -20,27 +20,20 @@ from training.core.errors import DataError
 
 log = logging.getLogger(__name__)
 
+# The rules below are the project's one reading of a price CSV: the client (client/csvfile.py) and the page
+# (service/api/static/csv.js) follow them too, and all three are tested against the table in tests/data/csv/.
 DATE_NAMES = ("date", "observationdate", "timestamp", "datetime", "day", "time")
-
-
 # Yahoo writes "null", FRED writes ".", pandas writes "" or "NaN": all mean "no price that day".
 MISSING_TOKENS = {"", ".", "null", "nan", "na", "n/a", "#n/a", "none", "-"}
-
-
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%b-%Y", "%b %d, %Y", "%d.%m.%Y")
-
-
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")  # what JavaScript's Number() reads too
+INFINITY = re.compile(r"^[+-]?inf(inity)?$", re.I)  # a number, but never a price
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
-
-
 # European exports: '1.234,56' or '1234,56' (dots group thousands, the comma is the decimal mark).
 DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
-
-
 DELIMITERS = (",", ";", "\t")
-
-
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -63,12 +56,12 @@ def normalize_name(name: str) -> str:
 
 
 def read_text(path: Path) -> str:
-    """The file's text, gunzipped when it ends in .gz; a missing or undecodable file is a DataError."""
+    """The file's text, gunzipped when it is gzip (by its first bytes) or named .gz; a DataError otherwise."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    if path.suffix == ".gz":
+    if raw[:2] == GZIP_MAGIC or path.suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:  # a broken stream raises any of the three
@@ -97,34 +90,39 @@ def pick_columns(path: Path, header: list[str], column: str | None) -> tuple[int
             return date_idx, names.index(wanted)
     if len(others) == 1:  # DATE,VALUE (a FRED export)
         return date_idx, others[0]
-    raise DataError(f"{path}: row 1: no 'Adj Close' or 'Close' column; pick one of {shown} with --column{hint}")
+    raise DataError(
+        f"{path}: row 1: no 'Adj Close' or 'Close' column; the file has {shown}; pick one with --column{hint}"
+    )
 
 
 def parse_date(text: str) -> date | None:
-    """A date in any of DATE_FORMATS (a trailing time of day is ignored), or None."""
+    """A date in any of DATE_FORMATS, or None; a time of day after a space or a T is ignored."""
     text = text.strip()
-    if "T" in text[:11] or " " in text[:11].strip():
-        text = re.split(r"[T ]", text, maxsplit=1)[0]
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+    for candidate in dict.fromkeys((text, re.split(r"[T ]", text, maxsplit=1)[0])):  # 'Jan 05, 2018' has spaces
+        for fmt in DATE_FORMATS:
+            try:
+                return datetime.strptime(candidate, fmt).date()
+            except ValueError:
+                continue
     return None
 
 
 def parse_price(text: str, decimal_comma: bool = False) -> float | None:
     """A price from '1015.25', '"1,015.25"' or ' 7 ' (or '1.015,25' with decimal_comma); None for a
-    missing-value token; ValueError otherwise."""
+    missing-value token; ValueError for anything else that is not a number ('inf' is one, not a price)."""
     text = text.strip()
     if text.lower() in MISSING_TOKENS:
         return None
+    if INFINITY.match(text):
+        return float(text)
     if decimal_comma:
         if not DECIMAL_COMMA.match(text):
             raise ValueError(text)
         return float(text.replace(".", "").replace(",", "."))
     if THOUSANDS.match(text):
         text = text.replace(",", "")
+    if not NUMBER.match(text):  # float() would also take '1_000' and 'nan' spelled otherwise
+        raise ValueError(text)
     return float(text)
 
 

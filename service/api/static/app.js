@@ -110,20 +110,10 @@ function showError(message, input) {
   }
 }
 
-async function fileText(file) {
-  // .csv.gz as the trainer's bundled data ships: the browser's own gzip stream, no library
-  if (!file.name.endsWith(".gz")) return file.text();
-  try {
-    return await new Response(file.stream().pipeThrough(new DecompressionStream("gzip"))).text();
-  } catch (err) {
-    throw new Error(`${file.name} is not a valid gzip file`);
-  }
-}
-
 async function readInput() {
   const file = $("csv-file").files[0];
   const column = $("column").value.trim() || null;
-  if (file) return window.PriceInput.parseCsv(await fileText(file), column);
+  if (file) return window.PriceInput.readFile(file, column);
   return window.PriceInput.parsePasted($("prices").value);
 }
 
