@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SERVE_STAMP := $(VENV)/.serve-installed
 MODELS ?= models
 
-.PHONY: install serve train test lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
+.PHONY: install serve train test docs lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
 
 $(STAMP): pyproject.toml
 	@echo "Installing the service, the trainer (torch) and the test tools into $(VENV): about 3 minutes here."
@@ -45,6 +45,10 @@ serve: $(SERVE_STAMP)
 test: install lint browser
 	$(PY) -m pytest --cov=service --cov=training --cov=client --cov-report=term --cov-fail-under=80
 
+## docs: the documentation site (docs/, mkdocs.yml) into site/; strict, so a broken link or a missing page fails it
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 ## tiny-models: retrain the frozen tiny models that service tests serve (tests/data/tiny; a test checks they still match)
 tiny-models: install
 	$(PY) -m tests.frozen
@@ -64,7 +68,7 @@ lint: install
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	test -s $(MODELS)/CURRENT || $(PY) -m training install-default --out $(MODELS)
-	$(PY) -m bench.run --models $(MODELS) --readme README.md
+	$(PY) -m bench.run --models $(MODELS) --readme docs/performance.md
 
 ## soak: 5 minutes at 64 connections; no errors, memory growth under 10%
 soak: install
@@ -75,12 +79,12 @@ audit: install
 	bash scripts/audit.sh
 
 ## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md; then leave-one-asset-out
-## -> reports/loo.md (about 15 minutes here); README blocks for both; then what a 60-price window can reach on the
+## -> reports/loo.md (about 15 minutes here); the blocks of docs/model.md for both; then what a 60-price window can reach on the
 ## held-out simulated assets -> reports/window_limit.md (about 25 minutes), and what a reader that knows only the
 ## model family reaches on every series of the table -> reports/family_reader.md (about 25 minutes)
 report: install
-	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme README.md
-	$(PY) -m training evaluate --leave-one-out --out reports --readme README.md
+	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme docs/model.md
+	$(PY) -m training evaluate --leave-one-out --out reports --readme docs/model.md
 	$(PY) -m training window-limit --out reports
 	$(PY) -m training family-reader --out reports
 

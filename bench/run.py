@@ -279,7 +279,7 @@ README_START, README_END = "<!-- bench:start (make bench writes this block) -->"
 
 
 def readme_block(data: dict) -> str:
-    """The README's performance numbers, from this run: req/s by connections, p50/p99 at 32, the targets."""
+    """The performance page's numbers, from this run: req/s by connections, p50/p99 at 32, the targets."""
     conns = [str(c) for c in CONNECTIONS]
     lines = [
         f"From `make bench` on {data['date']} ({data['machine']}, wrk on the same cores, "
@@ -312,7 +312,7 @@ def worker_headroom(data: dict) -> str:
 
 
 def write_readme(readme: Path, block: str) -> None:
-    """Replaces the text between the bench markers of the README."""
+    """Replaces the text between the bench markers of the page."""
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
     readme.write_text(text[:start] + "\n" + block + "\n" + text[end:])
@@ -354,7 +354,9 @@ def main() -> None:
     parser.add_argument("--soak", type=float, default=60, help="seconds under load before the memory reading")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     parser.add_argument("--no-peers", action="store_true", help="skip LitServe, MLServer and BentoML")
-    parser.add_argument("--readme", type=Path, default=None, help="write the numbers into this README's bench block")
+    parser.add_argument(
+        "--readme", type=Path, default=None, help="write the numbers into this page's bench block (docs/performance.md)"
+    )
     args = parser.parse_args()
     version_dir = args.models / (args.models / "CURRENT").read_text().strip()
     card = json.loads((version_dir / "model.json").read_text())

@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     found = argparse.ArgumentParser(
         prog="python -m service",
         description="Serve next-day forecasts of the registry's current model over HTTP. Every setting is a "
-        f"{PREFIX}* environment variable (the README's settings table lists them all); these flags override "
+        f"{PREFIX}* environment variable (docs/settings.md lists them all); these flags override "
         "theirs.",
     )
     for field in FLAGS:

@@ -1,4 +1,4 @@
-"""Fixtures the service's tests share: the app in-process over the frozen tiny models, and a faked CUDA provider list."""
+"""Fixtures the service's tests share: the app in-process on the frozen tiny models, a faked CUDA provider list."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ MIN_VARIANCE_RATIO = 0.04  # a filter's sigma is at least 0.2 EWMA sigmas: a fla
 
 # Each filter is scored on the window by a Student t log-likelihood with 5 degrees of freedom: under a Gaussian
 # score one crash day decides which filter wins, and daily returns have tails about that fat (nu 4-6 in GARCH-t
-# fits of indices and stocks). The README's leave-one-asset-out notes give the measured difference.
+# fits of indices and stocks). docs/model.md and reports/loo.md give the measured difference.
 SCORE_NU = 5.0
 
 

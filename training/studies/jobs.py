@@ -47,7 +47,9 @@ class EvaluateJob:
     name: str | None = option(None, "report name", shown="sp500, or loo with --leave-one-out")
     out: Path = option(Path("reports"), "report directory")
     variants: bool = option(True, "score the model and the baselines only")
-    readme: Path | None = option(None, "also update this README's generated report block", shown="no README")
+    readme: Path | None = option(
+        None, "also update the generated report block of this markdown page (docs/model.md)", shown="no page"
+    )
     leave_one_out: bool = option(
         False,
         "instead of the walk-forward: train without each --data series in turn and score it on its newest "
@@ -87,7 +89,9 @@ class AblationJob:
 
     train: TrainConfig = field(default_factory=TrainConfig)
     out: Path = option(Path("reports"), "report directory: ablation.md and ablation.json")
-    readme: Path | None = option(None, "also update this README's generated ablation block", shown="no README")
+    readme: Path | None = option(
+        None, "also update the generated ablation block of this markdown page (docs/model.md)", shown="no page"
+    )
     jobs: int = option(
         0, "folds trained side by side (one thread each)", parse=non_negative_int, shown="0: one per CPU"
     )

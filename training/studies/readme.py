@@ -1,4 +1,4 @@
-"""The README's generated blocks: the text between a pair of HTML comment markers, replaced by a report."""
+"""Generated blocks of the docs pages: the text between a pair of HTML comment markers, replaced by a report."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The evaluation report: reports/<name>.md with tables and plots, a JSON of every number, the README block."""
+"""The evaluation report: reports/<name>.md with tables and plots, a JSON of every number, the docs page's block."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def markdown(found: Evaluation) -> str:
 
 
 def write_report(found: Evaluation, out: Path, name: str, readme: Path | None) -> None:
-    """reports/<name>.md, its plots and <name>.json; the README block when asked."""
+    """reports/<name>.md, its plots and <name>.json; the docs page's block when asked."""
     out.mkdir(parents=True, exist_ok=True)
     plots = write_plots(found.result, found.series, found.scores, out, name)
     found.settings.update(name=name, plots=plots)
@@ -147,7 +147,7 @@ def write_report(found: Evaluation, out: Path, name: str, readme: Path | None) -
 
 
 def readme_block(name: str, scores: BacktestScores, extra: CheckResults, plot: str) -> str:
-    """The README's headline table and plot, generated."""
+    """The docs page's headline table and plot, generated."""
     seg = scores["holdout"]
     rows = [
         "| forecaster | MAE | MASE | dir. acc. | DM vs naive (p) | 80% cov. | 95% cov. | verdict |",
@@ -182,7 +182,7 @@ def readme_block(name: str, scores: BacktestScores, extra: CheckResults, plot: s
 
 
 def evaluate_and_report(job: EvaluateJob) -> list[str]:
-    """Runs the backtest and the checks, writes the report (and README block); returns the headline lines."""
+    """Runs the backtest and the checks, writes the report (and the docs page's block); returns the headline lines."""
     base = replace(job.backtest.train, progress=False)
     variants = default_variants(base, job.checks.cross) if job.variants else {}
     found = evaluate(replace(job.backtest, train=base, variants=variants), job.checks)

@@ -93,7 +93,7 @@ def step_table(segment: Segment) -> list[str]:
 
 
 def headline(scores: BacktestScores) -> list[str]:
-    """The sentence the README and the report lead with, from the numbers."""
+    """The sentence the docs and the report lead with, from the numbers."""
     model = scores["holdout"]["forecasters"]["model"]
     naive = scores["holdout"]["forecasters"]["naive"]
     iv = model.get("intervals", {})

@@ -11,7 +11,7 @@ from training.studies.readme import markers
 
 
 def test_the_readme_blocks_are_what_the_code_makes_of_the_committed_reports() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "model.md").read_text()
     data = json.loads((ROOT / "reports" / "loo.json").read_text())
     found = {k: data[k] for k in ("significant_losses", "wins", "wins_over_fhs_and_garch_t", "coverage_outside")}
     start, end = markers("loo")
