@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SERVE_STAMP := $(VENV)/.serve-installed
 MODELS ?= models
 
-.PHONY: install serve train test docs lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
+.PHONY: install serve train test docs screenshot lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
 
 $(STAMP): pyproject.toml
 	@echo "Installing the service, the trainer (torch) and the test tools into $(VENV): about 3 minutes here."
@@ -18,13 +18,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# What serving needs and no more (no torch): the service image's locked list, complete, so no resolving.
+# What serving needs and no more (no torch): the service image's locked list, complete, so no resolving, and the
+# client's httpx (client/requirements.txt), so that the quick start's client examples run from this venv.
 # A full install (make install/test) already has it all.
 # Seconds count here (a fresh clone answers within 30 s): the venv gets no pip of its own when this Python's pip can
 # install into it (pip >= 22.3, --python; 7 s saved), and no bytecode is compiled ahead (5 s saved).
-SERVE_INSTALL := install --quiet --no-deps --no-compile --disable-pip-version-check -r docker/requirements-serve.txt
-$(SERVE_STAMP): docker/requirements-serve.txt
-	@test -f $(STAMP) || echo "Installing what the service needs into $(VENV) (no torch): about 20 seconds here."
+SERVE_INSTALL := install --quiet --no-deps --no-compile --disable-pip-version-check -r docker/requirements-serve.txt \
+	-r client/requirements.txt
+$(SERVE_STAMP): docker/requirements-serve.txt client/requirements.txt
+	@test -f $(STAMP) || echo "Installing what the service and its client need into $(VENV) (no torch): about 20 seconds here."
 	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
 	test -f $(STAMP) || if $(PYTHON) -m pip --python $(PY) --version >/dev/null 2>&1; \
 		then $(PYTHON) -m pip --python $(PY) $(SERVE_INSTALL); \
@@ -48,6 +50,10 @@ test: install lint browser
 ## docs: the documentation site (docs/, mkdocs.yml) into site/; strict, so a broken link or a missing page fails it
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+## screenshot: the page as a new user first sees it (bundled model, the tutorial's CSV forecast) -> reports/page.png
+screenshot: install browser
+	$(PY) -m scripts.page_screenshot --out reports/page.png
 
 ## tiny-models: retrain the frozen tiny models that service tests serve (tests/data/tiny; a test checks they still match)
 tiny-models: install

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import numbers
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -14,6 +15,8 @@ from client.answers import Forecast, one_forecast
 from client.errors import BadResponse, InvalidRequest, ServerError, Unavailable
 
 DEFAULT_MAX_BATCH = 64  # when the server does not say (older servers' /model has no limits)
+FLOAT32_LIMIT = 2.0**128 - 2.0**103  # float64 values float32 holds as finite: below this (the service's rule)
+FLOAT32_TINY = 2.0**-150  # half float32's smallest subnormal: at or below it, float32 rounds a price to 0
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,31 @@ def max_batch(policy: RetryPolicy) -> Flow[int]:
     return int(limits["max_batch"]) if isinstance(limits, dict) and "max_batch" in limits else DEFAULT_MAX_BATCH
 
 
+def checked_price(value: object, where: str) -> float:
+    """A price the service will take (a number, finite and positive in float32), else InvalidRequest naming it."""
+    rule = "prices must be positive finite numbers (below 3.4e38)"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy's scalars are Real too
+        raise InvalidRequest(f"{where} is {value!r} ({type(value).__name__}); {rule}", "invalid_input")
+    price = float(value)
+    if 0 < price <= FLOAT32_TINY:
+        raise InvalidRequest(
+            f"{where} is {price!r}, which float32 (what the model reads) rounds to 0; {rule}", "invalid_input"
+        )
+    if not 0 < price < FLOAT32_LIMIT:
+        raise InvalidRequest(f"{where} is {price!r}; {rule}", "invalid_input")
+    return price
+
+
+def checked_window(window: Iterable[object], name: str) -> list[float]:
+    """Every price of a window checked before anything is sent; the first bad one named by its index."""
+    if isinstance(window, str | bytes | dict) or not isinstance(window, Iterable):
+        raise InvalidRequest(f"{name} must be a sequence of prices, not {type(window).__name__}", "invalid_input")
+    return [checked_price(p, f"{name}[{i}]") for i, p in enumerate(window)]
+
+
 def predict(window: Sequence[float], dates: Sequence[str] | None, policy: RetryPolicy) -> Flow[Forecast]:
     """One window's Forecast."""
-    body: JSON = {"window": [float(p) for p in window]}
+    body: JSON = {"window": checked_window(window, "prices")}
     if dates is not None:
         body["dates"] = [str(d) for d in dates]
     answer = yield from call(Call("POST", "/predict", body), policy)
@@ -119,12 +144,13 @@ def predict_many(
 ) -> Flow[list[Forecast]]:
     """Forecasts for any number of windows, in order, sent in chunks of the server's max_batch (asked once,
     then kept in `limits`)."""
+    checked = [checked_window(w, f"windows[{i}]") for i, w in enumerate(windows)]
     if "max_batch" not in limits:
         limits["max_batch"] = yield from max_batch(policy)
     size = limits["max_batch"]
     found: list[Forecast] = []
-    for start in range(0, len(windows), size):
-        chunk = [[float(p) for p in w] for w in windows[start : start + size]]
+    for start in range(0, len(checked), size):
+        chunk = checked[start : start + size]
         answer = yield from call(Call("POST", "/predict", {"windows": chunk}), policy)
         found += [one_forecast(answer, i) for i in range(len(chunk))]
     return found

@@ -23,6 +23,8 @@ COMMANDS = {**commands.COMMANDS, **study_commands.COMMANDS}
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
+# What the trainer's commands import beyond the service's packages: `make install` (the train extra) brings them.
+TRAINER_PACKAGES = ("torch", "onnx", "onnxscript", "arch", "pandas", "matplotlib", "tqdm", "scipy", "statsmodels")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name, command in COMMANDS.items():
         options.add_options(sub.add_parser(name, help=command.help, description=command.description), command.config)
     return parser
+
+
+def missing_package(exc: ModuleNotFoundError, command: str) -> str | None:
+    """The one line for a trainer package this environment lacks (make serve's venv has none), else None."""
+    if (exc.name or "").split(".")[0] not in TRAINER_PACKAGES:
+        return None
+    return (
+        f"`{command}` needs the trainer's packages, and {exc.name} is not installed here: run `make install` "
+        "(torch's CPU build, onnx, arch, pandas, matplotlib; about 3 minutes), then this command again"
+    )
 
 
 def failure(exc: Exception) -> tuple[str, int]:
@@ -50,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         return command.run(options.from_args(command.config, args))
+    except ModuleNotFoundError as exc:
+        message = missing_package(exc, args.command)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     # ValueError: an option combination the model cannot take (e.g. --window 1 with vol); DataError is one
     except (DataError, RegistryBusy, ExportError, GateRefused, ValueError) as exc:
         if isinstance(exc, GateRefused):  # the scores behind the refusal, on stdout as when it passes

@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from training.core.config import MIN_EVERY_SECONDS, InstallDefault, RetrainConfig, TrainJob, TritonExport
+from training.core.config import GATE_RULES, MIN_EVERY_SECONDS, InstallDefault, RetrainConfig, TrainJob, TritonExport
 from training.core.errors import DataError, ExportError
 from training.core.options import Command
 from training.publish.registry import RegistryBusy
@@ -41,9 +41,10 @@ def check_every(config: RetrainConfig) -> None:
 
 def run_retrain(config: RetrainConfig) -> int:
     """`retrain`: one champion/challenger round, or one every --every seconds until stopped."""
-    from training.publish.retrain import retrain, summary
+    from training.publish.retrain import check_registry, retrain, summary
 
     check_every(config)
+    check_registry(config)  # before the first round: a mistyped --registry stops the job at once
     while True:
         try:
             print(summary(retrain(config)), flush=True)
@@ -99,13 +100,14 @@ COMMANDS = {  # a table, not logic: the texts `--help` shows
         RetrainConfig,
         run_retrain,
         "train a challenger and promote it only if it beats the champion",
-        "When the data are the files (and bytes) the champion was trained on, do nothing but record 'skipped'. "
-        "Otherwise train a challenger on all data before the holdout (the newest --test-days trading days of "
-        "every series), score it, the current champion, naive persistence, GARCH(1,1)-t and EWMA on that "
-        "holdout, and promote the challenger only if it passes the quality gate and its pinball loss over all "
-        "quantile levels beats the champion's by at least --min-improvement; append the decision and its table "
-        "to <registry>/history.jsonl and prune old versions. Exit 0 when promoted, kept or skipped by decision, "
-        "2 on bad input, 1 on failure.",
+        "When the data are the files (and bytes) and simulated paths the champion was trained on, do nothing but "
+        "record 'skipped'. Otherwise train a challenger on all data before the holdout (the newest --test-days "
+        "trading days of every series), score it, the current champion, naive persistence and the simple "
+        "interval methods (FHS, GARCH(1,1)-t, GJR-GARCH-skew-t, EWMA) on that holdout, and promote the "
+        f"challenger only if it passes the quality gate ({GATE_RULES}) and its pinball loss over all quantile "
+        "levels beats the champion's by at least --min-improvement, significantly; append the decision and its "
+        "table to <registry>/history.jsonl and prune old versions. A --registry with no current model is refused "
+        "unless --new-registry. Exit 0 when promoted, kept or skipped by decision, 2 on bad input, 1 on failure.",
     ),
     "install-default": Command(
         InstallDefault,

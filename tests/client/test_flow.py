@@ -4,13 +4,15 @@ errors from the server's answers."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import pytest
 
-from client.errors import BadResponse, InvalidRequest, ServerError, Unavailable
-from client.flow import Call, Reply, RetryPolicy, Wait, call, decode, predict_many, retry_after
+from client.errors import BadResponse, ForecastError, InvalidRequest, ServerError, Unavailable
+from client.flow import Call, Reply, RetryPolicy, Wait, call, decode, predict, predict_many, retry_after
 
 ANSWER = {"forecast": 1.0, "quantiles": {"0.1": 0.9, "0.9": 1.1}, "model_version": "v1"}
 
@@ -68,3 +70,36 @@ def test_many_windows_go_in_chunks_of_the_servers_max_batch_in_order() -> None:
     bodies = [a.body["windows"] for a in asked if a.body]
     assert [len(b) for b in bodies] == [2, 2, 1] and bodies[2] == [[104.0] * 3]
     assert [f.forecast for f in found] == [1.0, 2.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ([100.0] * 59 + [float("inf")], "prices[59] is inf; prices must be positive finite numbers"),
+        ([100.0, float("nan")] + [100.0] * 58, "prices[1] is nan; prices must be positive finite"),
+        ([100.0] * 3 + ["101"] + [100.0] * 56, "prices[3] is '101' (str); prices must be positive finite"),
+        ([None] + [100.0] * 59, "prices[0] is None (NoneType); prices must be positive finite"),
+        ([True] + [100.0] * 59, "prices[0] is True (bool)"),
+        ([-1.0] + [100.0] * 59, "prices[0] is -1.0; prices must be positive finite"),
+        ([1e39] + [100.0] * 59, "prices[0] is 1e+39; prices must be positive finite numbers (below 3.4e38)"),
+        ([1e-300] + [100.0] * 59, "prices[0] is 1e-300, which float32 (what the model reads) rounds to 0"),
+        ("100,101", "prices must be a sequence of prices, not str"),
+    ],
+)
+def test_a_bad_price_is_an_invalid_request_before_anything_is_sent(window: object, message: str) -> None:
+    flow = predict(window, None, RetryPolicy())  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match=re.escape(message)) as raised:
+        next(flow)  # the first step would be the HTTP call
+    assert raised.value.code == "invalid_input" and isinstance(raised.value, ForecastError)
+
+
+def test_numpy_arrays_and_scalars_are_prices() -> None:
+    flow = predict(np.linspace(100, 101, 60, dtype=np.float32), None, RetryPolicy())
+    first = next(flow)
+    assert isinstance(first, Call) and len(first.body["window"]) == 60
+
+
+def test_a_bad_price_in_any_window_of_many_is_named_by_both_indices() -> None:
+    windows = [[100.0] * 60, [100.0] * 10 + [0.0] + [100.0] * 49]
+    with pytest.raises(InvalidRequest, match=re.escape("windows[1][10] is 0.0")):
+        next(predict_many(windows, RetryPolicy(), {}))

@@ -45,6 +45,10 @@ def test_the_command_prints_the_forecast_of_a_csv(server: str, csv: Path) -> Non
     [
         ("Date,Close\n2020-01-02,10\n", "prices; the model needs the last 60"),
         ("Date,Close\n2020-01-02,10\n2020-01-03,ten\n", "row 3: column 'Close': 'ten' is not a number"),
+        (
+            "Date,Close\n" + "".join(f"2020-03-{d:02d},10\n" for d in range(1, 29)) + "2020-03-30,inf\n",
+            "row 30: column 'Close': 'inf' is not a positive price",
+        ),
         ("Date,Open,High\n2020-01-02,10,11\n", "no 'Adj Close' or 'Close' column"),
         (b"\x1f\x8b\x08\x00 not really gzip", "not a valid gzip file"),
     ],

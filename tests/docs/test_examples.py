@@ -183,5 +183,5 @@ def test_make_serve_says_what_it_installs_before_installing() -> None:
         timeout=60,
     )
     lines = dry.stdout.splitlines()
-    said = next(i for i, line in enumerate(lines) if "Installing what the service needs" in line)
+    said = next(i for i, line in enumerate(lines) if "Installing what the service and its client need" in line)
     assert said < next(i for i, line in enumerate(lines) if "pip install" in line)

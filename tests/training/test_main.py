@@ -87,7 +87,7 @@ def test_tutorial_open_column_trains_and_publishes(tmp_path: Path) -> None:
 
 
 def test_duration_units() -> None:
-    from training.core.config import duration
+    from training.core.options import duration
 
     assert [duration(t) for t in ("90s", "30m", "24h", "1d", "2D")] == [90, 1800, 86400, 86400, 172800]
 
@@ -113,3 +113,54 @@ def test_evaluate_help_says_which_data_file_is_scored() -> None:
     text = " ".join(build_parser()._subparsers._group_actions[0].choices["evaluate"].format_help().split())
     assert "Every --data file is pooled for training; the first one is the series scored" in text
     assert "With --leave-one-out, every --data file is scored instead" in text
+
+
+BLOCKER = """
+import importlib.abc, sys
+class Missing(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Missing())
+from training.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("blocked", "argv", "named"),
+    [
+        (("onnx", "torch"), ["train", "--out", "{tmp}/models"], "torch"),
+        (("arch",), ["retrain", "--registry", "{tmp}/models", "--new-registry"], "arch"),
+    ],
+)
+def test_a_command_without_the_trainers_packages_says_which_make_target_installs_them(
+    tmp_path: Path, blocked: tuple[str, ...], argv: list[str], named: str
+) -> None:
+    """As after `make serve`, whose venv has the service's packages only (simulated by refusing those imports)."""
+    script = tmp_path / "without.py"
+    script.write_text(BLOCKER.format(blocked=set(blocked)))
+    args = [a.format(tmp=tmp_path) for a in argv]
+    result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    assert f"needs the trainer's packages, and {named} is not installed here: run `make install`" in line
+
+
+@pytest.mark.parametrize(
+    ("value", "said"), [("nasdaq", "'nasdaq': expected NAME=PATH"), ("NASDAQ=x.csv", "lower-case")]
+)
+def test_a_bad_extra_is_one_line_and_exit_2(tmp_path: Path, value: str, said: str) -> None:
+    result = run_cli("train", "--extra", value, "--out", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("python -m training train: error: argument --extra: ")
+    assert said in result.stderr
+
+
+def test_every_help_that_names_the_gate_names_all_of_it() -> None:
+    choices = build_parser()._subparsers._group_actions[0].choices
+    texts = [" ".join(choices[name].format_help().split()) for name in ("train", "retrain")]
+    gate_options = [t.split(flag, 1)[1][:700] for t, flag in ((texts[0], "--force "), (texts[1], "--no-gate "))]
+    for text in [*gate_options, texts[1].split("options:")[0]]:
+        for rule in ("Kupiec", "FHS", "GARCH(1,1)-t", "GJR-GARCH-skew-t", "Holm", "1.02x GARCH-t's", "naive"):
+            assert rule in text, f"{rule!r} missing from: {text[:200]}"

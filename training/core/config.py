@@ -25,6 +25,12 @@ MODEL_NAME = "lstm-forecast"  # the name Triton, KServe and OIP clients address
 # The promotion rule (scoring/gate.decide) reads it from the job: a retrained challenger must beat the
 # champion's pinball loss by 0.1%, so ties keep the champion.
 MIN_PINBALL_IMPROVEMENT = 0.001
+# The quality gate in words, for the help of every option that skips or overrides it (scoring/gate.py decides).
+GATE_RULES = (
+    "80%/95% coverage not rejected by Kupiec at 5%; on no data file's series a significant pinball loss to FHS, "
+    "GARCH(1,1)-t or GJR-GARCH-skew-t (Diebold-Mariano, Holm, p < 0.05); pooled pinball at most 1.02x GARCH-t's "
+    "and MAE at most 1.02x naive's"
+)
 MIN_EVERY_SECONDS = 3600.0  # a retraining loop faster than hourly is almost surely a typo (24 for 24h)
 
 
@@ -155,8 +161,8 @@ class TrainJob:
     out: Path = option(Path("models"), "model registry directory; gets <version>/ and CURRENT")
     force: bool = option(
         False,
-        "publish even when the model fails the quality gate (Kupiec coverage, pinball vs GARCH-t, MAE vs naive "
-        "on the test split); the override is recorded in the card and history.jsonl",
+        f"publish even when the model fails the quality gate on the test split ({GATE_RULES}); the override is "
+        "recorded in the card and history.jsonl",
     )
     if_missing: bool = option(False, "do nothing when the registry already has a current version (idempotent start-up)")
 
@@ -185,8 +191,7 @@ class RetrainConfig:
     )
     gate: bool = option(
         True,
-        "skip the quality gate (80%/95% coverage not rejected by Kupiec at 5%, pinball loss at most 1.02x "
-        "GARCH(1,1)-t's, MAE at most 1.02x naive, on the holdout) that a challenger must otherwise pass",
+        f"skip the quality gate that a challenger must otherwise pass on the holdout ({GATE_RULES})",
     )
     every: float | None = option(
         None,
@@ -196,6 +201,11 @@ class RetrainConfig:
         shown="once",
     )
     allow_short_every: bool = option(False, "accept an --every shorter than 1h (for tests and demos)")
+    new_registry: bool = option(
+        False,
+        "start a new registry when --registry has no current model (a first run); without it such a --registry is "
+        "refused, since a mistyped path would grow a second registry while the served one goes stale",
+    )
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from training.core.data import parse_extras
+from training.core.errors import DataError
 
 T = TypeVar("T")
 Parse = Callable[[str], Any]
@@ -171,8 +172,8 @@ def extra_series(text: str) -> dict[str, Path]:
     """'nasdaq=path' -> {'nasdaq': Path('path')}."""
     try:
         return parse_extras([text])
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except (ValueError, DataError) as exc:  # argparse turns only its own errors into a one-line exit 2
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--extra ")) from None
 
 
 def duration(text: str) -> float:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from training.core.config import RetrainConfig
 from training.core.data import FeatureSeries
+from training.core.errors import DataError
 from training.core.records import HistoryRecord, ScoreTable
 from training.core.universe import load_universe
 from training.publish import registry
@@ -56,8 +57,21 @@ def skip(config: RetrainConfig, champion: str) -> Decision:
     return Decision(False, reason, record)
 
 
+def check_registry(config: RetrainConfig) -> None:
+    """A registry with no current model is a first run only when asked for (--new-registry): a mistyped path
+    would otherwise train from scratch into a new directory, every round."""
+    if config.new_registry or registry.current_version(config.registry) is not None:
+        return
+    found = "does not exist" if not config.registry.exists() else "has no current model (no CURRENT file)"
+    raise DataError(
+        f"--registry {config.registry} {found}; retrain challenges the model a registry serves: give the registry the "
+        f"service reads, start one with `python -m training train --out {config.registry}`, or add --new-registry"
+    )
+
+
 def retrain(config: RetrainConfig) -> Decision:
     """The whole job under the registry lock; the registry is only ever changed by atomic renames."""
+    check_registry(config)
     with registry.registry_lock(config.registry):
         series = load_universe(config.train)
         champion = registry.current_version(config.registry)

@@ -121,9 +121,23 @@ def test_a_champion_that_cannot_be_scored_is_replaced_with_the_reason(tmp_path: 
     assert registry.current_version(reg) == record["challenger"]
 
 
+def test_a_registry_with_no_current_model_is_refused_unless_starting_one_is_asked_for(
+    tmp_path: Path, sp500_small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mistyped = tmp_path / "modles"
+    assert retrain(mistyped, sp500_small) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: --registry {mistyped} does not exist;") and "--new-registry" in line
+    assert not mistyped.exists()  # nothing trained, nothing written
+    (tmp_path / "empty").mkdir()
+    assert retrain(tmp_path / "empty", sp500_small) == 2
+    assert "has no current model (no CURRENT file)" in capsys.readouterr().err
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
 def test_first_run_promotes(tmp_path: Path, sp500_small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     reg = tmp_path / "reg"
-    assert retrain(reg, sp500_small) == 0
+    assert retrain(reg, sp500_small, "--new-registry") == 0
     assert "retrain: PROMOTED - no champion (first run)" in capsys.readouterr().out
     assert registry.current_version(reg) == history(reg)[-1]["challenger"]
 
@@ -131,7 +145,19 @@ def test_first_run_promotes(tmp_path: Path, sp500_small: Path, capsys: pytest.Ca
 def test_the_gate_refuses_a_miscalibrated_challenger(tmp_path: Path, sp500_small: Path) -> None:
     reg = tmp_path / "reg"
     code = training_main(
-        ["retrain", "--data", str(sp500_small), "--registry", str(reg), *TINY, "--lr", "0", "--normalize", "minmax"]
+        [
+            "retrain",
+            "--data",
+            str(sp500_small),
+            "--registry",
+            str(reg),
+            *TINY,
+            "--lr",
+            "0",
+            "--normalize",
+            "minmax",
+            "--new-registry",
+        ]
     )
     assert code == 0
     record = history(reg)[-1]
@@ -142,7 +168,7 @@ def test_the_gate_refuses_a_miscalibrated_challenger(tmp_path: Path, sp500_small
 def test_keep_prunes_old_versions_but_never_current(tmp_path: Path, sp500_small: Path) -> None:
     reg = tmp_path / "reg"
     for seed in range(3):
-        assert retrain(reg, sp500_small, "--seed", str(seed), "--force", "--keep", "2") == 0
+        assert retrain(reg, sp500_small, "--seed", str(seed), "--force", "--keep", "2", "--new-registry") == 0
     versions = registry.list_versions(reg)
     assert len(versions) == 2 and registry.current_version(reg) == versions[-1]
     assert history(reg)[-1]["pruned"]
@@ -151,7 +177,7 @@ def test_keep_prunes_old_versions_but_never_current(tmp_path: Path, sp500_small:
 def test_bad_data_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("Date,Close\n2020-01-02,abc\n")
-    assert retrain(tmp_path / "reg", bad) == 2
+    assert retrain(tmp_path / "reg", bad, "--new-registry") == 2
     assert not (tmp_path / "reg" / "CURRENT").exists()
 
 
@@ -159,7 +185,7 @@ def test_second_job_is_refused_by_the_lock(tmp_path: Path, sp500_small: Path) ->
     reg = tmp_path / "reg"
     with registry.registry_lock(reg):
         result = subprocess.run(
-            retrain_command(reg, sp500_small, "--no-gate"),
+            retrain_command(reg, sp500_small, "--no-gate", "--new-registry"),
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -180,7 +206,7 @@ def assert_current_is_complete(reg: Path) -> None:
 
 def test_killed_jobs_never_leave_current_incomplete(tmp_path: Path, sp500_small: Path) -> None:
     reg = tmp_path / "reg"
-    assert retrain(reg, sp500_small, "--seed", "0") == 0
+    assert retrain(reg, sp500_small, "--seed", "0", "--new-registry") == 0
     rng = random.Random(7)
     command = retrain_command(reg, sp500_small, "--force")
     for i in range(20):  # killed at random points: importing, loading, training, exporting, publishing
@@ -198,7 +224,7 @@ def test_killed_jobs_never_leave_current_incomplete(tmp_path: Path, sp500_small:
 
 def test_same_weights_twice_in_one_second_get_distinct_versions(tmp_path: Path, sp500_small: Path) -> None:
     reg = tmp_path / "reg"
-    assert retrain(reg, sp500_small, "--seed", "5", "--force") == 0
+    assert retrain(reg, sp500_small, "--seed", "5", "--force", "--new-registry") == 0
     assert retrain(reg, sp500_small, "--seed", "5", "--force") == 0  # identical weights, likely the same second
     first, second = history(reg)[0]["challenger"], history(reg)[1]["challenger"]
     assert first != second and registry.list_versions(reg) == sorted([first, second])
