@@ -17,7 +17,7 @@ from pydantic_settings import SettingsError
 from uvicorn.supervisors import Multiprocess
 
 from service.app import create_app
-from service.cli import FLAGS, PREFIX, SettingsProblem, env_name, settings_from, unknown_variables
+from service.cli import FLAGS, PREFIX, SettingsProblem, env_name, settings_from, sources, unknown_variables
 from service.config import Settings
 from service.http.logs import configure_logging
 from service.model.cuda import resolve_providers
@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.model_copy(update={"providers": "cpu"})
     try:
         # before the model loads: fail fast
-        listener = bind_listener(settings.host, settings.port, group=settings.worker_count() > 1)
+        group = settings.worker_count() > 1
+        listener = bind_listener(settings.host, settings.port, group=group, sources=sources(argv))
     except ListenError as exc:
         return refuse(exc)
     workers = settings.worker_count()

@@ -91,10 +91,11 @@ def document_request_bodies(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            definition = PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            schemas.update(definition.pop("$defs", {}))
-            schemas["PredictRequest"] = definition
+            for model in (PredictRequest, timeseries.ForecastRequest, oip.InferenceRequest):
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(definition.pop("$defs", {}))
+                schemas[model.__name__] = definition
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema

@@ -6,17 +6,20 @@ import argparse
 import difflib
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt
+from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from service.config import Settings
 
 PREFIX = "FORECAST_"
 FLAGS = ("host", "port", "workers", "model_dir")  # the usual ones; every setting stays an environment variable
-# FORECAST_* variables that other programs of the project read (docker compose, the bench), not the service.
-NOT_SETTINGS = {"FORECAST_PUBLISH_PORT", "FORECAST_LB_PORT"}
+# FORECAST_* variables that other programs of the project read (docker compose, the client), not the service.
+NOT_SETTINGS = {"FORECAST_PUBLISH_PORT", "FORECAST_LB_PORT", "FORECAST_URL"}
+ENV_FILE = Path(".env")  # what Settings reads besides the environment (its model_config's env_file)
 ALLOWED = {  # where the type alone says too little
     "workers": "an integer from 1 to 256, or 'auto'",
     "cors_origins": "origins separated by commas, or a JSON list of them",
@@ -58,6 +61,12 @@ def parser() -> argparse.ArgumentParser:
             help=f"{info.description} (default: ${env_name(field)}, else {info.default})",
         )
     return found
+
+
+def sources(argv: Sequence[str] | None, fields: Sequence[str] = ("host", "port")) -> dict[str, str]:
+    """Where each field's value came from, to name in a message: its flag when given, else its variable."""
+    given = vars(parser().parse_args(argv))
+    return {field: flag_name(field) if field in given else env_name(field) for field in fields}
 
 
 def settings_from(argv: Sequence[str] | None = None) -> Settings:
@@ -109,14 +118,18 @@ def describe_type(kind: Any) -> str:
     return names.get(kind, getattr(kind, "__name__", str(kind)))
 
 
-def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
-    """One warning per FORECAST_* variable the service does not read, with the closest name it does."""
+def unknown_variables(environ: Mapping[str, str] | None = None, env_file: Path = ENV_FILE) -> list[str]:
+    """One warning per FORECAST_* variable the service does not read, in the environment or in .env, with the
+    closest name it does read."""
+    found = {name: "" for name in (environ if environ is not None else os.environ)}
+    if env_file.is_file():
+        found |= {name: f" (in {env_file})" for name in dotenv_values(env_file) if name not in found}
     fields = sorted(Settings.model_fields)
     warnings = []
-    for name in sorted((environ if environ is not None else os.environ).keys()):
+    for name, where in sorted(found.items()):
         if not name.startswith(PREFIX) or name.removeprefix(PREFIX).lower() in fields or name in NOT_SETTINGS:
             continue
         close = difflib.get_close_matches(name.removeprefix(PREFIX).lower(), fields, n=1, cutoff=0.7)
-        hint = f"; did you mean {env_name(close[0])}?" if close else "; the README's settings table lists them all"
-        warnings.append(f"{name} is not a setting of the service and is ignored{hint}")
+        hint = f"; did you mean {env_name(close[0])}?" if close else "; docs/settings.md lists them all"
+        warnings.append(f"{name}{where} is not a setting of the service and is ignored{hint}")
     return warnings

@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service import __version__
 from service.api.validation import checked_float32
@@ -29,6 +29,41 @@ class ProtocolErrorBody(BaseModel):
     error: str
 
 
+class InferInput(BaseModel):
+    """One input tensor: `window`, float32, shape [n, window length], its values row by row."""
+
+    name: str = Field(examples=["window"])
+    shape: list[int] = Field(examples=[[1, 60]])
+    datatype: str = Field(examples=["FP32"])
+    data: list[float] | None = Field(None, description="the values, flattened; absent with binary_data_size")
+    parameters: dict[str, Any] | None = Field(None, description='{"binary_data_size": n} for the binary extension')
+
+
+class InferOutput(BaseModel):
+    """An output asked for: `forecast` or `quantiles`, optionally as binary data."""
+
+    name: str
+    parameters: dict[str, Any] | None = None
+
+
+class InferenceRequest(BaseModel):
+    """The protocol's inference request (JSON); the binary extension sends this header, then the raw float32s."""
+
+    id: str | None = None
+    inputs: list[InferInput]
+    outputs: list[InferOutput] | None = None
+    parameters: dict[str, Any] | None = Field(None, description='{"binary_data_output": true} for binary answers')
+
+
+INFER_EXAMPLE = {"inputs": [{"name": "window", "shape": [1, 60], "datatype": "FP32", "data": list(range(101, 161))}]}
+INFER_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/InferenceRequest"}, "example": INFER_EXAMPLE}
+        },
+    }
+}
 router = APIRouter(
     prefix="/v2",
     tags=["Open Inference Protocol v2"],
@@ -225,11 +260,11 @@ async def infer(request: Request, name: str, version: str | None) -> Response:
     return encode(body, arrays, binary_outputs(header, outputs))
 
 
-@router.post("/models/{name}/infer", summary="Inference")
+@router.post("/models/{name}/infer", summary="Inference", openapi_extra=INFER_BODY)
 async def model_infer(request: Request, name: str) -> Response:
     return await infer(request, name, None)
 
 
-@router.post("/models/{name}/versions/{version}/infer", summary="Inference on one version")
+@router.post("/models/{name}/versions/{version}/infer", summary="Inference on one version", openapi_extra=INFER_BODY)
 async def model_version_infer(request: Request, name: str, version: str) -> Response:
     return await infer(request, name, version)

@@ -60,7 +60,7 @@ class TimeSeriesInput(BaseModel):
     """One named series, oldest first."""
 
     model_config = ConfigDict(extra="allow")
-    type: str = Field(description="'univariate_time_series' (this model reads one series)")
+    type: str = Field(description="'univariate_time_series' (this model reads one series)", examples=[UNIVARIATE])
     name: str
     series: list[float]
     frequency: str = Field(description="S, T, H, D, W, M, Q, Y or their long names")
@@ -100,7 +100,10 @@ def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tu
     rows = []
     for item in req.inputs:
         if item.type != UNIVARIATE:
-            raise ForecastFailure("unsupported_time_series_type", f"series '{item.name}': only {UNIVARIATE}")
+            raise ForecastFailure(
+                "unsupported_time_series_type",
+                f"series '{item.name}': type {item.type!r} is not one this model reads; use '{UNIVARIATE}'",
+            )
         if len(item.series) < model.window:
             raise ForecastFailure(
                 "invalid_series",
@@ -148,7 +151,34 @@ def content(
     }
 
 
-@router.post("/v1/timeseries/forecast", summary="KServe time-series forecast API")
+EXAMPLE_SHAPE = '{"model": "lstm-forecast", "inputs": [{"type": "univariate_time_series", ...}], "options": {...}}'
+EXAMPLE = {
+    "model": MODEL_NAME,
+    "inputs": [
+        {
+            "type": UNIVARIATE,
+            "name": "demo",
+            "series": [float(p) for p in range(101, 161)],
+            "frequency": "D",
+            "start_timestamp": "2024-01-01T00:00:00",
+        }
+    ],
+    "options": {"horizon": 1, "quantiles": [0.1, 0.9]},
+}
+
+
+@router.post(
+    "/v1/timeseries/forecast",
+    summary="KServe time-series forecast API",
+    openapi_extra={  # the route parses its body itself; this documents it (with an example to try)
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ForecastRequest"}, "example": EXAMPLE}
+            },
+        }
+    },
+)
 async def forecast(request: Request) -> Response:
     req, model = await parse_forecast(request)
     windows, levels = check_request(req, model, request.app.state.settings.max_batch)
@@ -163,11 +193,15 @@ async def forecast(request: Request) -> Response:
 
 async def parse_forecast(request: Request) -> tuple[ForecastRequest, Forecaster]:
     """The validated request and the live model it names."""
+    body = await request.body()
+    if not body.strip():
+        raise ForecastFailure("invalid_request", f"the body is empty; send a JSON object like {EXAMPLE_SHAPE}")
     try:
-        req = ForecastRequest.model_validate_json(await request.body())
+        req = ForecastRequest.model_validate_json(body)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        raise ForecastFailure("invalid_request", f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        where = ".".join(map(str, err["loc"])) or "the body"  # no location: the JSON itself is broken
+        raise ForecastFailure("invalid_request", f"{where}: {err['msg']}") from None
     model = forecasting.live_model(request.app.state.registry, ForecastFailure)
     if req.model not in (MODEL_NAME, model.version):
         raise ForecastFailure("model_not_found", f"unknown model '{req.model}'; this server serves '{MODEL_NAME}'", 404)

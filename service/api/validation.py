@@ -26,7 +26,8 @@ def checked_float32(array: np.ndarray, kind: str, where: Callable[[int, int], st
     bad = ~((array >= bound if inclusive else array > bound) & (array < FLOAT32_LIMIT))
     row, col = (int(i) for i in np.argwhere(bad)[0])
     rule = {"ratio": "positive finite numbers", "volume": "finite numbers >= 0"}.get(kind, "finite numbers")
+    value = float(array[row, col])
+    tiny = ", which float32 (what the model reads) rounds to 0" if 0 < abs(value) <= FLOAT32_ZERO else ""
     raise InvalidInput(
-        f"{where(row, col)} is {float(array[row, col])!r}; values must be {rule} (below 3.4e38); "
-        f"{int(bad.sum())} value(s) are not"
+        f"{where(row, col)} is {value!r}{tiny}; values must be {rule} (below 3.4e38); {int(bad.sum())} value(s) are not"
     )

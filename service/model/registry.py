@@ -36,6 +36,10 @@ class ReloadOutcome:
 
 def read_current(root: Path) -> str:
     """The version named by CURRENT, validated as a plain directory name inside the registry."""
+    if root.exists() and not root.is_dir():
+        raise RegistryError(
+            f"registry directory {root} is a file, not a directory: FORECAST_MODEL_DIR names the registry"
+        )
     if not root.is_dir():
         raise RegistryError(f"registry directory {root} does not exist")
     try:

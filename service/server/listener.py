@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,10 @@ class ListenError(Exception):
     """The address cannot be listened on; the message names the setting to change."""
 
 
-def bind_listener(host: str, port: int, group: bool = False) -> socket.socket:
+SOURCES = {"host": "FORECAST_HOST", "port": "FORECAST_PORT"}  # where host and port come from, for messages
+
+
+def bind_listener(host: str, port: int, group: bool = False, sources: Mapping[str, str] = SOURCES) -> socket.socket:
     """A TCP socket bound to host:port and listening, as uvicorn would bind it (SO_REUSEADDR). With group (Linux),
     it only holds the address for a SO_REUSEPORT group of worker listeners: bound, not listening (WorkerSockets)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -37,7 +41,7 @@ def bind_listener(host: str, port: int, group: bool = False) -> socket.socket:
             sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise ListenError(describe_bind_error(exc, host, port)) from None
+        raise ListenError(describe_bind_error(exc, host, port, sources)) from None
     sock.set_inheritable(True)
     return sock
 
@@ -126,15 +130,15 @@ def note_request_migration(path: Path = Path("/proc/sys/net/ipv4/tcp_migrate_req
         )
 
 
-def describe_bind_error(exc: OSError, host: str, port: int) -> str:
-    """One line saying why host:port cannot be bound and which FORECAST_* setting to change."""
+def describe_bind_error(exc: OSError, host: str, port: int, sources: Mapping[str, str] = SOURCES) -> str:
+    """One line saying why host:port cannot be bound and what to change: the flag or the FORECAST_* variable,
+    whichever gave the value."""
+    port_from, host_from = sources["port"], sources["host"]
     if exc.errno == errno.EADDRINUSE:
-        return (
-            f"port {port} on {host} is already in use (another server holds it); stop it or set "
-            "FORECAST_PORT to a free port"
-        )
+        held = f"port {port} on {host} is already in use (another server holds it)"
+        return f"{held}; stop it or set {port_from} to a free port"
     if exc.errno == errno.EACCES:
-        return f"no permission to listen on port {port}; set FORECAST_PORT to 1024 or above"
+        return f"no permission to listen on port {port}; set {port_from} to 1024 or above"
     if exc.errno in (errno.EADDRNOTAVAIL, socket.EAI_NONAME) or isinstance(exc, socket.gaierror):
-        return f"cannot listen on {host!r}: not an address of this machine; check FORECAST_HOST"
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}; check FORECAST_HOST and FORECAST_PORT"
+        return f"cannot listen on {host!r}: not an address of this machine; check {host_from}"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}; check {host_from} and {port_from}"

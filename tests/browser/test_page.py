@@ -12,7 +12,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.chromium import console_errors
+from scripts.chromium import console_errors
 from tests.conftest import ROOT, TEST_DATA
 from training.core.csvfile import load_csv
 

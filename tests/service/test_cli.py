@@ -118,3 +118,30 @@ def test_a_taken_port_is_said_once(registry_copy: tuple[Path, str, str]) -> None
         f"error: port {port} on 127.0.0.1 is already in use (another server holds it); stop it or set "
         "FORECAST_PORT to a free port"
     ]
+
+
+def test_a_misspelled_variable_in_dot_env_is_warned_about_too(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("FORECAST_MODLEDIR=models\nFORECAST_PORT=8001\n# a comment\n")
+    found = cli.unknown_variables({"FORECAST_PORT": "1"}, env_file)
+    assert found == [
+        f"FORECAST_MODLEDIR (in {env_file}) is not a setting of the service and is ignored; "
+        "did you mean FORECAST_MODEL_DIR?"
+    ]
+
+
+def test_the_clients_own_variable_is_not_taken_for_a_typo() -> None:
+    assert cli.unknown_variables({"FORECAST_URL": "http://127.0.0.1:8000"}, Path("/nonexistent/.env")) == []
+
+
+def test_a_port_taken_by_the_port_flag_is_named_as_the_flag(registry_copy: tuple[Path, str, str]) -> None:
+    registry, _, _ = registry_copy
+    with running_service(registry) as (base, _):
+        port = base.rsplit(":", 1)[1]
+        result = run("--model-dir", str(registry), "--port", port)
+    assert result.returncode == 2
+    said = [line for line in (result.stdout + result.stderr).splitlines() if "already in use" in line]
+    assert said == [
+        f"error: port {port} on 127.0.0.1 is already in use (another server holds it); "
+        "stop it or set --port to a free port"
+    ]

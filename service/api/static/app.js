@@ -16,9 +16,21 @@ function number(value, digits = 3) {
   return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "-";
 }
 
+const SIMULATED = "simulated ";  // the trainer names every simulated training path so
+
+function simulatedKinds(names) {
+  const kinds = [...new Set(names.map((n) => n.slice(SIMULATED.length).replace(/ #\d+$/, "")))].sort();
+  return kinds.join(" and ");
+}
+
+// The files with their date ranges; the simulated paths in one line ("24 simulated paths, GARCH-t and GJR-skew-t").
 function trainedOn(training) {
   const files = training.data || [{ file: training.data_file, start: training.data_start, end: training.data_end }];
-  return files.map((f) => `${f.file} (${f.start} .. ${f.end})`).join("; ");
+  const real = files.filter((f) => !String(f.file).startsWith(SIMULATED));
+  const simulated = files.filter((f) => String(f.file).startsWith(SIMULATED)).map((f) => f.file);
+  const parts = real.map((f) => `${f.file} (${f.start} .. ${f.end})`);
+  if (simulated.length) parts.push(`${simulated.length} simulated paths, ${simulatedKinds(simulated)}`);
+  return parts.join("; ");
 }
 
 function showCard(card) {
@@ -81,13 +93,24 @@ function significance(row) {
   return parts.length ? `significantly ${parts.join("; ")}` : "no significant difference";
 }
 
-function showSeries(perSeries) {
-  const body = $("series-table").querySelector("tbody");
-  for (const row of perSeries) {
+function seriesRows(table, rows) {
+  const body = table.querySelector("tbody");
+  for (const row of rows) {
     body.append(tableRow([row.series, String(row.days), row.best_simple.replace("naive + ", ""),
       number(row.ratio_to_best, 4), significance(row)]));
   }
-  $("series-table").hidden = perSeries.length === 0;
+}
+
+// The data files' series in the table; the simulated paths folded beneath it, summarised in one line.
+function showSeries(perSeries) {
+  const real = perSeries.filter((row) => !row.simulated);
+  const simulated = perSeries.filter((row) => row.simulated);
+  seriesRows($("series-table"), real);
+  seriesRows($("simulated-table"), simulated);
+  $("series-table").hidden = real.length === 0;
+  $("simulated-summary").textContent =
+    `${simulated.length} simulated paths, ${simulatedKinds(simulated.map((row) => row.series))}: scored, not gated`;
+  $("simulated-series").hidden = simulated.length === 0;
 }
 
 async function loadCard() {

@@ -103,3 +103,25 @@ def test_time_series_errors_are_labelled_in_the_failure_metric(client: TestClien
     assert 'forecast_failures_total{reason="invalid_horizon"}' in text
     assert 'forecast_failures_total{reason="invalid_request"}' in text
     assert 'reason="http_400"' not in text
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"", 'the body is empty; send a JSON object like {"model": "lstm-forecast"'),
+        (b"   ", "the body is empty"),
+        (b"{not json", "the body: Invalid JSON"),
+    ],
+)
+def test_an_empty_or_broken_body_is_said_to_be_one(client: TestClient, body: bytes, said: str) -> None:
+    answer = client.post("/v1/timeseries/forecast", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["error"]["message"].startswith(said)
+
+
+def test_an_unknown_series_type_says_which_one_the_model_reads(client: TestClient) -> None:
+    item = univariate("spx", series(60, 1)) | {"type": "UNIVARIATE_TIME_SERIES"}
+    answer = client.post("/v1/timeseries/forecast", json=request(item)).json()["error"]
+    assert answer["type"] == "unsupported_time_series_type"
+    assert answer["message"] == (
+        "series 'spx': type 'UNIVARIATE_TIME_SERIES' is not one this model reads; use 'univariate_time_series'"
+    )

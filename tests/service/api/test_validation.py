@@ -47,3 +47,18 @@ def test_the_first_bad_cell_is_named_and_all_are_counted() -> None:
     array[0, 2] = array[1, 0] = -1
     with pytest.raises(InvalidInput, match=r"windows\[0\]\[2\] is -1.0.*2 value\(s\) are not"):
         checked_float32(array, "ratio", where)
+
+
+@pytest.mark.parametrize("value", [1e-300, 1e-46])
+def test_a_price_that_float32_rounds_to_zero_is_said_to_be_one(value: float) -> None:
+    array = np.full((1, 60), 100.0)
+    array[0, 0] = value
+    with pytest.raises(InvalidInput) as refused:
+        checked_float32(array, "ratio", where)
+    assert str(refused.value).startswith(
+        f"windows[0][0] is {value!r}, which float32 (what the model reads) rounds to 0;"
+    )
+    array[0, 0] = -1.0
+    with pytest.raises(InvalidInput) as refused:
+        checked_float32(array, "ratio", where)
+    assert "rounds to 0" not in str(refused.value)

@@ -86,3 +86,13 @@ def test_reload_builds_and_checks_both_sessions_together(
     assert asyncio.run(models.reload(force=True)).status == "loaded"
     assert models.current.version == first and models.current.devices == ["cuda", "cpu"]
     assert json.loads((registry / first / "model.json").read_text())["version"] == first
+
+
+def test_a_registry_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
+    from service.model.registry import RegistryError, read_current
+
+    (tmp_path / "models").write_text("not a directory")
+    with pytest.raises(RegistryError, match=r"is a file, not a directory: FORECAST_MODEL_DIR names the registry"):
+        read_current(tmp_path / "models")
+    with pytest.raises(RegistryError, match=r"registry directory .*missing does not exist"):
+        read_current(tmp_path / "missing")

@@ -1,4 +1,4 @@
-"""Headless Debian Chromium driven by selenium, for the page's tests (no browser download: apt's packages)."""
+"""Headless Debian Chromium driven by selenium, for the page's tests and its screenshot (apt packages, no download)."""
 
 from __future__ import annotations
 
