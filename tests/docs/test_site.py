@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -61,3 +62,16 @@ def test_the_docs_speak_to_users_not_about_the_projects_history() -> None:
         text = path.read_text().lower()
         for phrase in ("issue ", "done when", "the seed's", "sandbox engine", "that day's rules"):
             assert phrase not in text, f"{path.name} says {phrase!r}"
+
+
+def test_the_docs_name_the_commands_and_choices_a_user_meets() -> None:
+    """Every console script the client installs, every cell the trainer offers, and what make train installs."""
+    text = " ".join((ROOT / "docs" / p).read_text() for p in ("client.md", "training.md", "quickstart.md"))
+    scripts = tomllib.loads((ROOT / "client" / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts and all(f"`{name} forecast" in text for name in scripts)
+    from training.core.config import CELLS
+
+    assert all(f"--cell {cell}" in text for cell in CELLS if cell != "lstm")
+    makefile = (ROOT / "Makefile").read_text()
+    train_help = makefile.split("## train:", 1)[1].split("\n", 1)[0]
+    assert "torch" in train_help and "minutes" in train_help

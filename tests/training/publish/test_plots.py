@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
+from tests.conftest import ROOT
 from training.publish.plots import plot_calibration, plot_test_period
+from training.scoring.holdout import BASELINES
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -26,3 +29,13 @@ def test_the_calibration_plot_is_a_png(tmp_path: Path) -> None:
     levels = [0.025, 0.1, 0.5, 0.9, 0.975]
     plot_calibration(levels, {"model": levels, "naive + FHS": [0.03, 0.12, 0.5, 0.88, 0.97]}, tmp_path / "c.png", "t")
     assert (tmp_path / "c.png").read_bytes()[:8] == PNG
+
+
+def test_the_pages_alt_text_names_every_line_of_the_calibration_plot() -> None:
+    """The plot draws the model and every interval baseline the test split scores; the page's description of it
+    (for a screen reader) must name them all."""
+    page = (ROOT / "service" / "api" / "static" / "index.html").read_text()
+    alt = re.search(r'id="plot-calibration"[^>]*alt="([^"]+)"', page, re.S)
+    assert alt is not None
+    for name in ("model", *(b.removeprefix("naive + ").split()[0] for b in BASELINES)):
+        assert name in alt.group(1), f"{name} is drawn but not described"
