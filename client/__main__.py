@@ -1,4 +1,5 @@
-"""`python -m client forecast prices.csv [--url URL] [--column NAME] [--json]`: the next day's forecast for a CSV."""
+"""`python -m client forecast prices.csv`: the next day's forecast for a CSV; `python -m client replay prices.csv`:
+every day of it posted in date order, then the service's live calibration of the series."""
 
 from __future__ import annotations
 
@@ -10,24 +11,42 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from client import replay
 from client.answers import Forecast
 from client.api import ForecastClient
 from client.csvfile import CsvError, Prices, read_prices
 from client.errors import ForecastError
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m client", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-    f = sub.add_parser("forecast", help="forecast the day after a CSV's last price", description=__doc__)
-    f.add_argument("csv", type=Path, help="daily prices: Date plus Close or Adj Close (comma, semicolon or tab)")
-    f.add_argument(
+def add_common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("csv", type=Path, help="daily prices: Date plus Close or Adj Close (comma, semicolon or tab)")
+    command.add_argument(
         "--url",
         default=os.environ.get("FORECAST_URL", "http://127.0.0.1:8000"),
         help="the service (default: $FORECAST_URL or %(default)s)",
     )
-    f.add_argument("--column", default=None, help="price column (default: Adj Close, else Close, else the only one)")
-    f.add_argument("--json", action="store_true", help="print the forecast as JSON instead of a table")
+    command.add_argument(
+        "--column", default=None, help="price column (default: Adj Close, else Close, else the only one)"
+    )
+    command.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m client", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    add_common(sub.add_parser("forecast", help="forecast the day after a CSV's last price", description=__doc__))
+    r = sub.add_parser(
+        "replay",
+        help="post every day's window in date order, then print the series' live calibration",
+        description=replay.__doc__,
+    )
+    add_common(r)
+    r.add_argument("--from", dest="start", default=None, metavar="DATE", help="the first day to post (ISO date)")
+    r.add_argument(
+        "--series",
+        default=None,
+        help="name the series and post each realised price to /outcomes (default: the service matches the windows)",
+    )
     return p
 
 
@@ -60,12 +79,20 @@ def forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_replay(args: argparse.Namespace) -> int:
+    prices = read_prices(args.csv, args.column)
+    with ForecastClient(args.url) as client:
+        replayed = replay.replay(client, prices, args.start, args.series)
+    print(json.dumps(replayed.calibration) if args.json else replay.table(args.csv, replayed))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Exit 0 with the forecast; 2 for a file that cannot be read, 1 for the service; one line each."""
+    """Exit 0 with the answer; 2 for a file that cannot be read, 1 for the service; one line each."""
     args = parser().parse_args(argv)
     try:
-        return forecast(args)
-    except CsvError as exc:
+        return run_replay(args) if args.command == "replay" else forecast(args)
+    except (CsvError, ValueError) as exc:  # ValueError: a --from that is not a date
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ForecastError as exc:

@@ -26,6 +26,8 @@ class Forecast:
     interval: Interval | None
     model_version: str
     forecast_date: dt.date | None = None
+    forecast_id: str | None = None  # to post its outcome with (when the service records forecasts)
+    adaptive: dict[str, float] | None = None  # the factor each central interval was scaled by (FORECAST_ADAPT=aci)
 
     def between(self, level: float) -> Interval | None:
         """The central interval of `level` (0.8, 0.95) when the model has both of its quantiles."""
@@ -51,12 +53,17 @@ def one_forecast(body: dict, index: int | None = None) -> Forecast:
             levels = (body.get("quantiles") or [{}] * (index + 1))[index]
             band = (body.get("intervals") or [None] * (index + 1))[index]
         day = body.get("forecast_date")
+        ids, factors = body.get("forecast_ids"), body.get("adaptive")
+        forecast_id = body.get("forecast_id") if index is None else (ids[index] if ids else None)
+        adapted = factors if index is None else (factors[index] if factors else None)
         return Forecast(
             forecast=float(point),
             quantiles={float(k): float(v) for k, v in levels.items()},
             interval=interval_from(band),
             model_version=str(body["model_version"]),
             forecast_date=dt.date.fromisoformat(day) if day else None,
+            forecast_id=str(forecast_id) if forecast_id else None,
+            adaptive={str(k): float(v) for k, v in adapted.items()} if adapted else None,
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise BadResponse(f"the answer is not a forecast ({type(exc).__name__}: {exc})") from None

@@ -45,9 +45,20 @@ class Calls(ABC):
     def _run(self, steps: Flow[T]) -> Any:
         """Drives a flow to its value: sends its calls, sleeps its waits."""
 
-    def predict(self, window: Sequence[float], dates: Sequence[str] | None = None) -> Any:
-        """The next-day Forecast for one window of prices, oldest first (with ISO dates: forecast_date)."""
-        return self._run(flow.predict(window, dates, self.policy))
+    def predict(self, window: Sequence[float], dates: Sequence[str] | None = None, series: str | None = None) -> Any:
+        """The next-day Forecast for one window of prices, oldest first (with ISO dates: forecast_date; with a
+        series name, recorded under it)."""
+        return self._run(flow.predict(window, dates, self.policy, series))
+
+    def outcome(
+        self, price: float, forecast_id: str | None = None, series: str | None = None, date: str | None = None
+    ) -> Any:
+        """Posts a realised price: for the forecast with `forecast_id`, or for `series`' forecast of `date`."""
+        return self._run(flow.outcome(price, self.policy, forecast_id, series, date))
+
+    def calibration(self, **filters: str | float | None) -> Any:
+        """How the served forecasts did (GET /calibration), per series and model version."""
+        return self._run(flow.calibration(self.policy, **filters))
 
     def predict_many(self, windows: Sequence[Sequence[float]]) -> Any:
         """A Forecast per window, in order; sent in requests of at most the server's max_batch windows."""
@@ -75,7 +86,13 @@ class ForecastClient(Calls):
 
     if TYPE_CHECKING:  # what Calls' methods return from this client
 
-        def predict(self, window: Sequence[float], dates: Sequence[str] | None = None) -> Forecast: ...
+        def predict(
+            self, window: Sequence[float], dates: Sequence[str] | None = None, series: str | None = None
+        ) -> Forecast: ...
+        def outcome(
+            self, price: float, forecast_id: str | None = None, series: str | None = None, date: str | None = None
+        ) -> JSON: ...
+        def calibration(self, **filters: str | float | None) -> JSON: ...
         def predict_many(self, windows: Sequence[Sequence[float]]) -> list[Forecast]: ...
         def model(self) -> JSON: ...
         def ready(self) -> bool: ...
@@ -112,7 +129,13 @@ class AsyncForecastClient(Calls):
 
     if TYPE_CHECKING:  # what Calls' methods return from this client: the same values, awaited
 
-        async def predict(self, window: Sequence[float], dates: Sequence[str] | None = None) -> Forecast: ...
+        async def predict(
+            self, window: Sequence[float], dates: Sequence[str] | None = None, series: str | None = None
+        ) -> Forecast: ...
+        async def outcome(
+            self, price: float, forecast_id: str | None = None, series: str | None = None, date: str | None = None
+        ) -> JSON: ...
+        async def calibration(self, **filters: str | float | None) -> JSON: ...
         async def predict_many(self, windows: Sequence[Sequence[float]]) -> list[Forecast]: ...
         async def model(self) -> JSON: ...
         async def ready(self) -> bool: ...

@@ -7,6 +7,7 @@ import email.utils
 import json
 import numbers
 import time
+import urllib.parse
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -130,11 +131,15 @@ def checked_window(window: Iterable[object], name: str) -> list[float]:
     return [checked_price(p, f"{name}[{i}]") for i, p in enumerate(window)]
 
 
-def predict(window: Sequence[float], dates: Sequence[str] | None, policy: RetryPolicy) -> Flow[Forecast]:
-    """One window's Forecast."""
+def predict(
+    window: Sequence[float], dates: Sequence[str] | None, policy: RetryPolicy, series: str | None = None
+) -> Flow[Forecast]:
+    """One window's Forecast; with `series`, the service records it under that name (to score it later)."""
     body: JSON = {"window": checked_window(window, "prices")}
     if dates is not None:
         body["dates"] = [str(d) for d in dates]
+    if series is not None:
+        body["series"] = series
     answer = yield from call(Call("POST", "/predict", body), policy)
     return one_forecast(answer)
 
@@ -154,6 +159,26 @@ def predict_many(
         answer = yield from call(Call("POST", "/predict", {"windows": chunk}), policy)
         found += [one_forecast(answer, i) for i in range(len(chunk))]
     return found
+
+
+def outcome(
+    price: float,
+    policy: RetryPolicy,
+    forecast_id: str | None = None,
+    series: str | None = None,
+    date: str | None = None,
+) -> Flow[JSON]:
+    """Posts what happened: the realised price of one forecast (by its id, or by series and date)."""
+    body: JSON = {"price": checked_price(price, "price")}
+    body |= {"forecast_id": forecast_id} if forecast_id else {"series": series, "date": date}
+    return (yield from call(Call("POST", "/outcomes", body), policy))
+
+
+def calibration(policy: RetryPolicy, **filters: str | float | None) -> Flow[JSON]:
+    """GET /calibration: how the served forecasts did, per series and model version (filters: series, model,
+    days, forecast_id)."""
+    query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+    return (yield from call(Call("GET", "/calibration" + (f"?{query}" if query else "")), policy))
 
 
 def model(policy: RetryPolicy) -> Flow[JSON]:

@@ -18,15 +18,18 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import multiprocess
 
 from service import __version__
-from service.api import oip, page, timeseries
+from service.api import oip, outcomes, page, timeseries
+from service.api.oip_schemas import InferenceRequest
 from service.api.rest import router
 from service.api.schemas import PredictRequest
+from service.api.timeseries_schemas import ForecastRequest
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.http.fastpath import PredictFastPath
 from service.http.logs import configure_logging
 from service.http.middleware import ASGIApp, BodyLimit, HeadAsGet, RequestObserver, RouteLabels
 from service.inference.batching import Batcher
+from service.ledger.ledger import Ledger
 from service.metrics import ServiceMetrics, multiprocess_dir
 from service.model.forecaster import Forecaster
 from service.model.registry import ModelRegistry, ReloadOutcome
@@ -68,6 +71,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(settings.switch_interval_ms / 1000)
     app.state.batcher.start()
+    if app.state.ledger is not None:
+        app.state.ledger.start()
     poller = None
     if settings.reload_seconds > 0:
         poller = asyncio.create_task(registry.watch(settings.reload_seconds), name="registry-poller")
@@ -79,6 +84,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
         await app.state.batcher.stop()
+        if app.state.ledger is not None:  # what was answered is written before the process ends
+            await asyncio.to_thread(app.state.ledger.stop)
         sys.setswitchinterval(switch_interval)
         if multiprocess_dir():  # this worker's live gauges leave the sums
             multiprocess.mark_process_dead(os.getpid())
@@ -92,7 +99,7 @@ def document_request_bodies(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = build()
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in (PredictRequest, timeseries.ForecastRequest, oip.InferenceRequest):
+            for model in (PredictRequest, ForecastRequest, InferenceRequest, outcomes.OutcomesRequest):
                 definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 schemas.update(definition.pop("$defs", {}))
                 schemas[model.__name__] = definition
@@ -108,7 +115,7 @@ def worker_app() -> FastAPI:
     return create_app(settings)
 
 
-ROUTERS = (router, oip.router, timeseries.router, page.router)
+ROUTERS = (router, oip.router, timeseries.router, outcomes.router, page.router)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -138,6 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.batcher = Batcher(
         settings.max_batch, settings.batch_wait_ms / 1000, settings.max_queue, metrics, settings.inference_nice
     )
+    app.state.ledger = Ledger(settings, metrics) if settings.record else None
     for included in ROUTERS:
         app.include_router(included)
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")

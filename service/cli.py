@@ -24,6 +24,8 @@ ALLOWED = {  # where the type alone says too little
     "workers": "an integer from 1 to 256, or 'auto'",
     "cors_origins": "origins separated by commas, or a JSON list of them",
     "admin_token": "any text",
+    "outcomes_token": "any text",
+    "store": "a file path, or a postgresql:// URL",
 }
 
 

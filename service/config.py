@@ -101,6 +101,46 @@ class Settings(BaseSettings):
         description="Origins allowed by CORS, comma-separated or a JSON list; empty turns CORS off.",
     )
 
+    record: bool = Field(
+        True,
+        description="Record every answered forecast, score it against the price that follows and serve "
+        "/calibration and /outcomes; false turns all of it off.",
+    )
+    store: str = Field(
+        "",
+        description="Where forecasts and outcomes are kept: a SQLite file (created when missing), or a "
+        "postgresql:// URL for several processes, replicas or pods; empty: forecasts.sqlite beside the registry.",
+    )
+    record_queue: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most answered forecasts waiting to be recorded; more are dropped and counted. With one batch "
+        "being written (at most 1,000), the most a crash can lose.",
+    )
+    store_retention_days: float = Field(
+        730.0, gt=0, description="Forecasts, their windows and outcomes older than this are deleted."
+    )
+    adapt: Literal["off", "aci"] = Field(
+        "off",
+        description="aci: scale each series' central intervals online from its own misses (adaptive conformal "
+        "inference); off: the model's intervals as trained.",
+    )
+    adapt_step: float = Field(0.02, gt=0, le=0.5, description="With FORECAST_ADAPT=aci, the step size gamma.")
+    outcomes_token: SecretStr | None = Field(
+        None, description="Bearer token POST /outcomes requires; unset: any client may post outcomes."
+    )
+    metrics_series: int = Field(
+        20, ge=1, le=1000, description="Series named in the metrics' labels (the busiest); the rest are 'other'."
+    )
+    outcome_wait_ms: float = Field(
+        2000.0,
+        ge=0,
+        le=60_000,
+        description="How long POST /outcomes waits for a forecast that another worker has answered but not yet "
+        "recorded, before it is refused as unknown.",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def split_origins(cls, value: object) -> object:
@@ -121,6 +161,10 @@ class Settings(BaseSettings):
         if isinstance(value, int) and not 1 <= value <= 256:
             raise ValueError(f"workers must be 1..256 or 'auto', got {value}")
         return value
+
+    def store_location(self) -> str:
+        """The store: FORECAST_STORE, else forecasts.sqlite beside the model registry."""
+        return self.store or str(self.model_dir.resolve().parent / "forecasts.sqlite")
 
     def worker_count(self) -> int:
         """The number of server processes: `auto` is the CPUs this process may really use."""

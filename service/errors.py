@@ -125,6 +125,12 @@ class ModelRefused(ServiceError):
     status_code, code = 409, "model_refused"
 
 
+class OutcomeConflict(ServiceError):
+    """An outcome for a forecast that already has another one: the first outcome counts."""
+
+    status_code, code = 409, "outcome_conflict"
+
+
 class InferenceFailed(ServiceError):
     """onnxruntime raised during a run."""
 

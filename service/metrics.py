@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests, failures, the Triton-style latency breakdown, batches, model state.
+"""Prometheus metrics: requests, failures, the Triton-style latency breakdown, batches, model state, the ledger.
 
 With several worker processes (PROMETHEUS_MULTIPROC_DIR set by the service) every worker writes its own
 files and /metrics, whichever worker answers it, sums them: prometheus_client's multiprocess mode.
@@ -51,6 +51,7 @@ class ServiceMetrics:
         self._add_request_metrics(self.registry)
         self._add_batching_metrics(self.registry)
         self._add_model_metrics(self.registry)
+        self._add_ledger_metrics(self.registry)
 
     def _add_request_metrics(self, r: CollectorRegistry) -> None:
         """Requests, failures and their whole duration, by route."""
@@ -120,6 +121,47 @@ class ServiceMetrics:
             "1 when a model is loaded and serving (in every worker).",
             registry=r,
             multiprocess_mode="livemin",
+        )
+
+    def _add_ledger_metrics(self, r: CollectorRegistry) -> None:
+        """The ledger: forecasts recorded and dropped, outcomes scored or unmatched, misses and pinball loss. The
+        series label is one of the busiest FORECAST_METRICS_SERIES series, or 'other': never an id."""
+        by_series = ["model_version", "series"]
+        self.recorded = Counter("forecast_recorded", "Answered forecasts recorded in the store.", by_series, registry=r)
+        self.record_dropped = Counter(
+            "forecast_record_dropped", "Answered forecasts not recorded, by reason.", ["reason"], registry=r
+        )
+        self.scored = Counter(
+            "forecast_outcomes_scored", "Forecasts scored against a realised price.", [*by_series, "source"], registry=r
+        )
+        self.unmatched = Counter(
+            "forecast_outcomes_unmatched", "Windows or outcomes not matched, by reason.", ["reason"], registry=r
+        )
+        self.misses = Counter(
+            "forecast_interval_misses",
+            "Scored forecasts whose realised price fell outside a central interval, by interval and side.",
+            [*by_series, "interval", "side"],
+            registry=r,
+        )
+        self.pinball = Counter(
+            "forecast_pinball_loss_pct",
+            "Sum of the pinball losses of scored forecasts, in % of the last price, by quantile level.",
+            [*by_series, "level"],
+            registry=r,
+        )
+        self.live_kupiec = Gauge(
+            "forecast_live_kupiec_p",
+            "Kupiec's p of a central interval's coverage over the last 250 scored days of a series.",
+            [*by_series, "interval"],
+            registry=r,
+            multiprocess_mode="min",
+        )
+        self.live_scored = Gauge(
+            "forecast_live_scored_days",
+            "Days scored per series (all time).",
+            by_series,
+            registry=r,
+            multiprocess_mode="max",
         )
 
     def show(self, gauge: Gauge, *labels: str) -> None:

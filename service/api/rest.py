@@ -13,19 +13,19 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.datastructures import State
 
+from service.api.answers import asked_of, build_answer
 from service.api.calendar import check_dates
 from service.api.schemas import (
     BatchForecast,
     ErrorResponse,
     Forecast,
-    build_answer,
     check_horizon,
     parse_predict,
     request_array,
 )
 from service.config import Settings
 from service.errors import ModelRefused, NotFound, Unauthorized
-from service.inference import forecasting
+from service.inference import forecasting, recording
 from service.metrics import ServiceMetrics
 from service.model.forecaster import Forecaster
 from service.model.registry import ModelRegistry
@@ -91,7 +91,8 @@ async def answer_predict(state: State, request_state: dict[str, Any], raw: bytes
     if body.dates is not None:
         check_dates(body.dates, model.window)
     forecasts, quantiles = await forecasting.forecast(state, model, windows, request_state)
-    return orjson.dumps(build_answer(body, model, forecasts, quantiles))
+    kept = await recording.keep(state, model, windows, quantiles, asked_of(body, len(windows)))
+    return orjson.dumps(build_answer(body, model, forecasts, kept))
 
 
 @router.get("/health/live", summary="The process is up")

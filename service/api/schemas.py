@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
-import math
-from typing import Any
 
 import numpy as np
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, ValidationError, model_validator
 
-from service.api.calendar import business_days_after
 from service.api.validation import checked_float32
 from service.errors import InvalidInput
+from service.ledger.records import checked_name
 from service.model.forecaster import Forecaster
 
 EXAMPLE_WINDOW: list[JsonValue] = [round(2700 + 3.5 * i + (7 if i % 3 else -5), 2) for i in range(60)]
 HALF_WINDOW: list[JsonValue] = [round(1350 + 1.75 * i + (3.5 if i % 3 else -2.5), 3) for i in range(60)]
-INTERVAL_LEVEL = 0.8  # the interval the answer shows: the 0.1 and 0.9 quantiles
 
 
 class PredictRequest(BaseModel):
@@ -57,6 +53,18 @@ class PredictRequest(BaseModel):
         description="ISO dates of the window's prices, oldest first; adds `forecast_date` (the next "
         "weekday after the last date; exchange holidays are not known).",
     )
+    series: str | list[str] | None = Field(
+        None,
+        description="The series the window belongs to (up to 200 characters), for scoring it later: with "
+        "`as_of`, POST /outcomes can score it by series and date. For `windows`, one name per window. Without a "
+        "name, a window is matched with its series' next day by the prices they share.",
+        examples=["S&P 500"],
+    )
+    as_of: dt.date | list[dt.date] | None = Field(
+        None,
+        description="The ISO date of the window's last price (by default the last of `dates`); the forecast is "
+        "for the next weekday. For `windows`, one date per window.",
+    )
 
     @model_validator(mode="after")
     def exactly_one_input(self) -> PredictRequest:
@@ -68,7 +76,23 @@ class PredictRequest(BaseModel):
             )
         if self.dates is not None and self.windows is not None:
             raise ValueError("'dates' goes with 'window' or 'features', not with 'windows'")
+        check_per_window(self, "series")
+        check_per_window(self, "as_of")
         return self
+
+
+def check_per_window(request: PredictRequest, name: str) -> None:
+    """`series` and `as_of`: one value for one window, one per window (a list as long) for `windows`."""
+    value = getattr(request, name)
+    if value is None:
+        return
+    if request.windows is None and isinstance(value, list):
+        raise ValueError(f"'{name}' is one value for one window; a list goes with 'windows'")
+    if request.windows is not None and (not isinstance(value, list) or len(value) != len(request.windows)):
+        raise ValueError(f"with 'windows', '{name}' is a list of one value per window ({len(request.windows)})")
+    if name == "series":
+        for i, text in enumerate(value if isinstance(value, list) else [value]):
+            checked_name(text, "'series'" if request.windows is None else f"series[{i}]")
 
 
 class Interval(BaseModel):
@@ -92,6 +116,10 @@ class Forecast(BaseModel):
     model_version: str
     forecast_date: dt.date | None = Field(None, description="Present when `dates` was sent.")
     forecast_dates: list[dt.date] | None = Field(None, description="With `dates` and `horizon`.")
+    forecast_id: str | None = Field(None, description="The id to post its outcome with (when recording is on).")
+    adaptive: dict[str, float] | None = Field(
+        None, description="With FORECAST_ADAPT=aci: the factor each central interval was scaled by (1: as trained)."
+    )
 
 
 class BatchForecast(BaseModel):
@@ -101,6 +129,8 @@ class BatchForecast(BaseModel):
     quantiles: list[dict[str, float | list[float]]] | None = None
     intervals: list[Interval] | None = None
     model_version: str
+    forecast_ids: list[str] | None = None
+    adaptive: list[dict[str, float]] | None = None
 
 
 class ErrorResponse(BaseModel):
@@ -172,60 +202,3 @@ def parse_predict(raw: bytes) -> PredictRequest:
         return PredictRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
-
-
-def build_answer(
-    body: PredictRequest, model: Forecaster, forecasts: np.ndarray, quantiles: np.ndarray
-) -> dict[str, object]:
-    """The response body: one forecast (with quantiles, interval, dates) or one per window, in order."""
-    steps = body.horizon  # None: scalars for the next day
-    answers = window_answers(forecasts, quantiles, model.quantiles, steps)
-    if body.windows is None:
-        answer = {**answers[0], "model_version": model.version}
-        if body.dates:
-            days = business_days_after(body.dates[-1], steps or 1)
-            answer.update(
-                {"forecast_date": days[0].isoformat()}
-                if steps is None
-                else {"forecast_dates": [d.isoformat() for d in days]}
-            )
-        return answer
-    batch: dict[str, object] = {"forecasts": [a["forecast"] for a in answers], "model_version": model.version}
-    if model.quantiles:
-        batch["quantiles"] = [a["quantiles"] for a in answers]
-        if "interval" in answers[0]:
-            batch["intervals"] = [a["interval"] for a in answers]
-    return batch
-
-
-@functools.lru_cache(maxsize=64)
-def level_keys(levels: tuple[float, ...]) -> tuple[list[str], tuple[int, int] | None]:
-    """The answer's quantile keys ('0.025', '0.1', ...) and where the 80% band's ends sit, per level list."""
-    band = (levels.index(0.1), levels.index(0.9)) if 0.1 in levels and 0.9 in levels else None
-    return [f"{q:g}" for q in levels], band
-
-
-def window_answers(
-    forecasts: np.ndarray, quantiles: np.ndarray, levels: list[float], steps: int | None
-) -> list[dict[str, object]]:
-    """Per window: forecast, quantiles by level and the 80% interval; scalars when steps is None, else lists.
-
-    forecasts (n, h) and quantiles (n, h, Q) become Python floats with one tolist() each, and the rest is
-    plain Python: a single-window answer costs a few microseconds, a 1,024-window one a few milliseconds.
-    """
-    h = 1 if steps is None else steps
-    keys, band = level_keys(tuple(levels))
-    answers = []
-    rows = zip(forecasts[:, :h].tolist(), quantiles[:, :h, :].tolist(), strict=True)
-    for i, (point, per_step) in enumerate(rows):
-        if not all(map(math.isfinite, itertools.chain(point, *per_step))):
-            raise InvalidInput(f"the model gave no finite forecast for window {i}; its values span too wide a range")
-        # per_step: h lists of Q values; by_level: one value (or one list of h) per level
-        by_level: list[Any] = per_step[0] if steps is None else [list(v) for v in zip(*per_step, strict=True)]
-        answer: dict[str, object] = {"forecast": point[0] if steps is None else point}
-        if keys:
-            answer["quantiles"] = dict(zip(keys, by_level, strict=True))
-            if band is not None:
-                answer["interval"] = {"level": INTERVAL_LEVEL, "lower": by_level[band[0]], "upper": by_level[band[1]]}
-        answers.append(answer)
-    return answers

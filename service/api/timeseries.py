@@ -7,78 +7,39 @@ a ForecastResponse with `outputs[].content[]` holding `mean_forecast` and `quant
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from service.api.calendar import business_days_after
+from service.api.timeseries_schemas import (
+    EXAMPLE,
+    EXAMPLE_SHAPE,
+    STEP,
+    UNIVARIATE,
+    ErrorBody,
+    ForecastRequest,
+    TimeSeriesInput,
+)
 from service.api.validation import checked_float32
 from service.config import MODEL_NAME
 from service.errors import ForecastFailure, ServiceError
-from service.inference import forecasting
+from service.inference import forecasting, recording
+from service.inference.recording import Asked
+from service.ledger.records import checked_name
 from service.model.forecaster import Forecaster
-
-
-class ErrorDetail(BaseModel):
-    type: str
-    message: str
-    code: str | None = None
-    param: str | None = None
-
-
-class ErrorBody(BaseModel):
-    """KServe's ErrorResponse."""
-
-    error: ErrorDetail
-
 
 router = APIRouter(
     tags=["KServe time series"], responses={code: {"model": ErrorBody} for code in (400, 404, 413, 415, 503, 504)}
 )
-UNIVARIATE = "univariate_time_series"
-STEP = {
-    "S": timedelta(seconds=1),
-    "second": timedelta(seconds=1),
-    "T": timedelta(minutes=1),
-    "minute": timedelta(minutes=1),
-    "H": timedelta(hours=1),
-    "hour": timedelta(hours=1),
-    "D": timedelta(days=1),
-    "day": timedelta(days=1),
-    "W": timedelta(weeks=1),
-    "week": timedelta(weeks=1),
-}
-
-
-class TimeSeriesInput(BaseModel):
-    """One named series, oldest first."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str = Field(description="'univariate_time_series' (this model reads one series)", examples=[UNIVARIATE])
-    name: str
-    series: list[float]
-    frequency: str = Field(description="S, T, H, D, W, M, Q, Y or their long names")
-    start_timestamp: str | None = None
-
-
-class ForecastOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    horizon: int = Field(ge=1)
-    quantiles: list[float] | None = None
-
-
-class ForecastRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    model: str
-    inputs: list[TimeSeriesInput] = Field(min_length=1)
-    options: ForecastOptions
-    metadata: dict[str, Any] | None = None
 
 
 def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tuple[np.ndarray, list[float]]:
@@ -151,22 +112,6 @@ def content(
     }
 
 
-EXAMPLE_SHAPE = '{"model": "lstm-forecast", "inputs": [{"type": "univariate_time_series", ...}], "options": {...}}'
-EXAMPLE = {
-    "model": MODEL_NAME,
-    "inputs": [
-        {
-            "type": UNIVARIATE,
-            "name": "demo",
-            "series": [float(p) for p in range(101, 161)],
-            "frequency": "D",
-            "start_timestamp": "2024-01-01T00:00:00",
-        }
-    ],
-    "options": {"horizon": 1, "quantiles": [0.1, 0.9]},
-}
-
-
 @router.post(
     "/v1/timeseries/forecast",
     summary="KServe time-series forecast API",
@@ -184,11 +129,37 @@ async def forecast(request: Request) -> Response:
     windows, levels = check_request(req, model, request.app.state.settings.max_batch)
     state = request.scope.setdefault("state", {})
     forecasts, quantiles = await forecasting.forecast(request.app.state, model, windows, state, ForecastFailure)
+    kept = await recording.keep(request.app.state, model, windows, quantiles, asked_of(req.inputs))
     results = [
-        content(item, forecasts[i], quantiles[i], levels, model, req.options.horizon)
+        content(item, forecasts[i], kept.quantiles[i], levels, model, req.options.horizon)
         for i, item in enumerate(req.inputs)
     ]
-    return Response(orjson.dumps(completed(req, results)), media_type="application/json")
+    return Response(orjson.dumps(completed(req, results, kept.ids)), media_type="application/json")
+
+
+def asked_of(items: list[TimeSeriesInput]) -> Asked:
+    """Each series' name, and for daily series the date of its last value (the forecast is for the next weekday)."""
+    names, as_of, target = [], [], []
+    for i, item in enumerate(items):
+        try:
+            names.append(checked_name(item.name, f"inputs[{i}].name"))
+        except ValueError as exc:
+            raise ForecastFailure("invalid_series", str(exc)) from None
+        last = last_date(item)
+        as_of.append(last.isoformat() if last else None)
+        target.append(business_days_after(last, 1)[0].isoformat() if last else None)
+    return Asked(names, as_of, target)
+
+
+def last_date(item: TimeSeriesInput) -> dt.date | None:
+    """The date of a daily series' last value, from its start and length; None for other frequencies."""
+    if item.start_timestamp is None or item.frequency not in ("D", "day"):
+        return None
+    try:
+        start = datetime.fromisoformat(item.start_timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # forecast_start refuses it with its reason
+    return (start + STEP[item.frequency] * (len(item.series) - 1)).date()
 
 
 async def parse_forecast(request: Request) -> tuple[ForecastRequest, Forecaster]:
@@ -208,11 +179,18 @@ async def parse_forecast(request: Request) -> tuple[ForecastRequest, Forecaster]
     return req, model
 
 
-def completed(req: ForecastRequest, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """KServe's completed answer around one forecast content per series."""
+def completed(req: ForecastRequest, results: list[dict[str, Any]], ids: list[str] | None) -> dict[str, Any]:
+    """KServe's completed answer around one forecast content per series; each output's id is its forecast's id
+    (to post its outcome with) when recording is on."""
     outputs = [
-        {"type": "time_series_forecast", "id": str(uuid.uuid4()), "status": "completed", "content": [c], "error": None}
-        for c in results
+        {
+            "type": "time_series_forecast",
+            "id": ids[i] if ids else str(uuid.uuid4()),
+            "status": "completed",
+            "content": [c],
+            "error": None,
+        }
+        for i, c in enumerate(results)
     ]
     return {
         "id": str(uuid.uuid4()),

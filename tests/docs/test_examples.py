@@ -22,7 +22,7 @@ DOCUMENTED_ADDRESSES = ("http://127.0.0.1:8000", "http://localhost:8000", "127.0
 
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # reports/ hold results, not examples
-VOLATILE = ("id", "created_at")  # made for each answer (the time-series API's)
+VOLATILE = ("id", "created_at", "forecast_id", "forecast_ids")  # made afresh for each answer
 
 
 @dataclass(frozen=True)

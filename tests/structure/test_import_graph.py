@@ -18,6 +18,7 @@ SERVICE_LAYERS = (
     ("service.http",),
     ("service.api",),
     ("service.inference",),
+    ("service.ledger",),
     ("service.model",),
     ("service.config", "service.errors", "service.metrics", "service.cpus", "service"),  # shared by every layer
 )
@@ -146,7 +147,14 @@ def route_modules() -> set[str]:
 
 
 def test_the_route_modules_are_the_ones_expected() -> None:
-    assert route_modules() == {"service.api.rest", "service.api.oip", "service.api.timeseries", "service.api.page"}
+    expected = {
+        "service.api.rest",
+        "service.api.oip",
+        "service.api.timeseries",
+        "service.api.outcomes",
+        "service.api.page",
+    }
+    assert route_modules() == expected
 
 
 def test_no_route_module_imports_another() -> None:
@@ -166,7 +174,11 @@ def test_service_and_training_never_import_each_other() -> None:
 
 
 TRAINER_ONLY = ("torch", "pandas", "arch", "matplotlib", "onnxscript", "tqdm")
-TORCH_FREE_TRAINING = ("training.core.csvfile", "training.core.data")  # numpy and the standard library only
+TORCH_FREE_TRAINING = (
+    "training.core.csvfile",
+    "training.core.data",
+    "training.publish.bundled",
+)  # no torch, pandas or arch
 
 
 def test_service_and_reliability_tests_need_no_trainer_dependencies() -> None:

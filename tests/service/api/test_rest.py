@@ -151,12 +151,12 @@ def test_univariate_model_refuses_a_longer_horizon(client: TestClient) -> None:
     assert client.post("/predict", json={"window": windows(1)[0], "horizon": 1}).json()["forecast"][0] > 0
 
 
-def test_a_model_trained_before_vol_normalisation_still_serves_unchanged() -> None:
+def test_a_model_trained_before_vol_normalisation_still_serves_unchanged(tmp_path: Path) -> None:
     registry = Path(__file__).resolve().parents[3] / "tests" / "data" / "legacy_registry"
     version = (registry / "CURRENT").read_text().strip()
     card = json.loads((registry / version / "model.json").read_text())
     assert card["normalization"]["kind"] == "window" and "calibration" not in card
-    with make_client(registry) as legacy:
+    with make_client(registry, store=str(tmp_path / "forecasts.sqlite")) as legacy:
         for golden in card["golden"]:
             answer = legacy.post("/predict", json={"window": golden["window"]}).json()
             assert answer["model_version"] == version

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from service.api.answers import window_answers
 from service.api.calendar import check_dates, next_business_day
-from service.api.schemas import PredictRequest, request_array, window_answers
+from service.api.schemas import PredictRequest, request_array
 from service.errors import InvalidInput
 from service.model.forecaster import Forecaster, load_forecaster
 from service.model.sessions import SessionConfig

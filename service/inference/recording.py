@@ -1,0 +1,91 @@
+"""Keeping score of answers: every answered window gets an id and is handed to the ledger (off the request path);
+with adaptive intervals on, its next-day quantiles are first scaled by its series' own state."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from starlette.datastructures import State
+
+from service.ledger import adaptive
+from service.ledger.ledger import Ledger
+from service.ledger.records import ForecastRecord, head_key
+from service.model.forecaster import Forecaster
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a request says about each of its windows: the series it belongs to and its last price's date."""
+
+    names: list[str]  # "" where none was named
+    as_of: list[str | None]  # ISO dates
+    target: list[str | None]  # the day forecast: the next weekday after as_of
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The ids to answer with (None when nothing is recorded), the quantiles to answer, the adaptive factors."""
+
+    ids: list[str] | None
+    quantiles: np.ndarray  # (n, h, Q)
+    factors: list[dict[str, float]] | None
+
+
+def unasked(n: int) -> Asked:
+    return Asked([""] * n, [None] * n, [None] * n)
+
+
+def prices_of(windows: np.ndarray) -> np.ndarray:
+    """(n, T) float32 prices of the windows: the close itself, or a multi-feature model's first feature."""
+    return windows[..., 0] if windows.ndim == 3 else windows
+
+
+async def keep(state: State, model: Forecaster, windows: np.ndarray, quantiles: np.ndarray, asked: Asked) -> Kept:
+    """Records the answers of one request (never waiting for the store) and returns what to answer with."""
+    ledger: Ledger | None = getattr(state, "ledger", None)
+    if ledger is None or not model.quantiles:
+        return Kept(None, quantiles, None)
+    prices, levels = prices_of(windows), tuple(model.quantiles)
+    raw = quantiles[:, 0, :]
+    factors = None
+    if ledger.adapt:
+        quantiles, factors = await adapted(ledger, model, prices, quantiles, asked)
+    token = os.urandom(16 * len(prices)).hex()  # one system call for every id of the request
+    ids = [token[32 * i : 32 * (i + 1)] for i in range(len(prices))]
+    now, served, raw_rows = time.time(), quantiles[:, 0, :].tolist(), raw.tolist()
+    ledger.record(
+        [
+            ForecastRecord(
+                ids[i],
+                asked.names[i],
+                asked.as_of[i],
+                asked.target[i],
+                model.version,
+                now,
+                prices[i],
+                levels,
+                tuple(served[i]),
+                tuple(raw_rows[i]),
+                factors[i] if factors else None,
+            )
+            for i in range(len(prices))
+        ]
+    )
+    return Kept(ids, quantiles, factors)
+
+
+async def adapted(
+    ledger: Ledger, model: Forecaster, prices: np.ndarray, quantiles: np.ndarray, asked: Asked
+) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """The next-day quantiles scaled by each window's series state; the factors used."""
+    keys = [(asked.names[i], head_key(prices[i])) for i in range(len(prices))]
+    states = await ledger.thetas(keys, model.version)
+    levels, scaled, factors = tuple(model.quantiles), quantiles.copy(), []
+    for i, thetas in enumerate(states):
+        row, used = adaptive.adjusted(quantiles[i, 0, :], levels, thetas)
+        scaled[i, 0, :] = row
+        factors.append(used)
+    return scaled, factors

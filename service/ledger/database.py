@@ -1,0 +1,157 @@
+"""The ledger's database: SQLite in WAL mode (embedded, the default) or PostgreSQL (several processes, replicas or
+pods), one connection per thread, writes serialised across processes, and versioned schema migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+POSTGRES = ("postgresql://", "postgres://")
+WRITE_LOCK = 48_151_623  # the advisory lock every PostgreSQL writer takes: one writer at a time, as in SQLite
+BUSY_MS = 5_000  # how long a SQLite writer waits for another process's transaction
+
+# Each entry moves the schema one version up; a database records the versions it has, so each runs once.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE forecasts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        chain TEXT NOT NULL,
+        as_of TEXT,
+        target TEXT,
+        model TEXT NOT NULL,
+        created DOUBLE NOT NULL,
+        head BLOB NOT NULL,
+        tail BLOB NOT NULL,
+        prices BLOB NOT NULL,
+        last DOUBLE NOT NULL,
+        levels TEXT NOT NULL,
+        served TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        factors TEXT,
+        outcome DOUBLE,
+        source TEXT,
+        scored DOUBLE,
+        UNIQUE (name, tail, model)
+    );
+    CREATE INDEX forecasts_head ON forecasts (head);
+    CREATE INDEX forecasts_tail ON forecasts (tail);
+    CREATE INDEX forecasts_chain ON forecasts (chain, model, target, created);
+    CREATE INDEX forecasts_target ON forecasts (name, target);
+    CREATE INDEX forecasts_created ON forecasts (created);
+    CREATE TABLE adaptive (
+        chain TEXT NOT NULL,
+        model TEXT NOT NULL,
+        band TEXT NOT NULL,
+        theta DOUBLE NOT NULL,
+        updated DOUBLE NOT NULL,
+        PRIMARY KEY (chain, model, band)
+    );
+    """,
+)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the caller counts what it could not record."""
+
+
+class Database:
+    """Where the ledger lives: a SQLite file or a PostgreSQL URL, with one connection per thread."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.postgres = where.startswith(POSTGRES)
+        self.local = threading.local()
+
+    def describe(self) -> str:
+        """The store for logs and /model: the path, or the URL without its password."""
+        return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", self.where)
+
+    def sql(self, text: str) -> str:
+        """SQLite's dialect as written here, in PostgreSQL's where they differ."""
+        if not self.postgres:
+            return text
+        return text.replace("?", "%s").replace("BLOB", "BYTEA").replace("DOUBLE", "DOUBLE PRECISION")
+
+    def connection(self) -> Any:
+        """This thread's connection, opened (and the schema migrated) on first use."""
+        found = getattr(self.local, "connection", None)
+        if found is None:
+            found = self.open()
+            self.local.connection = found
+        return found
+
+    def open(self) -> Any:
+        try:
+            if self.postgres:
+                import psycopg  # only where a PostgreSQL store is configured
+
+                connection = psycopg.connect(self.where, autocommit=True, connect_timeout=5)
+            else:
+                Path(self.where).parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(
+                    self.where, isolation_level=None, timeout=BUSY_MS / 1000, check_same_thread=False
+                )
+                connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+                connection.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; a crash loses no commit
+        except Exception as exc:  # sqlite3.Error, psycopg.Error, OSError: all mean the store is not there
+            raise StoreError(f"cannot open the store {self.describe()}: {exc}") from exc
+        migrate(self, connection)
+        return connection
+
+    def forget(self) -> None:
+        """Drops this thread's connection (after an error), so that the next use reconnects."""
+        found = getattr(self.local, "connection", None)
+        self.local.connection = None
+        if found is not None:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close: it is gone either way
+                found.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        """A transaction that holds the store's one write lock (across processes), committed or rolled back."""
+        connection = self.connection()
+        connection.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+        try:
+            if self.postgres:
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def execute(self, connection: Any, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """One statement; its rows (empty for a statement that returns none)."""
+        cursor = connection.execute(self.sql(text), tuple(params))
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def execute_many(self, connection: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            connection.cursor().executemany(self.sql(text), [tuple(r) for r in rows])
+
+
+def migrate(database: Database, connection: Any) -> None:
+    """Brings the schema up to the newest version, once, under the write lock."""
+    connection.execute("BEGIN" if database.postgres else "BEGIN IMMEDIATE")
+    try:
+        if database.postgres:
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        done = {row[0] for row in connection.execute("SELECT version FROM schema_version").fetchall()}
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            for statement in filter(str.strip, script.split(";")):
+                connection.execute(database.sql(statement))
+            connection.execute(database.sql("INSERT INTO schema_version (version) VALUES (?)"), (version,))
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
