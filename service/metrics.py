@@ -149,6 +149,12 @@ class ServiceMetrics:
             [*by_series, "level"],
             registry=r,
         )
+        self.awaiting = Gauge(
+            "forecast_awaiting_outcome",
+            "Recorded forecasts without an outcome: their day has not come, or it never matched.",
+            registry=r,
+            multiprocess_mode="max",
+        )
         self.live_kupiec = Gauge(
             "forecast_live_kupiec_p",
             "Kupiec's p of a central interval's coverage over the last 250 scored days of a series.",

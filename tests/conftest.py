@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import frozen
 from tests.frozen import ROOT, TINY, train_tiny
+from tests.postgres import Postgres, running_postgres
 
 TEST_DATA = ROOT / "tests" / "data"
 SP500 = frozen.BUNDLED / "sp500.csv.gz"
@@ -69,3 +71,11 @@ def fresh_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
     """The frozen registries trained again now by our trainer: name -> (registry, versions)."""
     work = tmp_path_factory.mktemp("fresh")
     return {name: (work / name, frozen.train_registry(name, work / name, work)) for name in frozen.SPECS}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server for the session (its URL: postgres.url); tests that share it use their own tables'
+    rows, or clear them first."""
+    with running_postgres() as server:
+        yield server

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import json
 import time
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from service.api.schemas import ErrorResponse
-from service.errors import InvalidInput, NotFound, OutcomeConflict, Unauthorized
+from service.errors import InvalidInput, NotFound, OutcomeConflict, ServiceError, Unauthorized
 from service.ledger import calibration, queries
 from service.ledger.ledger import Ledger
 from service.ledger.queries import Outcome, OutcomeRefused
@@ -30,7 +31,7 @@ class OutcomeItem(BaseModel):
     """A realised price: for the forecast with `forecast_id`, or for the `series`' forecast of `date`."""
 
     model_config = ConfigDict(extra="forbid")
-    price: StrictFloat | StrictInt = Field(description="The realised price, positive and finite.")
+    price: float = Field(strict=True, description="The realised price, positive and finite.")
     forecast_id: str | None = Field(None, max_length=64, description="The id an answer gave.")
     series: str | None = Field(None, description="The series the forecast was asked for (with `date`).")
     date: dt.date | None = Field(None, description="The ISO date of the price: the day the forecast was for.")
@@ -78,10 +79,10 @@ def check_token(request: Request, authorization: str | None) -> None:
 
 def parse_outcomes(raw: bytes) -> list[Outcome]:
     """The body as outcomes: one object, or {"outcomes": [...]}; a 422 naming the first thing to fix."""
-    try:
-        text = orjson.loads(raw) if raw.strip() else None
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not JSON: {exc}") from None
+    try:  # the standard library's parser: 1e309 is read (as inf) and then refused as a price, by name
+        text = json.loads(raw) if raw.strip() else None
+    except (ValueError, RecursionError) as exc:
+        raise ServiceError(f"the body is not JSON: {exc}", status_code=400, code="malformed_json") from None
     single = isinstance(text, dict) and "outcomes" not in text
     try:
         items = OutcomesRequest.model_validate({"outcomes": [text]} if single else text).outcomes

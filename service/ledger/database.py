@@ -7,6 +7,7 @@ import contextlib
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,20 +32,18 @@ MIGRATIONS: tuple[str, ...] = (
         tail BLOB NOT NULL,
         prices BLOB NOT NULL,
         last DOUBLE NOT NULL,
-        levels TEXT NOT NULL,
-        served TEXT NOT NULL,
-        raw TEXT NOT NULL,
+        levels BLOB NOT NULL,
+        served BLOB NOT NULL,
+        raw BLOB NOT NULL,
         factors TEXT,
         outcome DOUBLE,
         source TEXT,
         scored DOUBLE,
-        UNIQUE (name, tail, model)
+        UNIQUE (tail, name, model)
     );
     CREATE INDEX forecasts_head ON forecasts (head);
-    CREATE INDEX forecasts_tail ON forecasts (tail);
-    CREATE INDEX forecasts_chain ON forecasts (chain, model, target, created);
+    CREATE INDEX forecasts_chain ON forecasts (chain);
     CREATE INDEX forecasts_target ON forecasts (name, target);
-    CREATE INDEX forecasts_created ON forecasts (created);
     CREATE TABLE adaptive (
         chain TEXT NOT NULL,
         model TEXT NOT NULL,
@@ -68,6 +67,8 @@ class Database:
         self.where = where
         self.postgres = where.startswith(POSTGRES)
         self.local = threading.local()
+        self.opened: list[Any] = []  # every thread's connection, to close them all at the end
+        self.lock = threading.Lock()
 
     def describe(self) -> str:
         """The store for logs and /model: the path, or the URL without its password."""
@@ -85,9 +86,12 @@ class Database:
         if found is None:
             found = self.open()
             self.local.connection = found
+            with self.lock:
+                self.opened.append(found)
         return found
 
     def open(self) -> Any:
+        connection: Any
         try:
             if self.postgres:
                 import psycopg  # only where a PostgreSQL store is configured
@@ -98,7 +102,7 @@ class Database:
                 connection = sqlite3.connect(
                     self.where, isolation_level=None, timeout=BUSY_MS / 1000, check_same_thread=False
                 )
-                connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+                wal(connection)  # readers never wait for the writer
                 connection.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; a crash loses no commit
         except Exception as exc:  # sqlite3.Error, psycopg.Error, OSError: all mean the store is not there
             raise StoreError(f"cannot open the store {self.describe()}: {exc}") from exc
@@ -110,8 +114,23 @@ class Database:
         found = getattr(self.local, "connection", None)
         self.local.connection = None
         if found is not None:
-            with contextlib.suppress(Exception):  # a broken connection may fail to close: it is gone either way
-                found.close()
+            self.close(found)
+
+    def close(self, connection: Any) -> None:
+        with self.lock:
+            if connection in self.opened:
+                self.opened.remove(connection)
+        with contextlib.suppress(Exception):  # a broken connection may fail to close: it is gone either way
+            connection.close()
+
+    def close_all(self) -> None:
+        """Closes every thread's connection (at shutdown); a later use in any thread opens a new one."""
+        with self.lock:
+            found, self.opened = self.opened, []
+        for connection in found:
+            with contextlib.suppress(Exception):
+                connection.close()
+        self.local = threading.local()
 
     @contextmanager
     def writing(self) -> Iterator[Any]:
@@ -135,6 +154,20 @@ class Database:
     def execute_many(self, connection: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             connection.cursor().executemany(self.sql(text), [tuple(r) for r in rows])
+
+
+def wal(connection: sqlite3.Connection) -> None:
+    """WAL mode; another process creating the same file at once may hold it locked a moment (no busy wait
+    applies to this pragma), so try again for BUSY_MS."""
+    deadline = time.monotonic() + BUSY_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def migrate(database: Database, connection: Any) -> None:

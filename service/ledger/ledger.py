@@ -40,7 +40,7 @@ class Ledger:
 
     def stop(self) -> None:
         self.recorder.stop()
-        self.db.forget()
+        self.db.close_all()
 
     def record(self, records: list[ForecastRecord]) -> None:
         self.recorder.submit(records)
@@ -84,6 +84,7 @@ class Ledger:
         """In the writer thread, every minute: the busiest series, retention, the live calibration gauges."""
         self.named = frozenset(queries.busiest(self.db, self.settings.metrics_series))
         queries.prune(self.db, self.settings.store_retention_days)
+        self.metrics.awaiting.set(queries.awaiting(self.db))
         for found in (f for series in self.named for f in queries.scored_forecasts(self.db, series=series)):
             self.metrics.live_scored.labels(found.model, found.series).set(len(found.outcome))
             recent = calibration.scores(found.outcome[-250:], found.last[-250:], found.served[-250:], found.levels)

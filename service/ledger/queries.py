@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ import numpy as np
 
 from service.ledger.database import Database
 from service.ledger.matching import SCORE, Scored, scored_row, update_thetas
+from service.ledger.records import unpacked
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def scored_forecasts(
 
 def group_scores(rows: list[tuple]) -> list[Scores]:
     """Rows (chain, model, levels, served, raw, outcome, last, factors) grouped by series, model and levels."""
-    groups: dict[tuple[str, str, str], list[tuple]] = {}
+    groups: dict[tuple[str, str, bytes], list[tuple]] = {}
     for row in rows:
         groups.setdefault((row[0], row[1], row[2]), []).append(row)
     found = []
@@ -120,11 +120,11 @@ def group_scores(rows: list[tuple]) -> list[Scores]:
             Scores(
                 series,
                 model,
-                tuple(json.loads(levels)),
+                unpacked(levels),
                 np.array([m[5] for m in members]),
                 np.array([m[6] for m in members]),
-                np.array([json.loads(m[3]) for m in members]),
-                np.array([json.loads(m[4]) for m in members]),
+                np.array([np.frombuffer(m[3], dtype="<f8") for m in members]),
+                np.array([np.frombuffer(m[4], dtype="<f8") for m in members]),
                 any(m[7] is not None for m in members),
             )
         )
@@ -155,6 +155,11 @@ def busiest(db: Database, limit: int) -> list[str]:
         db.connection(), "SELECT chain FROM forecasts GROUP BY chain ORDER BY COUNT(*) DESC, chain LIMIT ?", (limit,)
     )
     return [row[0] for row in rows]
+
+
+def awaiting(db: Database) -> int:
+    """Forecasts recorded and not scored yet: their day has not come, or it never matched."""
+    return int(db.execute(db.connection(), "SELECT COUNT(*) FROM forecasts WHERE outcome IS NULL")[0][0])
 
 
 def prune(db: Database, days: float) -> int:

@@ -15,6 +15,15 @@ KEY_PRICES = 59
 MAX_NAME = 200  # characters of a series name
 
 
+def packed(values: tuple[float, ...] | list[float]) -> bytes:
+    """Quantiles or levels as the store keeps them: little-endian float64, exact and quick both ways."""
+    return np.asarray(values, dtype="<f8").tobytes()
+
+
+def unpacked(blob: bytes) -> tuple[float, ...]:
+    return tuple(np.frombuffer(blob, dtype="<f8").tolist())
+
+
 def price_key(prices: np.ndarray) -> bytes:
     """A digest of float32 prices, as the model saw them."""
     return hashlib.blake2b(np.ascontiguousarray(prices, dtype="<f4").tobytes(), digest_size=16).digest()

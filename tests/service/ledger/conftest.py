@@ -1,0 +1,52 @@
+"""The ledger's tests run on both stores: a SQLite file, and a real PostgreSQL server (emptied for each test)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+
+from service.ledger.database import Database
+from service.ledger.records import ForecastRecord
+from tests.postgres import Postgres
+
+LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
+Z = (-1.96, -1.2816, 0.0, 1.2816, 1.96)  # normal quantiles of those levels
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        found = Database(str(tmp_path / "forecasts.sqlite"))
+    else:
+        found = Database(empty_postgres(request.getfixturevalue("postgres")))
+    yield found
+    found.close_all()
+
+
+def empty_postgres(server: Postgres) -> str:
+    """The test server's URL, its schema emptied (tests share the server, never its rows)."""
+    with psycopg.connect(server.url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+    return server.url
+
+
+def path(n: int, seed: int = 0, start: float = 100.0) -> np.ndarray:
+    """A price path of n days (float32, as the model sees prices)."""
+    rng = np.random.default_rng(seed)
+    return (start * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))).astype(np.float32)
+
+
+def record(
+    prices: np.ndarray, t: int, name: str = "", model: str = "v1", window: int = 60, sigma: float = 0.01
+) -> ForecastRecord:
+    """The forecast made from the window ending at day t-1 (so its outcome is prices[t]): normal quantiles."""
+    w = prices[t - window : t]
+    served = tuple(float(w[-1] * np.exp(sigma * z)) for z in Z)
+    return ForecastRecord(uuid.uuid4().hex, name, None, None, model, time.time() + t, w, LEVELS, served, served)
