@@ -41,9 +41,10 @@ def replay(client: ForecastClient, prices: Prices, start: str | None = None, ser
     days: list[str] = []
     answers: list[Forecast] = []
     for t in range(first_day(prices, window, start), len(prices.prices)):
-        answer = client.predict(prices.prices[t - window + 1 : t + 1], prices.dates[t - window + 1 : t + 1], series)
         if series is not None and answers and answers[-1].forecast_id:
+            # today's close scores yesterday's forecast before today's is asked: adaptive intervals use it at once
             client.outcome(prices.prices[t], forecast_id=answers[-1].forecast_id)
+        answer = client.predict(prices.prices[t - window + 1 : t + 1], prices.dates[t - window + 1 : t + 1], series)
         days.append(prices.dates[t])
         answers.append(answer)
     last_id = answers[-1].forecast_id if answers else None

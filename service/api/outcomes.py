@@ -10,6 +10,7 @@ import json
 import time
 from typing import Annotated, Any
 
+import numpy as np
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
@@ -21,6 +22,7 @@ from service.ledger import calibration, queries
 from service.ledger.ledger import Ledger
 from service.ledger.queries import Outcome, OutcomeRefused
 from service.ledger.records import checked_name, checked_price
+from service.ledger.rolling import rolling_series
 
 router = APIRouter(tags=["Scores"])
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 404, 409, 413, 415, 422)}
@@ -169,6 +171,10 @@ async def get_calibration(
     model: Annotated[str | None, Query(max_length=200)] = None,
     days: Annotated[float | None, Query(gt=0, description="Only forecasts answered in the last N days.")] = None,
     forecast_id: Annotated[str | None, Query(max_length=64, description="The series of this forecast.")] = None,
+    rolling: Annotated[
+        bool, Query(description="Add each interval's coverage over the last 250 scored days, day by day.")
+    ] = False,
+    most: Annotated[int | None, Query(ge=1, le=1000, description="Only the N series scored most often.")] = None,
 ) -> Response:
     ledger = ledger_of(request)
     await asyncio.to_thread(ledger.recorder.flush)
@@ -177,18 +183,24 @@ async def get_calibration(
         if series is None:
             raise NotFound(f"no recorded forecast with forecast_id {forecast_id!r}")
     found = await asyncio.to_thread(queries.scored_forecasts, ledger.db, series, model, days)
-    body = {"series": [described(s) for s in found]}
+    if most is not None:
+        found = sorted(found, key=lambda s: -len(s.outcome))[:most]
+    body = {"series": [described(s, rolling) for s in found]}
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-def described(scores: queries.Scores) -> dict[str, Any]:
+def described(scores: queries.Scores, with_rolling: bool = False) -> dict[str, Any]:
     """One series and model: its scores as served, and before adaptive scaling when that was on."""
-    found = {
-        "series": scores.series,
-        "model_version": scores.model,
-        "levels": list(scores.levels),
-        **calibration.with_recent(scores.outcome, scores.last, scores.served, scores.levels),
-    }
+    found: dict[str, Any] = {"series": scores.series, "model_version": scores.model, "levels": list(scores.levels)}
+    found.update(scored(scores, scores.served, with_rolling))
     if scores.adapted:
-        found["unadjusted"] = calibration.with_recent(scores.outcome, scores.last, scores.raw, scores.levels)
+        found["unadjusted"] = scored(scores, scores.raw, with_rolling)
+    return found
+
+
+def scored(scores: queries.Scores, quantiles: np.ndarray, with_rolling: bool) -> dict[str, Any]:
+    """The scores of one set of quantiles (as served, or before adaptive scaling) of a series' forecasts."""
+    found = calibration.with_recent(scores.outcome, scores.last, quantiles, scores.levels)
+    if with_rolling:
+        found["rolling"] = rolling_series(scores.outcome, quantiles, scores.levels, scores.dates)
     return found

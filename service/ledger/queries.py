@@ -84,6 +84,7 @@ class Scores:
     served: np.ndarray  # (N, Q)
     raw: np.ndarray  # (N, Q): before adaptive scaling
     adapted: bool
+    dates: list[str | None]  # the day each forecast was for, where its series named dates
 
 
 def scored_forecasts(
@@ -101,7 +102,7 @@ def scored_forecasts(
         params.append(time.time() - days * 86_400)
     rows = db.execute(
         db.connection(),
-        "SELECT chain, model, levels, served, raw, outcome, last, factors FROM forecasts WHERE "
+        "SELECT chain, model, levels, served, raw, outcome, last, factors, target FROM forecasts WHERE "
         + " AND ".join(where)
         + " ORDER BY chain, model, COALESCE(target, ''), created, id",
         params,
@@ -110,7 +111,7 @@ def scored_forecasts(
 
 
 def group_scores(rows: list[tuple]) -> list[Scores]:
-    """Rows (chain, model, levels, served, raw, outcome, last, factors) grouped by series, model and levels."""
+    """Rows (chain, model, levels, served, raw, outcome, last, factors, target) grouped by series, model and levels."""
     groups: dict[tuple[str, str, bytes], list[tuple]] = {}
     for row in rows:
         groups.setdefault((row[0], row[1], row[2]), []).append(row)
@@ -126,6 +127,7 @@ def group_scores(rows: list[tuple]) -> list[Scores]:
                 np.array([np.frombuffer(m[3], dtype="<f8") for m in members]),
                 np.array([np.frombuffer(m[4], dtype="<f8") for m in members]),
                 any(m[7] is not None for m in members),
+                [m[8] for m in members],
             )
         )
     return found

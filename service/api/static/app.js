@@ -52,6 +52,7 @@ function showCard(card) {
   facts.hidden = false;
   $("model-status").textContent = `Serving ${card.version}.`;
   showRecord(test);
+  window.LiveCalibration.loadLive(card.version, coverage);
 }
 
 const RECORD_ROWS = ["model", "naive", "naive + GARCH(1,1)-t", "naive + GJR-GARCH-skew-t", "naive + FHS",

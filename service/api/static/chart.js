@@ -49,4 +49,4 @@ function drawFan(container, history, q, labels) {
   container.replaceChildren(svg);
 }
 
-window.FanChart = { drawFan, fmt };
+window.FanChart = { drawFan, fmt, el };

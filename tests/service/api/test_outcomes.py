@@ -102,3 +102,21 @@ def test_with_recording_off_there_is_nothing_to_score(registry_copy: tuple[Path,
         assert "forecast_id" not in answer
         assert client.get("/calibration").status_code == 404
         assert client.post("/outcomes", json={"forecast_id": "x", "price": 1.0}).status_code == 404
+
+
+def test_calibration_gives_rolling_coverage_and_the_busiest_series_on_request(app: TestClient) -> None:
+    ids: list[str] = []
+    for day in range(60, 330):  # 270 days of one named series (269 scored), 4 of another (3 scored by their windows)
+        if day > 60:  # today's price scores yesterday's forecast
+            app.post("/outcomes", json={"forecast_id": ids[-1], "price": window(day)[-1]}, headers=AUTH)
+        ids.append(app.post("/predict", json={"window": window(day), "series": "long"}).json()["forecast_id"])
+    for day in range(100, 104):
+        app.post("/predict", json={"window": window(day), "series": "short"})
+    plain = app.get("/calibration").json()["series"]
+    assert [r["scored"] for r in plain] == [269, 3] and "rolling" not in plain[0]
+    (row,) = app.get("/calibration", params={"rolling": "true", "most": 1}).json()["series"]
+    drawn = row["rolling"]
+    assert row["series"] == "long" and row["scored"] == 269 and drawn["windows"] == 20 and drawn["day"][-1] == 269
+    assert drawn["band"] == {"0.8": [0.75, 0.85], "0.95": [0.925, 0.975]}
+    assert drawn["coverage"]["0.8"][-1] == pytest.approx(row["last_250"]["coverage"]["0.8"], abs=1e-12)
+    assert app.get("/calibration", params={"most": 0}).status_code == 422
