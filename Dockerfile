@@ -1,6 +1,7 @@
 # The forecast service: FastAPI + onnxruntime on CPU, no torch.
 #   docker build -t lstm-forecast/api .
-#   docker run -p 8000:8000 -v "$PWD/models:/models:ro" lstm-forecast/api
+#   docker run -p 8000:8000 -v "$PWD/models:/models:ro" -v forecasts:/store lstm-forecast/api
+# Answered forecasts and their scores go to /store (SQLite); FORECAST_STORE=postgresql://... for several replicas.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
@@ -18,12 +19,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     FORECAST_HOST=0.0.0.0 \
     FORECAST_PORT=8000 \
     FORECAST_MODEL_DIR=/models \
+    FORECAST_STORE=/store/forecasts.sqlite \
     FORECAST_WORKERS=auto
 RUN groupadd --system --gid 10001 forecast \
     && useradd --system --uid 10001 --gid forecast --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin forecast \
-    && mkdir -p /models \
-    && chown forecast:forecast /models
+    && mkdir -p /models /store \
+    && chown forecast:forecast /models /store
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 USER 10001:10001

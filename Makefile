@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SERVE_STAMP := $(VENV)/.serve-installed
 MODELS ?= models
 
-.PHONY: install serve train test docs screenshot lint format clean browser docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
+.PHONY: install serve train test docs screenshot lint format clean browser promtool docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
 
 $(STAMP): pyproject.toml
 	@echo "Installing the service, the trainer (torch) and the test tools into $(VENV): about 3 minutes here."
@@ -44,7 +44,7 @@ serve: $(SERVE_STAMP)
 
 ## test: lint, then the whole test suite (tests train tiny models, never the full one) with a coverage report
 ## (in-process code only: the servers the tests start as processes are not counted; the floor is what the suite meets)
-test: install lint browser
+test: install lint browser promtool
 	$(PY) -m pytest --cov=service --cov=training --cov=client --cov-report=term --cov-fail-under=80
 
 ## docs: the documentation site (docs/, mkdocs.yml) into site/; strict, so a broken link or a missing page fails it
@@ -63,6 +63,11 @@ tiny-models: install
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+## promtool: Debian's Prometheus rule checker, for the tests of deploy/prometheus/alerts.yml (apt)
+promtool:
+	@command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends prometheus >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -86,13 +91,15 @@ audit: install
 
 ## report: walk-forward evaluation against naive and other baselines -> reports/sp500.md; then leave-one-asset-out
 ## -> reports/loo.md (about 15 minutes here); the blocks of docs/model.md for both; then what a 60-price window can reach on the
-## held-out simulated assets -> reports/window_limit.md (about 25 minutes), and what a reader that knows only the
-## model family reaches on every series of the table -> reports/family_reader.md (about 25 minutes)
+## held-out simulated assets -> reports/window_limit.md (about 25 minutes), what a reader that knows only the
+## model family reaches on every series of the table -> reports/family_reader.md (about 25 minutes), and adaptive
+## intervals on every bundled series replayed through the service -> reports/adaptive.md (about 4 minutes)
 report: install
 	$(PY) -m training evaluate --data training/data/sp500.csv.gz --name sp500 --out reports --readme docs/model.md
 	$(PY) -m training evaluate --leave-one-out --out reports --readme docs/model.md
 	$(PY) -m training window-limit --out reports
 	$(PY) -m training family-reader --out reports
+	$(PY) -m scripts.adaptive_report --out reports
 
 ## docker-smoke: build both images, compose up, predict, retrain, hot reload, tear down (needs a Docker engine)
 docker-smoke:

@@ -162,6 +162,14 @@ class ServiceMetrics:
             registry=r,
             multiprocess_mode="min",
         )
+        self.retrain_reason = Gauge(
+            "forecast_live_retrain_reason",
+            "1 when the model's own interval (before adaptive scaling) is rejected by Kupiec (p < 0.01) over a "
+            "series' last 250 scored days: a reason the retraining job retrains on; else 0.",
+            [*by_series, "interval"],
+            registry=r,
+            multiprocess_mode="max",
+        )
         self.live_scored = Gauge(
             "forecast_live_scored_days",
             "Days scored per series (all time).",

@@ -7,8 +7,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from service.ledger.database import Database
 from tests import frozen
 from tests.frozen import ROOT, TINY, train_tiny
 from tests.postgres import Postgres, running_postgres
@@ -79,3 +81,21 @@ def postgres() -> Iterator[Postgres]:
     rows, or clear them first."""
     with running_postgres() as server:
         yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        found = Database(str(tmp_path / "forecasts.sqlite"))
+    else:
+        found = Database(empty_postgres(request.getfixturevalue("postgres")))
+    yield found
+    found.close_all()
+
+
+def empty_postgres(server: Postgres) -> str:
+    """The test server's URL, its schema emptied (tests share the server, never its rows)."""
+    with psycopg.connect(server.url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+    return server.url

@@ -10,7 +10,7 @@ import numpy as np
 
 from service.config import Settings
 from service.ledger import calibration, queries
-from service.ledger.calibration import central_intervals
+from service.ledger.calibration import RECENT, central_intervals
 from service.ledger.database import Database
 from service.ledger.matching import Scored, Written
 from service.ledger.recorder import Recorder
@@ -19,6 +19,7 @@ from service.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 OTHER = "other"  # the metrics' series label beyond the busiest ones
+RETRAIN_ALPHA = 0.01  # the retraining job's live rule (training.scoring.gate.LIVE_ALPHA), shown on /metrics
 
 
 class Ledger:
@@ -87,9 +88,17 @@ class Ledger:
         self.metrics.awaiting.set(queries.awaiting(self.db))
         for found in (f for series in self.named for f in queries.scored_forecasts(self.db, series=series)):
             self.metrics.live_scored.labels(found.model, found.series).set(len(found.outcome))
-            recent = calibration.scores(found.outcome[-250:], found.last[-250:], found.served[-250:], found.levels)
+            recent = calibration.scores(
+                found.outcome[-RECENT:], found.last[-RECENT:], found.served[-RECENT:], found.levels
+            )
             for label, p in recent.get("kupiec_p", {}).items():
                 self.metrics.live_kupiec.labels(found.model, found.series, label).set(p)
+            if len(found.outcome) >= RECENT:  # the retraining job's rule, on the model's own intervals
+                own = calibration.scores(
+                    found.outcome[-RECENT:], found.last[-RECENT:], found.raw[-RECENT:], found.levels
+                )
+                for label, p in own["kupiec_p"].items():
+                    self.metrics.retrain_reason.labels(found.model, found.series, label).set(float(p < RETRAIN_ALPHA))
 
     async def thetas(self, keys: list[tuple[str, bytes]], model: str) -> list[dict[str, float]]:
         """The adaptive state of the series each window belongs to, by (name, head key): its name's, else its

@@ -34,6 +34,34 @@ def test_all_kinds_present() -> None:
         "PersistentVolumeClaim",
         "CronJob",
         "InferenceService",
+        "StatefulSet",
+    }
+
+
+def env_of(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def test_replicas_and_the_retrain_job_share_one_postgres_whose_url_and_password_are_one_secret() -> None:
+    service, stateful = documents(ROOT / "deploy" / "k8s" / "postgres.yaml")
+    (deployment,) = documents(ROOT / "deploy" / "k8s" / "deployment.yaml")
+    (cronjob,) = documents(ROOT / "deploy" / "k8s" / "cronjob.yaml")
+    api = env_of(deployment["spec"]["template"]["spec"]["containers"][0])
+    job = env_of(cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0])
+    for env in (api, job):
+        ref = env["FORECAST_STORE"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "lstm-forecast-store", "key": "url"}  # required: never a silent SQLite per pod
+    postgres = stateful["spec"]["template"]["spec"]["containers"][0]
+    password = env_of(postgres)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert password == {"name": "lstm-forecast-store", "key": "password"}
+    comment = (ROOT / "deploy" / "k8s" / "postgres.yaml").read_text()
+    database = env_of(postgres)["POSTGRES_DB"]["value"]
+    host = f"@{service['metadata']['name']}:{service['spec']['ports'][0]['port']}/{database}"
+    assert host in comment and "kubectl create secret generic lstm-forecast-store" in comment
+    assert stateful["spec"]["serviceName"] == service["metadata"]["name"]
+    assert service["spec"]["selector"] == stateful["spec"]["template"]["metadata"]["labels"]
+    assert stateful["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] in {
+        m["name"] for m in postgres["volumeMounts"]
     }
 
 

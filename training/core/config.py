@@ -206,6 +206,14 @@ class RetrainConfig:
         "start a new registry when --registry has no current model (a first run); without it such a --registry is "
         "refused, since a mistyped path would grow a second registry while the served one goes stale",
     )
+    store: str | None = option(
+        None,
+        "the service's forecast store (its FORECAST_STORE: a SQLite file or a postgresql:// URL), read for the "
+        "champion's live record: a series whose last 250 scored days reject its 80% or 95% coverage (Kupiec p < "
+        "0.01) is a reason to retrain, and the challenger is scored on the recorded windows beside the holdout",
+        shown="FORECAST_STORE, else forecasts.sqlite beside the registry when there is one",
+        metavar="PATH_OR_URL",
+    )
 
 
 @dataclass

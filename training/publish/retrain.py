@@ -26,6 +26,7 @@ from training.publish.champion import (
     read_card_or_empty,
     same_series,
 )
+from training.publish.evidence import LiveEvidence
 from training.scoring import holdout
 from training.scoring.gate import decide, pinball_improvement
 
@@ -42,9 +43,9 @@ class Decision:
     challenger_summary: list[str] = field(default_factory=list)  # its test-split table, as `train` shows it
 
 
-def skip(config: RetrainConfig, champion: str) -> Decision:
+def skip(config: RetrainConfig, champion: str, evidence: LiveEvidence) -> Decision:
     """Nothing new to learn from: no training, no version, no reload; one history record."""
-    reason = f"no new data since {champion}"
+    reason = f"no new data since {champion}" + (", and its live record holds" if evidence.record else "")
     record = {
         "time": now(),
         "decision": "skipped",
@@ -52,6 +53,7 @@ def skip(config: RetrainConfig, champion: str) -> Decision:
         "forced": False,
         "champion": champion,
         "current": champion,
+        "live": evidence.summary(),
     }
     registry.append_history(config.registry, record)
     return Decision(False, reason, record)
@@ -76,12 +78,13 @@ def retrain(config: RetrainConfig) -> Decision:
         series = load_universe(config.train)
         champion = registry.current_version(config.registry)
         card = read_card_or_empty(config.registry / champion) if champion else {}
-        if champion and not config.force and nothing_new(card, series):
-            return skip(config, champion)
+        evidence = LiveEvidence.read(config, champion)
+        if champion and not config.force and not evidence.reasons and nothing_new(card, series):
+            return skip(config, champion, evidence)
         held = champion_series(card, config, series) if champion else []
         built = build_version(config.train, config.registry, series, on_gate_failure="defer")
         try:
-            return conclude(config, series, built, champion, held)
+            return conclude(config, series, built, champion, held, evidence)
         finally:
             shutil.rmtree(built.staged, ignore_errors=True)  # gone already when promoted
 
@@ -92,9 +95,10 @@ def conclude(
     built: BuiltVersion,
     champion: str | None,
     held: list[FeatureSeries],
+    evidence: LiveEvidence,
 ) -> Decision:
-    """Scores the staged challenger and the champion on every series either was trained on, decides,
-    publishes if promoted, prunes, records."""
+    """Scores the staged challenger and the champion on every series either was trained on (and on the champion's
+    live record, reported beside), decides, publishes if promoted, prunes, records."""
     differs = other_series(held, series)
     series = [*series, *(s for s in held if not any(same_series(s, n) for n in series))]
     days = holdout.holdout_days(series, config.train.test_days, built.card["window"])
@@ -107,8 +111,9 @@ def conclude(
     record = history_record(config, days, built, champion, table, promoted, reason)
     record["other_series"] = differs
     record["change_of_purpose"] = bool(differs) and promoted
+    record["live"] = evidence.summary(evidence.compare(built, config.min_improvement))
     if promoted:
-        kept = ("time", "reason", "forced", "champion", "holdout", "other_series", "change_of_purpose")
+        kept = ("time", "reason", "forced", "champion", "holdout", "other_series", "change_of_purpose", "live")
         built.card["promotion"] = {k: record[k] for k in kept}
         built.card["promotion"]["scores"] = record["scores"]
         (built.staged / "model.json").write_text(json.dumps(built.card, indent=2) + "\n")
@@ -164,7 +169,7 @@ def summary(decision: Decision) -> str:
     r = decision.record
     lines = [*decision.challenger_summary, f"retrain: {r['decision'].upper()} - {r['reason']}"]
     if r["decision"] == "skipped":
-        return lines[-1]
+        return "\n".join([lines[-1], *live_lines(r.get("live") or {})])
     if r.get("change_of_purpose"):
         lines.append(f"change of purpose (--allow-other-series): {'; '.join(r['other_series'])}")
     series = ", ".join(f"{s['file']} {s['start']} .. {s['end']}" for s in r["holdout"]["series"])
@@ -175,7 +180,20 @@ def summary(decision: Decision) -> str:
             f"Diebold-Mariano, challenger vs champion pinball: statistic {dm['statistic']:+.2f}, "
             f"p = {dm['p_value']:.3f}"
         )
+    lines += live_lines(r.get("live") or {})
     lines.append(f"challenger {r['challenger']}   champion {r['champion']}   CURRENT -> {r['current']}")
     if r["pruned"]:
         lines.append(f"pruned: {', '.join(r['pruned'])}")
     return "\n".join(lines)
+
+
+def live_lines(found: dict) -> list[str]:
+    """The live record in the summary: what it held, the reasons it gave, the challenger's verdict on it."""
+    if not found.get("scored_days"):  # said only where there is a store to say it of
+        return [f"live record: none ({found['note']})"] if found.get("store") else []
+    lines = [f"live record: {found['scored_days']} scored days of {found['series']} series in {found['store']}"]
+    lines += [f"reason to retrain: {reason}" for reason in found["reasons_to_retrain"]]
+    comparison = found.get("challenger_vs_champion")
+    if comparison:
+        lines.append(f"on the live record (reported, not deciding): {comparison['verdict']}")
+    return lines

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from training.core.config import RetrainConfig
-from training.core.records import IntervalScores, PointScores, ScoreTable
+from training.core.records import DMTest, IntervalScores, PointScores, ScoreTable
 from training.scoring.holdout import GARCH_T, Holdout, dm_pinball, per_series
 
 MAX_MAE_RATIO = 1.02  # the point forecast against naive persistence, pooled
@@ -14,6 +14,8 @@ KUPIEC_ALPHA = 0.05  # 80% and 95% coverage must not be rejected by Kupiec's tes
 MAX_PINBALL_RATIO = 1.02  # pooled pinball against GARCH(1,1)-t on the same days
 GATE_ALPHA = 0.05  # Holm-adjusted DM p-value below which a loss to one of holdout.STRONGEST refuses the model
 SIGNIFICANCE = 0.05  # a challenger's pinball gain whose DM p-value is not below this keeps the champion
+LIVE_DAYS = 250  # a series' last N scored live days: judged once it has them
+LIVE_ALPHA = 0.01  # Kupiec's p of the champion's live coverage below this on LIVE_DAYS is a reason to retrain
 
 
 def interval_gate_failures(model: IntervalScores, garch: IntervalScores) -> list[str]:
@@ -85,15 +87,18 @@ def decide(
         )
     improvement, dm = pinball_improvement(table), dm_pinball(table, "challenger", "champion")
     found = f"pinball improvement {improvement:+.3%} on {days.days} days of {len(days.series)} series"
-    if improvement < config.min_improvement:
-        return False, f"{found} < required {config.min_improvement:.3%}"
+    return improvement_verdict(improvement, dm, found, config.min_improvement)
+
+
+def improvement_verdict(improvement: float, dm: DMTest | None, found: str, min_improvement: float) -> tuple[bool, str]:
+    """The champion falls to a pinball improvement of at least min_improvement that is significant (DM p <
+    SIGNIFICANCE): on the holdout, where it decides, and on the live record, where it is reported beside."""
+    if improvement < min_improvement:
+        return False, f"{found} < required {min_improvement:.3%}"
     if dm is None or dm["p_value"] >= SIGNIFICANCE:
         p = "n/a" if dm is None else f"{dm['p_value']:.3f}"
         return False, f"{found}, not significant (Diebold-Mariano p = {p} >= {SIGNIFICANCE}); --force promotes it"
-    return (
-        True,
-        f"{found} >= required {config.min_improvement:.3%}, significant (Diebold-Mariano p = {dm['p_value']:.3f})",
-    )
+    return True, f"{found} >= required {min_improvement:.3%}, significant (Diebold-Mariano p = {dm['p_value']:.3f})"
 
 
 def pinball_improvement(table: ScoreTable) -> float:

@@ -1,40 +1,16 @@
-"""The ledger's tests run on both stores: a SQLite file, and a real PostgreSQL server (emptied for each test)."""
+"""The ledger's tests run on both stores (the `database` fixture): forecasts of simulated price paths."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
-import psycopg
-import pytest
 
-from service.ledger.database import Database
 from service.ledger.records import ForecastRecord
-from tests.postgres import Postgres
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 Z = (-1.96, -1.2816, 0.0, 1.2816, 1.96)  # normal quantiles of those levels
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        found = Database(str(tmp_path / "forecasts.sqlite"))
-    else:
-        found = Database(empty_postgres(request.getfixturevalue("postgres")))
-    yield found
-    found.close_all()
-
-
-def empty_postgres(server: Postgres) -> str:
-    """The test server's URL, its schema emptied (tests share the server, never its rows)."""
-    with psycopg.connect(server.url, autocommit=True) as connection:
-        connection.execute("DROP SCHEMA public CASCADE")
-        connection.execute("CREATE SCHEMA public")
-    return server.url
 
 
 def path(n: int, seed: int = 0, start: float = 100.0) -> np.ndarray:

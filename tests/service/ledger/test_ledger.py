@@ -67,3 +67,21 @@ def test_with_the_store_down_the_adaptive_state_is_empty_not_an_error(tmp_path: 
     found = ledger(tmp_path, adapt="aci", store="postgresql://nobody@127.0.0.1:1/none")
     assert asyncio.run(found.thetas([("spx", b"x")], "v1")) == [{}]
     found.stop()
+
+
+def test_a_series_whose_own_intervals_miss_shows_as_a_reason_to_retrain(tmp_path: Path) -> None:
+    found = ledger(tmp_path)
+    calm, narrow = path(400, seed=3), path(400, seed=4)
+    found.start()
+    found.record([record(calm, t, name="calm") for t in range(60, 400)])
+    found.record([record(narrow, t, name="narrow", sigma=0.003) for t in range(60, 400)])
+    found.record([record(narrow, t, name="short", sigma=0.003) for t in range(60, 200)])
+    assert found.recorder.flush(timeout=10)
+    found.keep_house()
+    reason = "forecast_live_retrain_reason{"
+    assert metric(found, reason + 'interval="0.8",model_version="v1",series="narrow"}') == 1
+    assert metric(found, reason + 'interval="0.95",model_version="v1",series="narrow"}') == 1
+    assert metric(found, reason + 'interval="0.8",model_version="v1",series="calm"}') == 0
+    shown = [line for line in generate_latest(found.metrics.registry).decode().splitlines() if line.startswith(reason)]
+    assert len(shown) == 4 and not any('series="short"' in line for line in shown)  # 139 days: not judged
+    found.stop()
