@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SERVE_STAMP := $(VENV)/.serve-installed
 MODELS ?= models
 
-.PHONY: install serve train test docs screenshot lint format clean browser promtool docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
+.PHONY: install serve train test docs screenshot lint format clean browser promtool wrk docker-gpu-check lock-gpu docker-smoke lock report bench soak audit docker-scale tiny-models
 
 $(STAMP): pyproject.toml
 	@echo "Installing the service, the trainer (torch) and the test tools into $(VENV): about 3 minutes here."
@@ -44,7 +44,7 @@ serve: $(SERVE_STAMP)
 
 ## test: lint, then the whole test suite (tests train tiny models, never the full one) with a coverage report
 ## (in-process code only: the servers the tests start as processes are not counted; the floor is what the suite meets)
-test: install lint browser promtool
+test: install lint browser promtool wrk
 	$(PY) -m pytest --cov=service --cov=training --cov=client --cov-report=term --cov-fail-under=80
 
 ## docs: the documentation site (docs/, mkdocs.yml) into site/; strict, so a broken link or a missing page fails it
@@ -64,6 +64,10 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+## wrk: the HTTP load generator of make bench (and of its tests)
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 ## promtool: Debian's Prometheus rule checker, for the tests of deploy/prometheus/alerts.yml (apt)
 promtool:
 	@command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -75,9 +79,8 @@ lint: install
 	$(VENV)/bin/mypy service training bench client scripts
 	$(VENV)/bin/hadolint Dockerfile docker/Dockerfile.train docker/Dockerfile.gpu docker/Dockerfile.lb
 
-## bench: model speed; HTTP vs the limit, the floor, LitServe, MLServer, BentoML (own venvs) and 1 vs N workers; batches, cold start, memory -> bench/results.md
-bench: install
-	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+## bench: model speed; HTTP vs the limit, the floor, LitServe, MLServer, BentoML (own venvs) and 1 vs N workers; recording on vs off; batches, cold start, memory -> bench/results.md
+bench: install wrk
 	test -s $(MODELS)/CURRENT || $(PY) -m training install-default --out $(MODELS)
 	$(PY) -m bench.run --models $(MODELS) --readme docs/performance.md
 

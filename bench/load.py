@@ -70,26 +70,55 @@ def run_wrk(
         body_path.write_bytes(body)
         script = Path(tmp) / "post.lua"
         script.write_text(LUA % {"body": body_path, "content_type": headers["Content-Type"], "extra_headers": extra})
-        before = cpu_counters()
-        out = subprocess.run(
-            [
-                require_wrk(),
-                f"-t{min(threads, connections)}",
-                f"-c{connections}",
-                f"-d{max(int(seconds), 1)}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(script),
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        cpu_busy = busy_share(before, cpu_counters())
+        return wrk(url, script, connections, seconds, threads)
+
+
+def wrk(url: str, script: Path, connections: int, seconds: float, threads: int) -> dict[str, float]:
+    """Runs wrk with a Lua script that prints its RESULT line; adds req/s and the machine's busy CPU share."""
+    before = cpu_counters()
+    out = subprocess.run(
+        [
+            require_wrk(),
+            f"-t{min(threads, connections)}",
+            f"-c{connections}",
+            f"-d{max(int(seconds), 1)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cpu_busy = busy_share(before, cpu_counters())
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     result["rps"] = result["requests"] / result["seconds"]
     result["cpu_busy"] = cpu_busy
     return result
+
+
+LUA_BODIES = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+bodies = {}
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+next_body = 0
+
+request = function()
+  next_body = next_body %% #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[next_body])
+end
+""" + LUA[LUA.index("done = function") :]
+
+
+def run_wrk_bodies(url: str, bodies: list[bytes], connections: int, seconds: float) -> dict[str, float]:
+    """One wrk run (one thread) posting JSON `bodies` in turn, one per line: request i gets body i."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = Path(tmp) / "bodies.jsonl"
+        lines.write_bytes(b"\n".join(bodies) + b"\n")
+        script = Path(tmp) / "bodies.lua"
+        script.write_text(LUA_BODIES % {"bodies": lines})
+        return wrk(url, script, connections, seconds, 1)

@@ -22,6 +22,7 @@ from bench import model_speed
 from bench.bodies import INFER_PATH, binary_infer_body, predict_body
 from bench.load import run_wrk
 from bench.peers.launch import PEERS, ensure_venv
+from bench.recording import recording_runs
 from bench.servers import ROOT, child_pids, rss_mb, server, service_argv
 from service.cpus import usable_cpus
 
@@ -209,6 +210,7 @@ def report(data: dict, out: Path) -> str:
         + " vs ".join(f"{r['p50_ms']:.3f} ms ({name})" for name, r in pair.items())
         + ".",
     ]
+    lines += ["", *recording_section(data["recording"])]
     lines += [
         "",
         "## 3. Batch requests: end-to-end windows/s (2 connections)",
@@ -237,6 +239,28 @@ def report(data: dict, out: Path) -> str:
     return text
 
 
+def recording_section(found: dict) -> list[str]:
+    """Recording on vs off: the same load, every forecast recorded and scored (SQLite, the default store)."""
+    lines = [
+        "### Recording forecasts on and off (1 worker, 32 connections, SQLite)",
+        "",
+        "Each request is the next day of one long simulated price path, so every answer is recorded, matched with "
+        "the day before and scored; the runs alternate, each on a fresh store. CPU is per request: the server "
+        "process (event loop, inference, logs) and its writer process.",
+        "",
+        "| recording | req/s | p50 ms | p99 ms | errors | recorded | dropped | scored "
+        "| server CPU µs | writer CPU µs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for arm in ("off", "on"):
+        r = found[arm]
+        lines.append(
+            f"| {arm} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {r['recorded']:.0f} | "
+            f"{r['dropped']:.0f} | {r['scored']:.0f} | {r['cpu_us_server']:.0f} | {r['cpu_us_writer']:.0f} |"
+        )
+    return lines
+
+
 def targets(data: dict) -> list[dict]:
     """The issues' targets, as ratios from this run (medians of the repeats)."""
     http, n_name = data["http"], data["service_n"]
@@ -244,7 +268,7 @@ def targets(data: dict) -> list[dict]:
     peers = {name: by_c["32"]["rps"] for name, by_c in http.items() if name in data["peers"]}
     best_peer = max(peers, key=peers.__getitem__) if peers else None
     ort_1024 = next(r["windows_per_s"] for r in data["model"] if r["engine"] == "onnxruntime" and r["batch"] == 1024)
-    e2e, cs = data["batch"]["1024"], data["cold"]
+    e2e, cs, rec = data["batch"]["1024"], data["cold"], data["recording"]
     found = [
         check("single window, 32 connections: service vs the async floor (>= 0.8x)", svc["rps"] / floor["rps"], 0.8),
         check("p99 / p50 at 32 connections (<= 2)", svc["p99_ms"] / svc["p50_ms"], 2, at_most=True),
@@ -261,6 +285,15 @@ def targets(data: dict) -> list[dict]:
         ),
         check("32 connections vs the PyTorch eager peer (>= 5x)", svc["rps"] / http[TORCH]["32"]["rps"], 5),
         check("batch of 1024: end-to-end vs onnxruntime in-process windows/s (>= 0.7x)", e2e / ort_1024, 0.7),
+        check(
+            "recording on vs off, single window at 32 connections (>= 0.9x)", rec["on"]["rps"] / rec["off"]["rps"], 0.9
+        ),
+        check(
+            "recording on vs off, p99 at 32 connections (<= 1.2x)",
+            rec["on"]["p99_ms"] / rec["off"]["p99_ms"],
+            1.2,
+            at_most=True,
+        ),
         check("cold start, s (< 2)", cs["ready_s"], 2, at_most=True),
         check("resident memory per worker, MB (< 150)", cs["rss_worker_mb"], 150, at_most=True),
     ]
@@ -384,6 +417,7 @@ def main() -> None:
     pair = http_runs(pair_targets(args.models), args.seconds, PAIR_REPEATS)
     data["pair"] = {name: by_c[1] for name, by_c in pair.items()}
     data["http"][UNBATCHED] = {"1": median_row(data["pair"][UNBATCHED])}
+    data["recording"] = recording_runs(args.models, args.seconds, args.repeats)
     data["batch"] = batch_runs(args.models, args.seconds, args.repeats)
     data["cold"] = cold_start_and_memory(args.models, args.soak, args.repeats, workers)
     data["targets"] = targets(data)

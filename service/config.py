@@ -115,8 +115,9 @@ class Settings(BaseSettings):
         10_000,
         ge=1,
         le=1_000_000,
-        description="Most answered forecasts waiting to be recorded; more are dropped and counted. With one batch "
-        "being written (at most 1,000), the most a crash can lose.",
+        description="Most answered forecasts waiting to be recorded; more are dropped and counted. A server "
+        "process killed loses these at most (its writer process writes what it was sent); the whole machine, these "
+        "and two batches of 1,000 more.",
     )
     store_retention_days: float = Field(
         730.0, gt=0, description="Forecasts, their windows and outcomes older than this are deleted."

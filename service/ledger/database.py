@@ -16,6 +16,7 @@ from typing import Any
 POSTGRES = ("postgresql://", "postgres://")
 WRITE_LOCK = 48_151_623  # the advisory lock every PostgreSQL writer takes: one writer at a time, as in SQLite
 BUSY_MS = 5_000  # how long a SQLite writer waits for another process's transaction
+CHECKPOINT_PAGES = 4_000  # WAL pages (16 MB) between checkpoints: a page written often is copied back once
 
 # Each entry moves the schema one version up; a database records the versions it has, so each runs once.
 MIGRATIONS: tuple[str, ...] = (
@@ -104,6 +105,7 @@ class Database:
                 )
                 wal(connection)  # readers never wait for the writer
                 connection.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; a crash loses no commit
+                connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         except Exception as exc:  # sqlite3.Error, psycopg.Error, OSError: all mean the store is not there
             raise StoreError(f"cannot open the store {self.describe()}: {exc}") from exc
         migrate(self, connection)

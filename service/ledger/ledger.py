@@ -6,20 +6,18 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-import numpy as np
-
 from service.config import Settings
-from service.ledger import calibration, queries
-from service.ledger.calibration import RECENT, central_intervals
+from service.ledger import queries
 from service.ledger.database import Database
-from service.ledger.matching import Scored, Written
+from service.ledger.matching import Scored
 from service.ledger.recorder import Recorder
-from service.ledger.records import ForecastRecord
+from service.ledger.records import Row
+from service.ledger.tally import OTHER, Increments, tally_scored
+from service.ledger.upkeep import Upkeep, upkeep
 from service.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
-OTHER = "other"  # the metrics' series label beyond the busiest ones
-RETRAIN_ALPHA = 0.01  # the retraining job's live rule (training.scoring.gate.LIVE_ALPHA), shown on /metrics
+__all__ = ["OTHER", "Ledger"]
 
 
 class Ledger:
@@ -32,7 +30,14 @@ class Ledger:
         self.named: frozenset[str] = frozenset()  # the series the metrics name; refreshed by the writer
         step = settings.adapt_step if self.adapt else None
         self.recorder = Recorder(
-            self.db, settings.record_queue, self.count_written, self.count_dropped, step, self.keep_house
+            self.db,
+            settings.record_queue,
+            self.add,
+            self.count_dropped,
+            step,
+            self.show,
+            settings.metrics_series,
+            settings.store_retention_days,
         )
 
     def start(self) -> None:
@@ -43,8 +48,9 @@ class Ledger:
         self.recorder.stop()
         self.db.close_all()
 
-    def record(self, records: list[ForecastRecord]) -> None:
-        self.recorder.submit(records)
+    def record(self, rows: list[Row]) -> None:
+        """Answered forecasts (records.as_row's form) to record, off the request path."""
+        self.recorder.submit(rows)
 
     def label(self, series: str) -> str:
         return series if series in self.named else OTHER
@@ -52,53 +58,36 @@ class Ledger:
     def count_dropped(self, reason: str, count: int) -> None:
         self.metrics.record_dropped.labels(reason).inc(count)
 
-    def count_written(self, written: Written) -> None:
-        """The metrics of one write: recorded, duplicates, scored (misses, pinball), unmatched by reason."""
-        for model, series in written.recorded:
-            self.metrics.recorded.labels(model, self.label(series)).inc()
-        if written.duplicates:
-            self.metrics.unmatched.labels("duplicate_forecast").inc(written.duplicates)
-        for reason, count in written.unmatched.items():
-            self.metrics.unmatched.labels(reason).inc(count)
-        self.count_scored(written.scored)
+    def add(self, increments: Increments) -> None:
+        """Counter increments from a write (the writer process's, or this process's own outcomes)."""
+        counters = {
+            "recorded": self.metrics.recorded,
+            "scored": self.metrics.scored,
+            "pinball": self.metrics.pinball,
+            "misses": self.metrics.misses,
+            "unmatched": self.metrics.unmatched,
+        }
+        for (metric, *labels), amount in increments.items():
+            counters[metric].labels(*labels).inc(amount)
 
     def count_scored(self, scored: Iterable[Scored]) -> None:
-        for found in scored:
-            series = self.label(found.chain)
-            self.metrics.scored.labels(found.model, series, found.source).inc()
-            served = np.asarray([found.served])
-            losses = calibration.pinball(np.array([found.outcome]), np.array([found.last]), served, found.levels)[0]
-            for level, loss in zip(found.levels, losses, strict=True):
-                self.metrics.pinball.labels(found.model, series, f"{level:g}").inc(float(loss))
-            for label, (low, high) in central_intervals(found.levels).items():
-                side = (
-                    "below"
-                    if found.outcome < found.served[low]
-                    else "above"
-                    if found.outcome > found.served[high]
-                    else ""
-                )
-                if side:
-                    self.metrics.misses.labels(found.model, series, label, side).inc()
+        """Outcomes this process scored (POST /outcomes)."""
+        self.add(tally_scored(scored, self.label))
 
     def keep_house(self) -> None:
-        """In the writer thread, every minute: the busiest series, retention, the live calibration gauges."""
-        self.named = frozenset(queries.busiest(self.db, self.settings.metrics_series))
-        queries.prune(self.db, self.settings.store_retention_days)
-        self.metrics.awaiting.set(queries.awaiting(self.db))
-        for found in (f for series in self.named for f in queries.scored_forecasts(self.db, series=series)):
-            self.metrics.live_scored.labels(found.model, found.series).set(len(found.outcome))
-            recent = calibration.scores(
-                found.outcome[-RECENT:], found.last[-RECENT:], found.served[-RECENT:], found.levels
-            )
-            for label, p in recent.get("kupiec_p", {}).items():
-                self.metrics.live_kupiec.labels(found.model, found.series, label).set(p)
-            if len(found.outcome) >= RECENT:  # the retraining job's rule, on the model's own intervals
-                own = calibration.scores(
-                    found.outcome[-RECENT:], found.last[-RECENT:], found.raw[-RECENT:], found.levels
-                )
-                for label, p in own["kupiec_p"].items():
-                    self.metrics.retrain_reason.labels(found.model, found.series, label).set(float(p < RETRAIN_ALPHA))
+        """One round of upkeep here and now (the writer process does it every minute)."""
+        self.show(upkeep(self.db, self.settings.metrics_series, self.settings.store_retention_days))
+
+    def show(self, found: Upkeep) -> None:
+        """An upkeep's findings: the series the metrics name, and the live calibration gauges."""
+        self.named = frozenset(found.named)
+        self.metrics.awaiting.set(found.awaiting)
+        for (model, series), days in found.scored.items():
+            self.metrics.live_scored.labels(model, series).set(days)
+        for (model, series, label), p in found.kupiec.items():
+            self.metrics.live_kupiec.labels(model, series, label).set(p)
+        for (model, series, label), wanted in found.retrain.items():
+            self.metrics.retrain_reason.labels(model, series, label).set(wanted)
 
     async def thetas(self, keys: list[tuple[str, bytes]], model: str) -> list[dict[str, float]]:
         """The adaptive state of the series each window belongs to, by (name, head key): its name's, else its

@@ -16,7 +16,7 @@ from typing import Any
 from service.ledger import adaptive
 from service.ledger.calibration import central_intervals
 from service.ledger.database import Database
-from service.ledger.records import ForecastRecord, chain_label, packed, unpacked
+from service.ledger.records import ForecastRecord, chain_label, packed, packed_levels, unpacked
 
 INSERT = """INSERT INTO forecasts (id, name, chain, as_of, target, model, created, head, tail, prices, last, levels,
     served, raw, factors, outcome, source, scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -127,7 +127,7 @@ class Batch:
         chains = {row.chain for row in before}
         ambiguous = not record.name and len(chains) > 1
         chain = record.name or (next(iter(chains)) if len(chains) == 1 else chain_label(record.head))
-        levels, served = packed(record.levels), packed(record.served)
+        levels, served = packed_levels(record.levels), packed(record.served)
         row = Row(
             record.id, record.name, chain, record.model, levels, served, record.last, None, record.head, record.tail
         )
@@ -196,7 +196,8 @@ def insert_values(row: Row, record: ForecastRecord) -> list[object]:
     factors = json.dumps(record.factors) if record.factors is not None else None
     values: list[object] = [row.id, row.name, row.chain, record.as_of, record.target, row.model, record.created]
     values += [row.head, row.tail, record.prices.astype("<f4").tobytes(), row.last, row.levels, row.served]
-    values += [packed(record.raw), factors, row.outcome, "window" if row.scored else None, row.scored]
+    raw = row.served if record.raw is record.served else packed(record.raw)
+    values += [raw, factors, row.outcome, "window" if row.scored else None, row.scored]
     return values
 
 

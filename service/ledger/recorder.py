@@ -1,122 +1,181 @@
-"""Recorder: answered forecasts go into a bounded queue, off the request path, and one writer thread takes them
-into the store in batches. A full queue or a store that is slow, full or down never delays an answer: what
-cannot be recorded is dropped and counted, and recording resumes by itself when the store is back."""
+"""Recorder: answered forecasts wait in a bounded queue, off the request path, and a writer process of their own
+takes them into the store in batches (its work never holds the server's GIL). A full queue or a store that is
+slow, full or down never delays an answer: what cannot be recorded is dropped and counted, and recording
+resumes by itself when the store is back."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import queue
+import os
+import subprocess
+import sys
 import threading
-import time
+from collections import deque
 from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
 
 from service.ledger.database import Database
-from service.ledger.matching import Written, record_batch
-from service.ledger.records import ForecastRecord
+from service.ledger.records import Row
+from service.ledger.tally import Increments
+from service.ledger.upkeep import Upkeep
+from service.ledger.writer import RETRY_SECONDS
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000  # records per transaction: a busy service writes few, large transactions
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits after failed writes, then every 5 s until the store answers
-HOUSEKEEPING_SECONDS = 60.0  # how often the writer refreshes the metrics' series and applies retention
+LINGER = 0.1  # seconds the queue gathers before a batch goes (flush sends at once): large batches when busy
+__all__ = ["MAX_BATCH", "RETRY_SECONDS", "Recorder"]
 
 
 class Recorder:
-    """The queue and its writer thread; `submit` never blocks, `flush` waits until what was submitted is stored."""
+    """The queue, the thread that feeds it to the writer process and the one that reads its reports; `submit`
+    never blocks, `flush` waits until what was submitted is stored (or dropped)."""
 
     def __init__(
         self,
         db: Database,
         capacity: int,
-        written: Callable[[Written], None],
+        written: Callable[[Increments], None],
         dropped: Callable[[str, int], None],
         adapt_step: float | None = None,
-        housekeeping: Callable[[], None] | None = None,
+        upkeep: Callable[[Upkeep], None] | None = None,
+        busiest: int = 20,
+        retention_days: float = 730.0,
     ) -> None:
-        self.db, self.written, self.dropped, self.adapt_step = db, written, dropped, adapt_step
-        self.housekeeping = housekeeping
-        self.queue: queue.Queue[ForecastRecord | None] = queue.Queue(maxsize=capacity)
+        self.written, self.dropped, self.upkeep, self.capacity = written, dropped, upkeep, capacity
+        self.config = {"store": db.where, "adapt_step": adapt_step, "upkeep": upkeep is not None}
+        self.config |= {"busiest": busiest, "retention_days": retention_days}
+        self.pending: deque[Row] = deque()
         self.done = threading.Condition()
-        self.submitted = self.finished = 0  # records handed to the queue, and records the writer is done with
-        self.thread = threading.Thread(target=self.run, name="forecast-recorder", daemon=True)
-        self.failures = 0
+        self.submitted = self.finished = self.in_flight = 0  # queued so far; written or dropped; sent, unanswered
+        self.sent = 0  # handed to the writer process
+        self.stopping = False
+        self.wake = threading.Event()
+        self.feeder = threading.Thread(target=self.feed, name="forecast-recorder", daemon=True)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.outbox: Connection | None = None
 
     def start(self) -> None:
-        self.thread.start()
+        self.feeder.start()
 
-    def submit(self, records: list[ForecastRecord]) -> None:
-        """Queues the records of one answer; those that do not fit are dropped and counted (queue_full)."""
-        for i, record in enumerate(records):
-            try:
-                self.queue.put_nowait(record)
-            except queue.Full:
-                self.dropped("queue_full", len(records) - i)
-                return
-            with self.done:
-                self.submitted += 1
+    def submit(self, records: list[Row]) -> None:
+        """Queues the records of one answer (as_row's form); those that do not fit are dropped and counted."""
+        with self.done:
+            room = max(self.capacity - len(self.pending), 0)
+            self.pending.extend(records[:room] if room < len(records) else records)
+            self.submitted += min(room, len(records))
+        if room < len(records):
+            self.dropped("queue_full", len(records) - room)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Waits until every record submitted so far has been written (or dropped); False on timeout."""
+        self.wake.set()
         with self.done:
             target = self.submitted
             return self.done.wait_for(lambda: self.finished >= target, timeout=timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Writes what is queued, then ends the writer (at shutdown: nothing answered is left unrecorded)."""
-        if self.thread.is_alive():
-            self.queue.put(None)
-            self.thread.join(timeout=timeout)
+        """Sends what is queued, lets the writer write it, then ends it (at shutdown nothing answered is lost)."""
+        with self.done:
+            self.stopping = True
+        self.wake.set()
+        if self.feeder.is_alive():
+            self.feeder.join(timeout=timeout)
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
-    def run(self) -> None:
-        last_housekeeping = 0.0
+    def feed(self) -> None:
+        """Batches from the queue to the writer: whatever gathered in LINGER seconds, at most MAX_BATCH at a time."""
         while True:
-            batch, stopping = self.take()
+            self.wake.wait(LINGER)
+            self.wake.clear()
+            with self.done:
+                batch = [self.pending.popleft() for _ in range(min(MAX_BATCH, len(self.pending)))]
+                more, stopping = bool(self.pending), self.stopping
             if batch:
-                self.write(batch)
-            if self.housekeeping is not None and time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
-                last_housekeeping = time.monotonic()
-                self.keep_house()
-            if stopping:
+                self.send(batch)
+            if more:
+                self.wake.set()
+            elif stopping:
+                self.end_writer()
                 return
 
-    def take(self) -> tuple[list[ForecastRecord], bool]:
-        """The next batch: whatever is queued now (up to MAX_BATCH), waiting up to a second for the first."""
-        batch: list[ForecastRecord] = []
-        try:
-            first = self.queue.get(timeout=1.0)
-        except queue.Empty:
-            return batch, False
-        if first is None:
-            return batch, True
-        batch.append(first)
-        while len(batch) < MAX_BATCH:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
-
-    def write(self, batch: list[ForecastRecord]) -> None:
-        try:
-            self.written(record_batch(self.db, batch, self.adapt_step))
-            self.failures = 0
-        except Exception as exc:  # sqlite3/psycopg errors, a full disk, a read-only file: the store is down
-            self.db.forget()
-            self.dropped("store_error", len(batch))
-            self.failures += 1
-            log.warning("recording %d forecast(s) failed, dropped and counted: %s", len(batch), exc)
-            time.sleep(RETRY_SECONDS[min(self.failures, len(RETRY_SECONDS)) - 1])
+    def send(self, rows: list[Row]) -> None:
         with self.done:
-            self.finished += len(batch)
-            self.done.notify_all()
-
-    def keep_house(self) -> None:
+            self.in_flight += len(rows)
         try:
-            assert self.housekeeping is not None
-            self.housekeeping()
-        except Exception as exc:  # housekeeping waits for the next round when the store is down
-            self.db.forget()
-            log.warning("ledger housekeeping failed: %s", exc)
+            self.writer().send(("batch", rows))
+            self.sent += len(rows)
+        except (OSError, ValueError) as exc:  # no writer could be started, or it has just died
+            self.account(len(rows), "writer_lost")
+            log.warning("the writer process is gone (%s): %d forecast(s) dropped and counted", exc, len(rows))
+            self.process = None
+
+    def writer(self) -> Connection:
+        """The writer process's pipe, the process started (again) when there is none."""
+        if self.process is not None and self.process.poll() is None and self.outbox is not None:
+            return self.outbox
+        to_writer, from_writer = os.pipe(), os.pipe()
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service.ledger.writer", str(to_writer[0]), str(from_writer[1])],
+            pass_fds=(to_writer[0], from_writer[1]),
+            env=env,
+        )
+        os.close(to_writer[0])
+        os.close(from_writer[1])
+        self.outbox = Connection(to_writer[1], readable=False)
+        inbox = Connection(from_writer[0], writable=False)
+        threading.Thread(target=self.read, args=(inbox,), name="forecast-recorder-reports", daemon=True).start()
+        self.outbox.send(self.config)
+        return self.outbox
+
+    def end_writer(self) -> None:
+        if self.outbox is not None:
+            with contextlib.suppress(OSError):
+                self.outbox.send(("stop",))
+            self.outbox.close()
+
+    def read(self, inbox: Connection) -> None:
+        """The writer's reports: what each batch did, and each upkeep; when it ends, what it had not done is lost."""
+        while True:
+            try:
+                message: tuple[Any, ...] = inbox.recv()
+            except (EOFError, OSError):
+                break
+            try:
+                self.report(message)
+            except Exception:  # a metric that cannot be counted must not stop the counting of the rest
+                log.exception("could not count the writer's report %s", message[0])
+        inbox.close()
+        with self.done:
+            lost = self.in_flight
+        if lost:
+            self.account(lost, "writer_lost")
+            log.warning("the writer process ended with %d forecast(s) unwritten: dropped and counted", lost)
+
+    def report(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "upkeep" and self.upkeep is not None:
+            self.upkeep(message[1])
+        elif kind == "written":
+            self.written(message[2])
+            self.account(message[1])
+        elif kind == "dropped":
+            self.account(message[1], message[2])
+
+    def account(self, count: int, dropped: str | None = None) -> None:
+        """`count` sent records are done with: written, or dropped for the reason given."""
+        if dropped is not None:
+            self.dropped(dropped, count)
+        with self.done:
+            self.in_flight -= count
+            self.finished += count
+            self.done.notify_all()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import struct
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -17,16 +19,23 @@ MAX_NAME = 200  # characters of a series name
 
 def packed(values: tuple[float, ...] | list[float]) -> bytes:
     """Quantiles or levels as the store keeps them: little-endian float64, exact and quick both ways."""
-    return np.asarray(values, dtype="<f8").tobytes()
+    return struct.pack(f"<{len(values)}d", *values)
+
+
+@functools.lru_cache(maxsize=64)
+def packed_levels(levels: tuple[float, ...]) -> bytes:
+    """packed(), for the few level lists there are."""
+    return packed(levels)
 
 
 def unpacked(blob: bytes) -> tuple[float, ...]:
-    return tuple(np.frombuffer(blob, dtype="<f8").tolist())
+    return struct.unpack(f"<{len(blob) // 8}d", blob)
 
 
-def price_key(prices: np.ndarray) -> bytes:
-    """A digest of float32 prices, as the model saw them."""
-    return hashlib.blake2b(np.ascontiguousarray(prices, dtype="<f4").tobytes(), digest_size=16).digest()
+def price_key(prices: np.ndarray | bytes) -> bytes:
+    """A digest of float32 prices, as the model saw them (or their little-endian bytes)."""
+    data = prices if isinstance(prices, bytes) else np.ascontiguousarray(prices, dtype="<f4").tobytes()
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def key_length(prices: np.ndarray) -> int:
@@ -65,18 +74,15 @@ class ForecastRecord:
     raw: tuple[float, ...]  # the same before adaptive scaling (equal to served when it is off)
     factors: dict[str, float] | None = None  # the adaptive scale used per central interval ("0.8": ...)
 
-    # The keys are worked out by the writer thread, not on the request path.
-    @cached_property
-    def head(self) -> bytes:
-        return head_key(self.prices)
+    head: bytes = b""  # the keys, worked out in the writer process (never on the request path) when not given
+    tail: bytes = b""
+    last: float = 0.0
 
-    @cached_property
-    def tail(self) -> bytes:
-        return tail_key(self.prices)
-
-    @property
-    def last(self) -> float:
-        return float(self.prices[-1])
+    def __post_init__(self) -> None:
+        if not self.head:  # frozen: the computed fields are set the way dataclasses set them
+            object.__setattr__(self, "head", head_key(self.prices))
+            object.__setattr__(self, "tail", tail_key(self.prices))
+            object.__setattr__(self, "last", float(self.prices[-1]))
 
 
 def checked_name(name: object, where: str) -> str:
@@ -98,3 +104,23 @@ def checked_price(value: object, where: str) -> float:
     if not 0 < price < math.inf:
         raise ValueError(f"{where} is {value!r}; a price must be a positive finite number (below 3.4e38)")
     return price
+
+
+Row = tuple[Any, ...]  # a ForecastRecord as the writer process is sent it: plain values, the prices as float32 bytes
+
+
+def as_row(record: ForecastRecord) -> Row:
+    """A record in the form the pipe to the writer carries (plain values pickle fast)."""
+    prices = np.ascontiguousarray(record.prices, dtype="<f4").tobytes()
+    fields = (record.id, record.name, record.as_of, record.target, record.model, record.created)
+    return (*fields, prices, record.levels, record.served, record.raw, record.factors)  # ForecastRecord's order
+
+
+def as_record(row: Row) -> ForecastRecord:
+    """A record from the pipe's form, its keys hashed straight from the price bytes."""
+    id_, name, as_of, target, model, created, prices, levels, served, raw, factors = row
+    window = np.frombuffer(prices, dtype="<f4")
+    k = 4 * key_length(window)
+    head, tail = price_key(prices[-k - 4 : -4]), price_key(prices[-k:])
+    fields = (id_, name, as_of, target, model, created, window, levels, served, raw, factors)
+    return ForecastRecord(*fields, head, tail, float(window[-1]))

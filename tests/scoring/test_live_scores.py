@@ -22,10 +22,9 @@ from client import ForecastClient
 from client.csvfile import Prices, read_prices
 from client.replay import replay
 from service.ledger.calibration import scores
-from tests.conftest import ROOT
+from tests.conftest import ROOT, empty_postgres
 from tests.live_server import free_port, running_service, wait_for
 from tests.postgres import Postgres
-from tests.service.ledger.conftest import empty_postgres
 
 DAYS = 1100  # at least 1,000 scored days
 KEYS = ("coverage", "hit_rate", "pinball", "kupiec_p", "christoffersen_p")

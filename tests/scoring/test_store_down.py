@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import empty_postgres
 from tests.live_server import running_service, wait_for, window
 from tests.postgres import Postgres
-from tests.service.ledger.conftest import empty_postgres
 from tests.store_faults import unwritable
 
 
