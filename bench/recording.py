@@ -69,7 +69,7 @@ def recording_runs(models: Path, seconds: float, repeats: int) -> dict:
                     result["store"] = counted(s["url"])
                     runs[arm].append(result)
                     print(f"rep {rep + 1} recording {arm}: {result['rps']:.0f} req/s", flush=True)
-    return {arm: summary(found) for arm, found in runs.items()}
+    return {arm: summary(found) for arm, found in runs.items()} | {"repeats": repeats}
 
 
 def summary(runs: list[dict]) -> dict:

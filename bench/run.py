@@ -245,8 +245,9 @@ def recording_section(found: dict) -> list[str]:
         "### Recording forecasts on and off (1 worker, 32 connections, SQLite)",
         "",
         "Each request is the next day of one long simulated price path, so every answer is recorded, matched with "
-        "the day before and scored; the runs alternate, each on a fresh store. CPU is per request: the server "
-        "process (event loop, inference, logs) and its writer process.",
+        "the day before and scored; the runs alternate, each on a fresh store, and each row is the median of "
+        f"{found['repeats']} runs (two small differences on a noisy machine). CPU is per request: the server process "
+        "(event loop, inference, logs) and its writer process.",
         "",
         "| recording | req/s | p50 ms | p99 ms | errors | recorded | dropped | scored "
         "| server CPU µs | writer CPU µs |",
@@ -417,7 +418,7 @@ def main() -> None:
     pair = http_runs(pair_targets(args.models), args.seconds, PAIR_REPEATS)
     data["pair"] = {name: by_c[1] for name, by_c in pair.items()}
     data["http"][UNBATCHED] = {"1": median_row(data["pair"][UNBATCHED])}
-    data["recording"] = recording_runs(args.models, args.seconds, args.repeats)
+    data["recording"] = recording_runs(args.models, args.seconds, max(args.repeats, PAIR_REPEATS))
     data["batch"] = batch_runs(args.models, args.seconds, args.repeats)
     data["cold"] = cold_start_and_memory(args.models, args.soak, args.repeats, workers)
     data["targets"] = targets(data)

@@ -12,7 +12,7 @@ from starlette.datastructures import State
 
 from service.ledger import adaptive
 from service.ledger.ledger import Ledger
-from service.ledger.records import head_key
+from service.ledger.records import Answers, head_key
 from service.model.forecaster import Forecaster
 
 
@@ -40,13 +40,19 @@ class Ids:
     time: one system call per 409 ids on the request path, not one per request; a new process draws its own."""
 
     def __init__(self) -> None:
-        self.pid, self.pool, self.used = 0, "", 0
+        self.pool, self.used = "", 0
+        os.register_at_fork(after_in_child=self.forget)  # a forked process must not reuse its parent's draw
+
+    def forget(self) -> None:
+        self.pool, self.used = "", 0
 
     def take(self, n: int) -> list[str]:
-        if self.pid != os.getpid() or self.used + 20 * n > len(self.pool):
-            self.pid, self.pool, self.used = os.getpid(), os.urandom(10 * max(n, 409)).hex(), 0
+        if self.used + 20 * n > len(self.pool):
+            self.pool, self.used = os.urandom(10 * max(n, 409)).hex(), 0
         stamp, start = f"{time.time_ns() // 1_000_000:012x}", self.used
         self.used += 20 * n
+        if n == 1:
+            return [stamp + self.pool[start : start + 20]]
         return [stamp + self.pool[start + 20 * i : start + 20 * (i + 1)] for i in range(n)]
 
 
@@ -73,27 +79,22 @@ async def keep(state: State, model: Forecaster, windows: np.ndarray, quantiles: 
     if ledger.adapt:
         quantiles, factors = await adapted(ledger, model, prices, quantiles, asked)
     ids = IDS.take(len(prices))
-    served = [tuple(row) for row in quantiles[:, 0, :].tolist()]
-    raw_rows = [tuple(row) for row in raw.tolist()] if factors else served  # one object: it pickles once
-    now, windows_f32 = time.time(), np.ascontiguousarray(prices, dtype="<f4")
-    # as_row's form, built here directly: a tuple per window costs less on the request path than a record
+    # the arrays as they are: the recorder's thread makes rows of them in bulk, off the request path
+    answered = quantiles[:, 0, :]
     ledger.record(
-        [
-            (
-                ids[i],
-                asked.names[i],
-                asked.as_of[i],
-                asked.target[i],
-                model.version,
-                now,
-                windows_f32[i].tobytes(),
-                levels,
-                served[i],
-                raw_rows[i],
-                factors[i] if factors else None,
-            )
-            for i in range(len(prices))
-        ]
+        Answers(
+            ids,
+            asked.names,
+            asked.as_of,
+            asked.target,
+            model.version,
+            time.time(),
+            prices,
+            levels,
+            answered,
+            raw if factors else None,
+            factors,
+        )
     )
     return Kept(ids, quantiles, factors)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from service.ledger.database import Database
-from service.ledger.records import Row
+from service.ledger.records import Answers, Row
 from service.ledger.tally import Increments
 from service.ledger.upkeep import Upkeep
 from service.ledger.writer import RETRY_SECONDS
@@ -48,8 +48,10 @@ class Recorder:
         self.written, self.dropped, self.upkeep, self.capacity = written, dropped, upkeep, capacity
         self.config = {"store": db.where, "adapt_step": adapt_step, "upkeep": upkeep is not None}
         self.config |= {"busiest": busiest, "retention_days": retention_days}
-        self.pending: deque[Row] = deque()
-        self.done = threading.Condition()
+        self.pending: deque[list[Row] | Answers] = deque()
+        self.queued = 0  # windows in `pending`
+        self.lock = threading.Lock()  # the queue (taken by the request path: a plain lock, the cheapest)
+        self.done = threading.Condition()  # what the writer has finished, for flush
         self.submitted = self.finished = self.in_flight = 0  # queued so far; written or dropped; sent, unanswered
         self.sent = 0  # handed to the writer process
         self.stopping = False
@@ -61,25 +63,31 @@ class Recorder:
     def start(self) -> None:
         self.feeder.start()
 
-    def submit(self, records: list[Row]) -> None:
-        """Queues the records of one answer (as_row's form); those that do not fit are dropped and counted."""
-        with self.done:
-            room = max(self.capacity - len(self.pending), 0)
-            self.pending.extend(records[:room] if room < len(records) else records)
-            self.submitted += min(room, len(records))
-        if room < len(records):
-            self.dropped("queue_full", len(records) - room)
+    def submit(self, records: list[Row] | Answers) -> None:
+        """Queues the records of one answer (as_row's rows, or a request's Answers); those that do not fit are
+        dropped and counted (queue_full)."""
+        count = len(records)
+        with self.lock:
+            room = max(self.capacity - self.queued, 0)
+            if room:
+                self.pending.append(records if room >= count else cut(records, room))
+            taken = min(room, count)
+            self.queued += taken
+            self.submitted += taken
+        if taken < count:
+            self.dropped("queue_full", count - taken)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Waits until every record submitted so far has been written (or dropped); False on timeout."""
         self.wake.set()
-        with self.done:
+        with self.lock:
             target = self.submitted
+        with self.done:
             return self.done.wait_for(lambda: self.finished >= target, timeout=timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Sends what is queued, lets the writer write it, then ends it (at shutdown nothing answered is lost)."""
-        with self.done:
+        with self.lock:
             self.stopping = True
         self.wake.set()
         if self.feeder.is_alive():
@@ -95,11 +103,16 @@ class Recorder:
         while True:
             self.wake.wait(LINGER)
             self.wake.clear()
-            with self.done:
-                batch = [self.pending.popleft() for _ in range(min(MAX_BATCH, len(self.pending)))]
+            with self.lock:
+                taken: list[list[Row] | Answers] = []
+                count = 0
+                while self.pending and count < MAX_BATCH:
+                    taken.append(self.pending.popleft())
+                    count += len(taken[-1])
+                self.queued -= count
                 more, stopping = bool(self.pending), self.stopping
-            if batch:
-                self.send(batch)
+            if taken:
+                self.send([row for entry in taken for row in (entry if isinstance(entry, list) else entry.rows())])
             if more:
                 self.wake.set()
             elif stopping:
@@ -179,3 +192,7 @@ class Recorder:
             self.in_flight -= count
             self.finished += count
             self.done.notify_all()
+
+
+def cut(records: list[Row] | Answers, count: int) -> list[Row] | Answers:
+    return records[:count] if isinstance(records, list) else records.head(count)

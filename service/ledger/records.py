@@ -124,3 +124,65 @@ def as_record(row: Row) -> ForecastRecord:
     head, tail = price_key(prices[-k - 4 : -4]), price_key(prices[-k:])
     fields = (id_, name, as_of, target, model, created, window, levels, served, raw, factors)
     return ForecastRecord(*fields, head, tail, float(window[-1]))
+
+
+@dataclass(slots=True)
+class Answers:
+    """One request's answered windows as the request path hands them over: its arrays as they are, expanded into
+    rows by the recorder's thread, in bulk, and not on the request path."""
+
+    ids: list[str]
+    names: list[str]  # "" where none was named
+    as_of: list[str | None]
+    target: list[str | None]
+    model: str
+    created: float
+    prices: np.ndarray  # (n, T) float32: the windows' prices
+    levels: tuple[float, ...]
+    served: np.ndarray  # (n, Q): the quantiles answered
+    raw: np.ndarray | None  # (n, Q) before adaptive scaling; None: as served
+    factors: list[dict[str, float]] | None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def head(self, count: int) -> Answers:
+        """The first `count` windows only."""
+        raw = None if self.raw is None else self.raw[:count]
+        factors = None if self.factors is None else self.factors[:count]
+        return Answers(
+            self.ids[:count],
+            self.names[:count],
+            self.as_of[:count],
+            self.target[:count],
+            self.model,
+            self.created,
+            self.prices[:count],
+            self.levels,
+            self.served[:count],
+            raw,
+            factors,
+        )
+
+    def rows(self) -> list[Row]:
+        """as_row's form, one row per window."""
+        prices = np.ascontiguousarray(self.prices, dtype="<f4")
+        served = [tuple(row) for row in self.served.tolist()]
+        raw = served if self.raw is None else [tuple(row) for row in self.raw.tolist()]
+        model, created, levels, factors = self.model, self.created, self.levels, self.factors
+        return [
+            (
+                self.ids[i],
+                self.names[i],
+                self.as_of[i],
+                self.target[i],
+                model,
+                created,
+                prices[i].tobytes(),
+                levels,
+                served[i],
+                raw[i],
+                factors[i] if factors else None,
+            )
+            for i in range(len(self.ids))
+        ]

@@ -22,7 +22,7 @@ log = logging.getLogger("service.ledger.writer")
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits after failed writes, then every 5 s until the store answers
 UPKEEP_SECONDS = 60.0
-NICE = 10  # lower CPU priority than the server process (Linux nice)
+NICE = 19  # where SCHED_IDLE is not available: the lowest CPU priority
 
 
 class Writer:
@@ -86,12 +86,21 @@ def serve(inbox: Connection, outbox: Connection) -> None:
         writer.db.close_all()
 
 
+def background() -> None:
+    """CPU only when the server leaves some (Linux SCHED_IDLE; else the lowest nice): a batch can wait in the queue,
+    an answer should not wait for a core."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(NICE)
+
+
 def main(argv: list[str]) -> None:
     # Ctrl+C and a SIGTERM to the process group reach this process too: the server says when to stop, after
     # sending what it holds, and the end of the pipe says it if the server is killed.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    os.nice(NICE)  # the server's event loop first: a batch can wait, an answer should not
+    background()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(Connection(int(argv[1]), writable=False), Connection(int(argv[2]), readable=False))
 

@@ -45,6 +45,7 @@ def test_the_table_shows_both_arms() -> None:
     on = {**row, "rps": 3700.0, "recorded": 9e4, "scored": 9e4 - 3}
     lines = recording_section(
         {
+            "repeats": 5,
             "off": row | {"cpu_us_server": 270, "cpu_us_writer": 0},
             "on": on | {"cpu_us_server": 290, "cpu_us_writer": 45},
         }

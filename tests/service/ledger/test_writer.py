@@ -1,5 +1,6 @@
 """The writer process: records cross the pipe unchanged (keys included); a server killed with kill -9 loses
-nothing it had sent (the writer writes it all, then ends); a writer killed is counted and replaced."""
+nothing it had sent (the writer writes it all, then ends); the writer runs at idle priority; a writer killed is
+counted and replaced."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def test_a_killed_writer_is_counted_and_replaced(tmp_path: Path) -> None:
     assert found.flush(timeout=20) and sum(recorded) == 140
     first = found.process
     assert first is not None
+    assert os.sched_getscheduler(first.pid) == os.SCHED_IDLE  # CPU only when the server leaves some
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     found.submit([as_row(record(prices, t)) for t in range(200, 400)])
