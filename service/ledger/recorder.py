@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from service.ledger import wire
 from service.ledger.database import Database
 from service.ledger.records import Answers, Row
 from service.ledger.tally import Increments
@@ -123,7 +124,7 @@ class Recorder:
         with self.done:
             self.in_flight += len(rows)
         try:
-            self.writer().send(("batch", rows))
+            wire.put(self.writer(), ("batch", rows))
             self.sent += len(rows)
         except (OSError, ValueError) as exc:  # no writer could be started, or it has just died
             self.account(len(rows), "writer_lost")
@@ -147,20 +148,20 @@ class Recorder:
         self.outbox = Connection(to_writer[1], readable=False)
         inbox = Connection(from_writer[0], writable=False)
         threading.Thread(target=self.read, args=(inbox,), name="forecast-recorder-reports", daemon=True).start()
-        self.outbox.send(self.config)
+        wire.put(self.outbox, self.config)
         return self.outbox
 
     def end_writer(self) -> None:
         if self.outbox is not None:
             with contextlib.suppress(OSError):
-                self.outbox.send(("stop",))
+                wire.put(self.outbox, ("stop",))
             self.outbox.close()
 
     def read(self, inbox: Connection) -> None:
         """The writer's reports: what each batch did, and each upkeep; when it ends, what it had not done is lost."""
         while True:
             try:
-                message: tuple[Any, ...] = inbox.recv()
+                message: tuple[Any, ...] = wire.get(inbox)
             except (EOFError, OSError):
                 break
             try:

@@ -93,6 +93,8 @@ def checked_name(name: object, where: str) -> str:
         raise ValueError(f"{where} has {len(name)} characters; at most {MAX_NAME}")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise ValueError(f"{where} holds a control character; use printable text")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in name):  # JSON's "\ud800" escapes decode to text no store can keep
+        raise ValueError(f"{where} holds an unpaired surrogate (an escape such as \\ud800); send valid Unicode text")
     return name
 
 
@@ -110,7 +112,7 @@ Row = tuple[Any, ...]  # a ForecastRecord as the writer process is sent it: plai
 
 
 def as_row(record: ForecastRecord) -> Row:
-    """A record in the form the pipe to the writer carries (plain values pickle fast)."""
+    """A record in the form the pipe to the writer carries: plain values, cheap to frame (service.ledger.wire)."""
     prices = np.ascontiguousarray(record.prices, dtype="<f4").tobytes()
     fields = (record.id, record.name, record.as_of, record.target, record.model, record.created)
     return (*fields, prices, record.levels, record.served, record.raw, record.factors)  # ForecastRecord's order

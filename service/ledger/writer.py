@@ -12,6 +12,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from service.ledger import wire
 from service.ledger.database import Database
 from service.ledger.matching import record_batch
 from service.ledger.records import Row, as_record
@@ -44,12 +45,12 @@ class Writer:
             self.failures = 0
         except Exception as exc:  # sqlite3/psycopg errors, a full disk, a read-only file: the store is down
             self.db.forget()
-            self.outbox.send(("dropped", len(rows), "store_error"))
+            wire.put(self.outbox, ("dropped", len(rows), "store_error"))
             self.failures += 1
             log.warning("recording %d forecast(s) failed, dropped and counted: %s", len(rows), exc)
             time.sleep(RETRY_SECONDS[min(self.failures, len(RETRY_SECONDS)) - 1])
             return
-        self.outbox.send(("written", len(rows), tally_written(written, self.label)))
+        wire.put(self.outbox, ("written", len(rows), tally_written(written, self.label)))
 
     def keep_up(self) -> None:
         """Upkeep when it is due (and the server shows its gauges); the next round when the store is down."""
@@ -60,7 +61,7 @@ class Writer:
             found = upkeep(self.db, self.config["busiest"], self.config["retention_days"])
             self.named = frozenset(found.named)
             if self.config["upkeep"]:
-                self.outbox.send(("upkeep", found))
+                wire.put(self.outbox, ("upkeep", found))
         except (BrokenPipeError, EOFError):
             raise
         except Exception as exc:
@@ -70,13 +71,13 @@ class Writer:
 
 def serve(inbox: Connection, outbox: Connection) -> None:
     """Batches until "stop" or the end of the pipe (the server is gone: all it sent is written first)."""
-    writer = Writer(inbox.recv(), outbox)
+    writer = Writer(wire.get(inbox), outbox)
     try:
         while True:
             writer.keep_up()
             if not inbox.poll(1.0):
                 continue
-            message = inbox.recv()
+            message = wire.get(inbox)
             if message[0] == "stop":
                 return
             writer.write(message[1])

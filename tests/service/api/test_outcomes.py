@@ -67,6 +67,7 @@ def test_outcomes_by_series_and_date_all_or_none(app: TestClient) -> None:
         ({"series": "a", "date": "yesterday", "price": 1.0}, "date: Input should be a valid date"),
         ({"series": "a\u0007", "date": "2019-01-02", "price": 1.0}, "series holds a control character"),
         ({"series": "a" * 201, "date": "2019-01-02", "price": 1.0}, "201 characters; at most 200"),
+        ({"series": "a\ud800", "date": "2019-01-02", "price": 1.0}, "series holds an unpaired surrogate"),
         ({"forecast_id": "x", "price": 1.0, "extra": 1}, "extra: Extra inputs are not permitted"),
         ({"outcomes": []}, "outcomes: List should have at least 1 item"),
         ('{"outcomes": [{"forecast_id": "x", "price": 1e309}]}', "outcomes[0].price is inf"),

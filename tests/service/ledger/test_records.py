@@ -35,7 +35,13 @@ def test_a_record_knows_its_last_price_and_keys() -> None:
 
 @pytest.mark.parametrize(
     ("name", "said"),
-    [("", "non-empty"), ("x" * 201, "201 characters; at most 200"), ("a\nb", "control character"), (7, "non-empty")],
+    [
+        ("", "non-empty"),
+        ("x" * 201, "201 characters; at most 200"),
+        ("a\nb", "control character"),
+        (7, "non-empty"),
+        ("a\ud800b", "unpaired surrogate"),
+    ],
 )
 def test_a_bad_series_name_says_what_is_wrong(name: object, said: str) -> None:
     with pytest.raises(ValueError, match=said):
