@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from service.ledger import adaptive
 from service.ledger.calibration import central_intervals
 from service.ledger.database import Database
@@ -49,7 +51,7 @@ class Written:
     unmatched: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """A forecast as the matching sees it: stored already, or new in this batch."""
 
@@ -158,7 +160,7 @@ def read_rows(db: Database, connection: Any, column: str, keys: set[bytes]) -> l
     found: list[Row] = []
     ordered = sorted(keys)
     for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+        chunk = [bytearray(key) for key in ordered[start : start + CHUNK]]  # bound fastest: see insert_values
         marks = ", ".join("?" * len(chunk))
         for values in db.execute(connection, f"SELECT {COLUMNS} FROM forecasts WHERE {column} IN ({marks})", chunk):
             found.append(Row(*values))
@@ -193,12 +195,15 @@ def write(db: Database, connection: Any, batch: Batch, records: dict[str, Foreca
 
 
 def insert_values(row: Row, record: ForecastRecord) -> list[object]:
+    """One new row's values. Blobs go as bytearray: sqlite3 looks up an adapter for every bytes value it binds
+    (about 0.75 us each here, six per row) and for no bytearray; psycopg takes either."""
     factors = json.dumps(record.factors) if record.factors is not None else None
     values: list[object] = [row.id, row.name, row.chain, record.as_of, record.target, row.model, record.created]
-    values += [row.head, row.tail, record.prices.astype("<f4").tobytes(), row.last, row.levels, row.served]
+    prices = np.ascontiguousarray(record.prices, dtype="<f4").tobytes()
     raw = row.served if record.raw is record.served else packed(record.raw)
-    values += [raw, factors, row.outcome, "window" if row.scored else None, row.scored]
-    return values
+    values += [bytearray(row.head), bytearray(row.tail), bytearray(prices), row.last, bytearray(row.levels)]
+    values += [bytearray(row.served), bytearray(raw), factors, row.outcome, "window" if row.scored else None]
+    return [*values, row.scored]
 
 
 def update_thetas(db: Database, connection: Any, scored: list[Scored], size: float) -> None:

@@ -58,7 +58,7 @@ def chain_label(head: bytes) -> str:
     return "window-" + head.hex()[:12]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ForecastRecord:
     """One window's answer: who asked (series, date), which model, the prices it read, what it said."""
 
@@ -79,10 +79,8 @@ class ForecastRecord:
     last: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.head:  # frozen: the computed fields are set the way dataclasses set them
-            object.__setattr__(self, "head", head_key(self.prices))
-            object.__setattr__(self, "tail", tail_key(self.prices))
-            object.__setattr__(self, "last", float(self.prices[-1]))
+        if not self.head:
+            self.head, self.tail, self.last = head_key(self.prices), tail_key(self.prices), float(self.prices[-1])
 
 
 def checked_name(name: object, where: str) -> str:

@@ -4,6 +4,7 @@ as served over the last 250 days, and whether the model's own intervals give the
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from service.ledger.database import Database
 from service.ledger.matching import record_batch
@@ -17,7 +18,7 @@ def test_upkeep_names_the_busiest_scores_them_and_prunes(database: Database) -> 
     record_batch(database, [record(calm, t, name="calm") for t in range(60, 400)], None)
     record_batch(database, [record(narrow, t, name="narrow", sigma=0.003) for t in range(60, 400)], None)
     old = [record(calm, t, name="old") for t in range(60, 70)]
-    record_batch(database, [type(r)(**{**r.__dict__, "created": time.time() - 10 * 86_400}) for r in old], None)
+    record_batch(database, [replace(r, created=time.time() - 10 * 86_400) for r in old], None)
     found = upkeep(database, busiest=2, retention_days=5)
     assert sorted(found.named) == ["calm", "narrow"] and found.awaiting == 2  # each series' newest forecast
     assert found.scored == {("v1", "calm"): 339, ("v1", "narrow"): 339}
