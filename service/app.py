@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import logging
 import os
 import sys
@@ -17,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import multiprocess
 
-from service import __version__
+from service import __version__, collector
 from service.api import oip, outcomes, page, timeseries
 from service.api.oip_schemas import InferenceRequest
 from service.api.rest import router
@@ -61,11 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     registry: ModelRegistry = app.state.registry
     await registry.reload()
-    # Start-up objects (the model, the app) never die: keep them out of the collector's scans, and collect
-    # the young generation less often; full collections were the tail of p99 latency under load.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    collector.settle()
     # Whoever waits for the GIL gets it after this long: after each run the inference thread needs it for a
     # moment, and behind a busy event loop Python's default 5 ms made batches wait longer than they ran.
     switch_interval = sys.getswitchinterval()

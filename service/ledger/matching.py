@@ -199,9 +199,9 @@ def insert_values(row: Row, record: ForecastRecord) -> list[object]:
     (about 0.75 us each here, six per row) and for no bytearray; psycopg takes either."""
     factors = json.dumps(record.factors) if record.factors is not None else None
     values: list[object] = [row.id, row.name, row.chain, record.as_of, record.target, row.model, record.created]
-    prices = np.ascontiguousarray(record.prices, dtype="<f4").tobytes()
+    prices = bytearray(np.ascontiguousarray(record.prices, dtype="<f4"))  # one copy of the float32 bytes
     raw = row.served if record.raw is record.served else packed(record.raw)
-    values += [bytearray(row.head), bytearray(row.tail), bytearray(prices), row.last, bytearray(row.levels)]
+    values += [bytearray(row.head), bytearray(row.tail), prices, row.last, bytearray(row.levels)]
     values += [bytearray(row.served), bytearray(raw), factors, row.outcome, "window" if row.scored else None]
     return [*values, row.scored]
 

@@ -4,7 +4,6 @@ server's GIL; it ends when told to, or when its server is gone (after writing al
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -13,6 +12,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from service import collector
 from service.ledger import wire
 from service.ledger.database import Database
 from service.ledger.matching import record_batch
@@ -103,11 +103,7 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     background()
-    # Like the server: what was imported is never garbage, and a batch's short-lived objects need no young-
-    # generation scan every 700 allocations (the scans were 5% of the writer's time).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    collector.settle()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(Connection(int(argv[1]), writable=False), Connection(int(argv[2]), readable=False))
 
