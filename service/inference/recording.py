@@ -88,7 +88,7 @@ async def keep(state: State, model: Forecaster, windows: np.ndarray, quantiles: 
             asked.as_of,
             asked.target,
             model.version,
-            time.time(),
+            [time.time()] * len(ids),
             prices,
             levels,
             answered,

@@ -54,6 +54,41 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (chain, model, band)
     );
     """,
+    # One index grown at random places per write instead of two: the newest prices, with the series name only (a
+    # write checks the model itself, under the write lock); the prices before the last only for the forecasts
+    # recorded before the one they follow (`orphan`), the only ones a later write looks up that way; the days only
+    # of forecasts that have one.
+    """
+    CREATE TABLE forecasts_next (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        chain TEXT NOT NULL,
+        as_of TEXT,
+        target TEXT,
+        model TEXT NOT NULL,
+        created DOUBLE NOT NULL,
+        head BLOB NOT NULL,
+        tail BLOB NOT NULL,
+        prices BLOB NOT NULL,
+        last DOUBLE NOT NULL,
+        levels BLOB NOT NULL,
+        served BLOB NOT NULL,
+        raw BLOB NOT NULL,
+        factors TEXT,
+        outcome DOUBLE,
+        source TEXT,
+        scored DOUBLE,
+        orphan INTEGER NOT NULL
+    );
+    INSERT INTO forecasts_next SELECT f.*, CASE WHEN EXISTS (SELECT 1 FROM forecasts p WHERE p.tail = f.head AND
+        p.name = f.name) THEN 0 ELSE 1 END FROM forecasts f;
+    DROP TABLE forecasts;
+    ALTER TABLE forecasts_next RENAME TO forecasts;
+    CREATE INDEX forecasts_tail ON forecasts (tail, name);
+    CREATE INDEX forecasts_orphans ON forecasts (head) WHERE orphan = 1;
+    CREATE INDEX forecasts_chain ON forecasts (chain);
+    CREATE INDEX forecasts_target ON forecasts (name, target) WHERE target IS NOT NULL;
+    """,
 )
 
 

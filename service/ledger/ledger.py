@@ -11,7 +11,7 @@ from service.ledger import queries
 from service.ledger.database import Database
 from service.ledger.matching import Scored
 from service.ledger.recorder import Recorder
-from service.ledger.records import Answers, Row
+from service.ledger.records import Answers
 from service.ledger.tally import OTHER, Increments, tally_scored
 from service.ledger.upkeep import Upkeep, upkeep
 from service.metrics import ServiceMetrics
@@ -48,8 +48,8 @@ class Ledger:
         self.recorder.stop()
         self.db.close_all()
 
-    def record(self, answered: list[Row] | Answers) -> None:
-        """Answered forecasts to record, off the request path: a request's Answers, or rows (as_row's form)."""
+    def record(self, answered: Answers) -> None:
+        """A request's answered forecasts to record, off the request path."""
         self.recorder.submit(answered)
 
     def label(self, series: str) -> str:

@@ -3,32 +3,32 @@ prices before its last are another window's newest prices is that series' next d
 the earlier forecast was for. Both directions are checked, so the result does not depend on arrival order.
 
 A batch costs two reads, one insert of many rows and a few updates, whatever its size: the rows it needs are read
-at once, the batch is matched in memory (with itself too), and the changes are written together."""
+at once, the batch is matched in memory (with itself too), and the changes are written together. The store indexes
+every forecast by its newest prices, and by the prices before its last only those recorded before the day they
+follow (few: a series' first window, or one that arrived out of order): the index a write must grow at random
+places is one, not two."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from service.ledger import adaptive
 from service.ledger.calibration import central_intervals
 from service.ledger.database import Database
-from service.ledger.records import ForecastRecord, chain_label, packed, packed_levels, unpacked
+from service.ledger.records import Row, chain_label, unpacked
 
 INSERT = """INSERT INTO forecasts (id, name, chain, as_of, target, model, created, head, tail, prices, last, levels,
-    served, raw, factors, outcome, source, scored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT DO NOTHING"""
+    served, raw, factors, outcome, source, scored, orphan)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"""
 SCORE = "UPDATE forecasts SET outcome = ?, source = ?, scored = ? WHERE id = ? AND outcome IS NULL"
-COLUMNS = "id, name, chain, model, levels, served, last, outcome, head, tail"
+COLUMNS = "id, name, chain, model, levels, served, last, outcome, head, tail, source"
 CHUNK = 400  # keys per IN (...) list: under SQLite's and PostgreSQL's parameter limits
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Scored:
     """A forecast that has just met its outcome: what the metrics and the adaptive state need."""
 
@@ -49,24 +49,6 @@ class Written:
     duplicates: int = 0
     scored: list[Scored] = field(default_factory=list)
     unmatched: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass(slots=True)
-class Row:
-    """A forecast as the matching sees it: stored already, or new in this batch."""
-
-    id: str
-    name: str
-    chain: str
-    model: str
-    levels: bytes  # float64, as stored
-    served: bytes
-    last: float
-    outcome: float | None
-    head: bytes
-    tail: bytes
-    new: bool = False
-    scored: float | None = None  # when this batch scored it
 
 
 def scored_row(row: tuple, outcome: float, source: str) -> Scored:
@@ -91,10 +73,13 @@ class Batch:
 
     def done(self) -> Written:
         """What the batch did, each scored forecast under its series as it ends up (after any chains joined)."""
+        levels: dict[bytes, tuple[float, ...]] = {}  # the batch's few level lists, read once each
         for row in self.newly_scored:
-            assert row.outcome is not None
-            found = scored_row((row.chain, row.model, row.levels, row.served, row.last), row.outcome, "window")
-            self.written.scored.append(found)
+            assert row.outcome is not None and row.source is not None
+            key = bytes(row.levels)
+            found = levels[key] if key in levels else levels.setdefault(key, unpacked(key))
+            served = unpacked(row.served)
+            self.written.scored.append(Scored(row.chain, row.model, found, served, row.last, row.outcome, row.source))
         return self.written
 
     def add(self, row: Row) -> None:
@@ -103,13 +88,13 @@ class Batch:
         self.seen.add((row.name, row.tail, row.model))
         self.rows.append(row)
 
-    def score(self, row: Row, outcome: float) -> None:
+    def score(self, row: Row, outcome: float, source: str = "window") -> None:
         """row meets its outcome, unless it has one already (then a different price is a conflict, counted)."""
         if row.outcome is not None:
             if row.outcome != outcome:
                 self.written.unmatched["conflicting_outcome"] += 1
             return
-        row.outcome, row.scored = outcome, time.time()
+        row.outcome, row.source, row.scored = outcome, source, time.time()
         self.newly_scored.append(row)
 
     def relabel(self, old: str, new: str) -> None:
@@ -119,27 +104,24 @@ class Batch:
                 row.chain = new
         self.relabels.append((old, new))
 
-    def record(self, record: ForecastRecord) -> None:
+    def record(self, row: Row) -> None:
         """One new forecast: its series from the window before it, that window's outcome, and its own outcome
-        from a later window recorded first."""
-        if (record.name, record.tail, record.model) in self.seen:
+        from a later window recorded first (or from another model's forecast of the same day that met it)."""
+        if (row.name, row.tail, row.model) in self.seen:
             self.written.duplicates += 1  # the same series, day and model: recorded already
             return
-        before = self.by_tail.get((record.head, record.name), [])
-        chains = {row.chain for row in before}
-        ambiguous = not record.name and len(chains) > 1
-        chain = record.name or (next(iter(chains)) if len(chains) == 1 else chain_label(record.head))
-        levels, served = packed_levels(record.levels), packed(record.served)
-        row = Row(
-            record.id, record.name, chain, record.model, levels, served, record.last, None, record.head, record.tail
-        )
-        row.new = True
-        self.written.recorded.append((record.model, chain))
+        before = self.by_tail.get((row.head, row.name), [])
+        chains = {earlier.chain for earlier in before}
+        ambiguous = not row.name and len(chains) > 1
+        row.chain = row.name or (next(iter(chains)) if len(chains) == 1 else chain_label(row.head))
+        row.orphan = not before
+        self.written.recorded.append((row.model, row.chain))
         if ambiguous:  # the window continues two series: it starts one of its own, and neither is scored
             self.written.unmatched["ambiguous"] += 1
         for earlier in [] if ambiguous else before:
             self.score(earlier, row.last)
         self.take_outcome_from_later(row)
+        self.take_outcome_from_siblings(row)
         self.add(row)
 
     def take_outcome_from_later(self, row: Row) -> None:
@@ -154,56 +136,62 @@ class Batch:
             if not row.name:  # the later windows began a chain of their own: it continues this one
                 self.relabel(chain, row.chain)
 
+    def take_outcome_from_siblings(self, row: Row) -> None:
+        """Another model's forecast of the same series and day knows the day's price when this one comes late: a
+        later window that followed that forecast is not indexed by its head, and need not be."""
+        if row.outcome is not None:
+            return
+        for sibling in self.by_tail.get((row.tail, row.name), []):
+            if sibling.outcome is not None and sibling.source is not None:
+                self.score(row, sibling.outcome, sibling.source)
+                return
 
-def read_rows(db: Database, connection: Any, column: str, keys: set[bytes]) -> list[Row]:
-    """The stored forecasts whose `column` (head or tail) is one of `keys`."""
+
+def read_rows(db: Database, connection: Any, where: str, keys: set[bytes]) -> list[Row]:
+    """The stored forecasts that `where` (a condition on one key column, `IN ({marks})`) finds among `keys`."""
     found: list[Row] = []
     ordered = sorted(keys)
     for start in range(0, len(ordered), CHUNK):
         chunk = [bytearray(key) for key in ordered[start : start + CHUNK]]  # bound fastest: see insert_values
-        marks = ", ".join("?" * len(chunk))
-        for values in db.execute(connection, f"SELECT {COLUMNS} FROM forecasts WHERE {column} IN ({marks})", chunk):
+        condition = where.format(marks=", ".join("?" * len(chunk)))
+        for values in db.execute(connection, f"SELECT {COLUMNS} FROM forecasts WHERE {condition}", chunk):
             found.append(Row(*values))
     return found
 
 
-def record_batch(db: Database, records: list[ForecastRecord], adapt_step: float | None) -> Written:
-    """Every record of a batch in arrival order, in one transaction under the store's write lock."""
+def record_batch(db: Database, rows: list[Row], adapt_step: float | None) -> Written:
+    """Every new row of a batch in arrival order, in one transaction under the store's write lock."""
     with db.writing() as connection:
-        stored = read_rows(db, connection, "tail", {r.head for r in records} | {r.tail for r in records})
+        heads, tails = {r.head for r in rows}, {r.tail for r in rows}
+        stored = read_rows(db, connection, "tail IN ({marks})", heads | tails)
         known = {row.id for row in stored}
-        stored += [row for row in read_rows(db, connection, "head", {r.tail for r in records}) if row.id not in known]
-        batch = Batch(stored)
-        for record in records:
-            batch.record(record)
-        write(db, connection, batch, {r.id: r for r in records})
+        later = read_rows(db, connection, "orphan = 1 AND head IN ({marks})", tails)
+        batch = Batch(stored + [row for row in later if row.id not in known])
+        for row in rows:
+            batch.record(row)
+        write(db, connection, batch)
         written = batch.done()
         if adapt_step is not None:
             update_thetas(db, connection, written.scored, adapt_step)
     return written
 
 
-def write(db: Database, connection: Any, batch: Batch, records: dict[str, ForecastRecord]) -> None:
+def write(db: Database, connection: Any, batch: Batch) -> None:
     """The batch's changes: new rows (with their final series and any outcome), outcomes of stored rows, then the
     chains that joined others."""
-    new = [row for row in batch.rows if row.new]
-    db.execute_many(connection, INSERT, [insert_values(row, records[row.id]) for row in new])
-    scored = [(row.outcome, "window", row.scored, row.id) for row in batch.rows if not row.new and row.scored]
+    db.execute_many(connection, INSERT, [insert_values(row) for row in batch.rows if row.new])
+    scored = [(row.outcome, row.source, row.scored, row.id) for row in batch.rows if not row.new and row.scored]
     db.execute_many(connection, SCORE, scored)
     for old, chain in batch.relabels:
         db.execute(connection, "UPDATE forecasts SET chain = ? WHERE chain = ? AND name = ''", (chain, old))
 
 
-def insert_values(row: Row, record: ForecastRecord) -> list[object]:
+def insert_values(row: Row) -> tuple[object, ...]:
     """One new row's values. Blobs go as bytearray: sqlite3 looks up an adapter for every bytes value it binds
-    (about 0.75 us each here, six per row) and for no bytearray; psycopg takes either."""
-    factors = json.dumps(record.factors) if record.factors is not None else None
-    values: list[object] = [row.id, row.name, row.chain, record.as_of, record.target, row.model, record.created]
-    prices = bytearray(np.ascontiguousarray(record.prices, dtype="<f4"))  # one copy of the float32 bytes
-    raw = row.served if record.raw is record.served else packed(record.raw)
-    values += [bytearray(row.head), bytearray(row.tail), prices, row.last, bytearray(row.levels)]
-    values += [bytearray(row.served), bytearray(raw), factors, row.outcome, "window" if row.scored else None]
-    return [*values, row.scored]
+    (about 0.75 us each here) and for no bytearray; psycopg takes either."""
+    fields = (row.id, row.name, row.chain, row.as_of, row.target, row.model, row.created)
+    blobs = (bytearray(row.head), bytearray(row.tail), row.prices, row.last, row.levels, row.served, row.raw)
+    return (*fields, *blobs, row.factors, row.outcome, row.source, row.scored, int(row.orphan))
 
 
 def update_thetas(db: Database, connection: Any, scored: list[Scored], size: float) -> None:

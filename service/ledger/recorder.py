@@ -19,15 +19,15 @@ from typing import Any
 
 from service.ledger import wire
 from service.ledger.database import Database
-from service.ledger.records import Answers, Row
+from service.ledger.records import Answers, Gathering, gather
 from service.ledger.tally import Increments
 from service.ledger.upkeep import Upkeep
 from service.ledger.writer import RETRY_SECONDS
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 1000  # records per transaction: a busy service writes few, large transactions
-LINGER = 0.1  # seconds the queue gathers before a batch goes (flush sends at once): large batches when busy
+MAX_BATCH = 2000  # records per transaction: a busy service writes few, large transactions
+LINGER = 0.25  # seconds the queue gathers before a batch goes (flush sends at once): large batches when busy
 __all__ = ["MAX_BATCH", "RETRY_SECONDS", "Recorder"]
 
 
@@ -49,7 +49,7 @@ class Recorder:
         self.written, self.dropped, self.upkeep, self.capacity = written, dropped, upkeep, capacity
         self.config = {"store": db.where, "adapt_step": adapt_step, "upkeep": upkeep is not None}
         self.config |= {"busiest": busiest, "retention_days": retention_days}
-        self.pending: deque[list[Row] | Answers] = deque()
+        self.pending: deque[Gathering] = deque()  # answers of one kind each, joined as they come
         self.queued = 0  # windows in `pending`
         self.lock = threading.Lock()  # the queue (taken by the request path: a plain lock, the cheapest)
         self.done = threading.Condition()  # what the writer has finished, for flush
@@ -64,14 +64,13 @@ class Recorder:
     def start(self) -> None:
         self.feeder.start()
 
-    def submit(self, records: list[Row] | Answers) -> None:
-        """Queues the records of one answer (as_row's rows, or a request's Answers); those that do not fit are
-        dropped and counted (queue_full)."""
+    def submit(self, records: Answers) -> None:
+        """Queues the answered windows of one request; those that do not fit are dropped and counted (queue_full)."""
         count = len(records)
         with self.lock:
             room = max(self.capacity - self.queued, 0)
             if room:
-                self.pending.append(records if room >= count else cut(records, room))
+                gather(self.pending, records if room >= count else records.head(room), MAX_BATCH)
             taken = min(room, count)
             self.queued += taken
             self.submitted += taken
@@ -105,30 +104,30 @@ class Recorder:
             self.wake.wait(LINGER)
             self.wake.clear()
             with self.lock:
-                taken: list[list[Row] | Answers] = []
+                taken: list[Gathering] = []
                 count = 0
                 while self.pending and count < MAX_BATCH:
                     taken.append(self.pending.popleft())
-                    count += len(taken[-1])
+                    count += taken[-1].count
                 self.queued -= count
                 more, stopping = bool(self.pending), self.stopping
             if taken:
-                self.send([row for entry in taken for row in (entry if isinstance(entry, list) else entry.rows())])
+                self.send([gathered.answers() for gathered in taken], count)
             if more:
                 self.wake.set()
             elif stopping:
                 self.end_writer()
                 return
 
-    def send(self, rows: list[Row]) -> None:
+    def send(self, parts: list[Answers], count: int) -> None:
         with self.done:
-            self.in_flight += len(rows)
+            self.in_flight += count
         try:
-            wire.put(self.writer(), ("batch", rows))
-            self.sent += len(rows)
+            wire.put(self.writer(), ("batch", parts))
+            self.sent += count
         except (OSError, ValueError) as exc:  # no writer could be started, or it has just died
-            self.account(len(rows), "writer_lost")
-            log.warning("the writer process is gone (%s): %d forecast(s) dropped and counted", exc, len(rows))
+            self.account(count, "writer_lost")
+            log.warning("the writer process is gone (%s): %d forecast(s) dropped and counted", exc, count)
             self.process = None
 
     def writer(self) -> Connection:
@@ -193,7 +192,3 @@ class Recorder:
             self.in_flight -= count
             self.finished += count
             self.done.notify_all()
-
-
-def cut(records: list[Row] | Answers, count: int) -> list[Row] | Answers:
-    return records[:count] if isinstance(records, list) else records.head(count)

@@ -1,13 +1,15 @@
-"""What the ledger keeps of one answered forecast, and the keys that find a series' next day."""
+"""What the ledger keeps of answered forecasts: a request's answers as they are handed over, one stored forecast, and
+the keys that find a series' next day."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import struct
+from collections.abc import MutableSequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -28,29 +30,29 @@ def packed_levels(levels: tuple[float, ...]) -> bytes:
     return packed(levels)
 
 
-def unpacked(blob: bytes) -> tuple[float, ...]:
+def unpacked(blob: bytes | bytearray) -> tuple[float, ...]:
     return struct.unpack(f"<{len(blob) // 8}d", blob)
 
 
-def price_key(prices: np.ndarray | bytes) -> bytes:
+def price_key(prices: np.ndarray | bytes | bytearray | memoryview) -> bytes:
     """A digest of float32 prices, as the model saw them (or their little-endian bytes)."""
-    data = prices if isinstance(prices, bytes) else np.ascontiguousarray(prices, dtype="<f4").tobytes()
+    data = prices if not isinstance(prices, np.ndarray) else np.ascontiguousarray(prices, dtype="<f4").tobytes()
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def key_length(prices: np.ndarray) -> int:
-    """How many prices make a window's keys: KEY_PRICES, or fewer for a model with a shorter window."""
-    return min(KEY_PRICES, len(prices) - 1)
+def key_length(length: int) -> int:
+    """How many prices make the keys of a window of `length`: KEY_PRICES, or fewer for a model with a shorter one."""
+    return min(KEY_PRICES, length - 1)
 
 
 def head_key(prices: np.ndarray) -> bytes:
     """The day before the forecast day: the key of the window's prices up to its last one."""
-    return price_key(prices[:-1][-key_length(prices) :])
+    return price_key(prices[:-1][-key_length(len(prices)) :])
 
 
 def tail_key(prices: np.ndarray) -> bytes:
     """The forecast day itself, as the next day's window will find it: the key of the window's newest prices."""
-    return price_key(prices[-key_length(prices) :])
+    return price_key(prices[-key_length(len(prices)) :])
 
 
 def chain_label(head: bytes) -> str:
@@ -59,28 +61,176 @@ def chain_label(head: bytes) -> str:
 
 
 @dataclass(slots=True)
-class ForecastRecord:
-    """One window's answer: who asked (series, date), which model, the prices it read, what it said."""
+class Row:
+    """One forecast as the store keeps it and the matching sees it: stored already, or new in this write (then
+    the fields after `scored` are filled too, and `chain` once it is matched)."""
 
     id: str
     name: str  # the series the request named; "" when none (matched by its windows instead)
-    as_of: str | None  # the ISO date of the window's last price, when known
-    target: str | None  # the ISO date of the day forecast, when known
+    chain: str  # the series it is scored under: its name, else its chain of matched windows
     model: str
-    created: float  # when it was answered (unix seconds)
-    prices: np.ndarray  # (T,) float32: the window the model read
+    levels: bytes | bytearray  # float64, as stored
+    served: bytes | bytearray  # the quantiles answered, float64
+    last: float  # the window's last price
+    outcome: float | None  # the realised price of the day forecast, once known
+    head: bytes
+    tail: bytes
+    source: str | None = None  # where the outcome came from: "window" (the next day's) or "posted"
+    new: bool = False
+    scored: float | None = None  # when this write scored it
+    as_of: str | None = None  # the ISO date of the window's last price, when known
+    target: str | None = None  # the ISO date of the day forecast, when known
+    created: float = 0.0  # when it was answered (unix seconds)
+    prices: bytes | bytearray = b""  # the window the model read, float32
+    raw: bytes | bytearray = b""  # the quantiles before adaptive scaling (served's bytes when it is off)
+    factors: str | None = None  # the adaptive scale used per central interval, as JSON ({"0.8": ...})
+    orphan: bool = False  # recorded before the window it follows (or first of its series): found by its head
+
+
+@dataclass(slots=True)
+class Answers:
+    """One request's answered windows (or several requests' of one model and length, joined) as the request path
+    hands them over: its arrays as they are, made into rows in bulk by the writer process, not on the request path."""
+
+    ids: list[str]
+    names: list[str]  # "" where none was named
+    as_of: list[str | None]
+    target: list[str | None]
+    model: str
+    created: list[float]
+    prices: np.ndarray  # (n, T) float32: the windows' prices
     levels: tuple[float, ...]
-    served: tuple[float, ...]  # the quantiles answered, one per level
-    raw: tuple[float, ...]  # the same before adaptive scaling (equal to served when it is off)
-    factors: dict[str, float] | None = None  # the adaptive scale used per central interval ("0.8": ...)
+    served: np.ndarray  # (n, Q): the quantiles answered
+    raw: np.ndarray | None  # (n, Q) before adaptive scaling; None: as served
+    factors: list[dict[str, float]] | None
 
-    head: bytes = b""  # the keys, worked out in the writer process (never on the request path) when not given
-    tail: bytes = b""
-    last: float = 0.0
+    def __len__(self) -> int:
+        return len(self.ids)
 
-    def __post_init__(self) -> None:
-        if not self.head:
-            self.head, self.tail, self.last = head_key(self.prices), tail_key(self.prices), float(self.prices[-1])
+    def head(self, count: int) -> Answers:
+        """The first `count` windows only."""
+        raw = None if self.raw is None else self.raw[:count]
+        factors = None if self.factors is None else self.factors[:count]
+        lists = (self.ids[:count], self.names[:count], self.as_of[:count], self.target[:count])
+        return Answers(
+            *lists,
+            self.model,
+            self.created[:count],
+            self.prices[:count],
+            self.levels,
+            self.served[:count],
+            raw,
+            factors,
+        )
+
+    def kind(self) -> tuple[object, ...]:
+        """What answers must share to be joined into one."""
+        return self.model, self.levels, self.prices.shape[1], self.raw is None, self.factors is None
+
+    def rows(self) -> list[Row]:
+        """One new row per window, its keys hashed from its float32 bytes."""
+        n, length = self.prices.shape
+        prices = bytearray(np.ascontiguousarray(self.prices, dtype="<f4"))  # bound as bytearray: see matching
+        served = bytearray(np.ascontiguousarray(self.served, dtype="<f8"))
+        raw = served if self.raw is None else bytearray(np.ascontiguousarray(self.raw, dtype="<f8"))
+        levels, q, k = bytearray(packed_levels(self.levels)), 8 * len(self.levels), 4 * key_length(length)
+        last = self.prices[:, -1].tolist()
+        view, rows = memoryview(prices), []
+        for i in range(n):
+            at, end = 4 * length * i, 4 * length * (i + 1)
+            head, tail = price_key(view[end - k - 4 : end - 4]), price_key(view[end - k : end])
+            row = Row(
+                self.ids[i],
+                self.names[i],
+                "",
+                self.model,
+                levels,
+                served[q * i : q * (i + 1)],
+                last[i],
+                None,
+                head,
+                tail,
+                None,
+                True,
+                None,
+                self.as_of[i],
+                self.target[i],
+                self.created[i],
+                prices[at:end],
+                raw[q * i : q * (i + 1)],
+            )
+            if self.factors is not None:
+                row.factors = json.dumps(self.factors[i])
+            rows.append(row)
+        return rows
+
+
+class Gathering:
+    """Answers of one kind (model, level list, window length, adapted or not) as requests hand them over: their
+    lists extended as they come, a microsecond a request, so that a batch is joined in a few array copies."""
+
+    def __init__(self, first: Answers) -> None:
+        self.model, self.levels, self.length = first.model, first.levels, first.prices.shape[1]
+        self.adapted = first.raw is not None
+        self.ids: list[str] = []
+        self.names: list[str] = []
+        self.as_of: list[str | None] = []
+        self.target: list[str | None] = []
+        self.created: list[float] = []
+        self.prices: list[np.ndarray] = []
+        self.served: list[np.ndarray] = []
+        self.raw: list[np.ndarray] = []
+        self.factors: list[dict[str, float]] | None = None if first.factors is None else []
+        self.count = 0
+        self.add(first)
+
+    def fits(self, answers: Answers) -> bool:
+        return (
+            answers.model == self.model
+            and answers.levels == self.levels
+            and answers.prices.shape[1] == self.length
+            and (answers.raw is not None) == self.adapted
+            and (answers.factors is None) == (self.factors is None)
+        )
+
+    def add(self, answers: Answers) -> None:
+        self.ids += answers.ids
+        self.names += answers.names
+        self.as_of += answers.as_of
+        self.target += answers.target
+        self.created += answers.created
+        self.prices.append(answers.prices)
+        self.served.append(answers.served)
+        if answers.raw is not None:
+            self.raw.append(answers.raw)
+        if self.factors is not None and answers.factors is not None:
+            self.factors += answers.factors
+        self.count += len(answers.ids)
+
+    def answers(self) -> Answers:
+        """Everything gathered, as one Answers."""
+        raw = np.concatenate(self.raw) if self.adapted else None
+        prices, served = np.concatenate(self.prices), np.concatenate(self.served)
+        lists = (self.ids, self.names, self.as_of, self.target)
+        return Answers(*lists, self.model, self.created, prices, self.levels, served, raw, self.factors)
+
+
+def gather(gatherings: MutableSequence[Gathering], answers: Answers, limit: int) -> None:
+    """answers joined to the last gathering when they fit it and it holds fewer than `limit`, else a new one."""
+    last = gatherings[-1] if gatherings else None
+    if last is not None and last.count < limit and last.fits(answers):
+        last.add(answers)
+    else:
+        gatherings.append(Gathering(answers))
+
+
+def joined(parts: list[Answers]) -> list[Answers]:
+    """Consecutive answers of one kind as one: a batch of single-window requests crosses to the writer process as
+    a few arrays, not as many small ones."""
+    gatherings: list[Gathering] = []
+    for part in parts:
+        gather(gatherings, part, limit=len(parts))
+    return [found.answers() for found in gatherings]
 
 
 def checked_name(name: object, where: str) -> str:
@@ -104,85 +254,3 @@ def checked_price(value: object, where: str) -> float:
     if not 0 < price < math.inf:
         raise ValueError(f"{where} is {value!r}; a price must be a positive finite number (below 3.4e38)")
     return price
-
-
-Row = tuple[Any, ...]  # a ForecastRecord as the writer process is sent it: plain values, the prices as float32 bytes
-
-
-def as_row(record: ForecastRecord) -> Row:
-    """A record in the form the pipe to the writer carries: plain values, cheap to frame (service.ledger.wire)."""
-    prices = np.ascontiguousarray(record.prices, dtype="<f4").tobytes()
-    fields = (record.id, record.name, record.as_of, record.target, record.model, record.created)
-    return (*fields, prices, record.levels, record.served, record.raw, record.factors)  # ForecastRecord's order
-
-
-def as_record(row: Row) -> ForecastRecord:
-    """A record from the pipe's form, its keys hashed straight from the price bytes."""
-    id_, name, as_of, target, model, created, prices, levels, served, raw, factors = row
-    window = np.frombuffer(prices, dtype="<f4")
-    k = 4 * key_length(window)
-    head, tail = price_key(prices[-k - 4 : -4]), price_key(prices[-k:])
-    fields = (id_, name, as_of, target, model, created, window, levels, served, raw, factors)
-    return ForecastRecord(*fields, head, tail, float(window[-1]))
-
-
-@dataclass(slots=True)
-class Answers:
-    """One request's answered windows as the request path hands them over: its arrays as they are, expanded into
-    rows by the recorder's thread, in bulk, and not on the request path."""
-
-    ids: list[str]
-    names: list[str]  # "" where none was named
-    as_of: list[str | None]
-    target: list[str | None]
-    model: str
-    created: float
-    prices: np.ndarray  # (n, T) float32: the windows' prices
-    levels: tuple[float, ...]
-    served: np.ndarray  # (n, Q): the quantiles answered
-    raw: np.ndarray | None  # (n, Q) before adaptive scaling; None: as served
-    factors: list[dict[str, float]] | None
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def head(self, count: int) -> Answers:
-        """The first `count` windows only."""
-        raw = None if self.raw is None else self.raw[:count]
-        factors = None if self.factors is None else self.factors[:count]
-        return Answers(
-            self.ids[:count],
-            self.names[:count],
-            self.as_of[:count],
-            self.target[:count],
-            self.model,
-            self.created,
-            self.prices[:count],
-            self.levels,
-            self.served[:count],
-            raw,
-            factors,
-        )
-
-    def rows(self) -> list[Row]:
-        """as_row's form, one row per window."""
-        prices = np.ascontiguousarray(self.prices, dtype="<f4")
-        served = [tuple(row) for row in self.served.tolist()]
-        raw = served if self.raw is None else [tuple(row) for row in self.raw.tolist()]
-        model, created, levels, factors = self.model, self.created, self.levels, self.factors
-        return [
-            (
-                self.ids[i],
-                self.names[i],
-                self.as_of[i],
-                self.target[i],
-                model,
-                created,
-                prices[i].tobytes(),
-                levels,
-                served[i],
-                raw[i],
-                factors[i] if factors else None,
-            )
-            for i in range(len(self.ids))
-        ]

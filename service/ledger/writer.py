@@ -16,7 +16,7 @@ from service import collector
 from service.ledger import wire
 from service.ledger.database import Database
 from service.ledger.matching import record_batch
-from service.ledger.records import Row, as_record
+from service.ledger.records import Answers
 from service.ledger.tally import OTHER, tally_written
 from service.ledger.upkeep import upkeep
 
@@ -40,9 +40,10 @@ class Writer:
     def label(self, series: str) -> str:
         return series if series in self.named else OTHER
 
-    def write(self, rows: list[Row]) -> None:
+    def write(self, parts: list[Answers]) -> None:
+        rows = [row for part in parts for row in part.rows()]
         try:
-            written = record_batch(self.db, [as_record(row) for row in rows], self.config["adapt_step"])
+            written = record_batch(self.db, rows, self.config["adapt_step"])
             self.failures = 0
         except Exception as exc:  # sqlite3/psycopg errors, a full disk, a read-only file: the store is down
             self.db.forget()

@@ -7,7 +7,7 @@ import uuid
 
 import numpy as np
 
-from service.ledger.records import ForecastRecord
+from service.ledger.records import Answers, Row, joined
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 Z = (-1.96, -1.2816, 0.0, 1.2816, 1.96)  # normal quantiles of those levels
@@ -19,10 +19,25 @@ def path(n: int, seed: int = 0, start: float = 100.0) -> np.ndarray:
     return (start * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))).astype(np.float32)
 
 
-def record(
+def answer(
     prices: np.ndarray, t: int, name: str = "", model: str = "v1", window: int = 60, sigma: float = 0.01
-) -> ForecastRecord:
-    """The forecast made from the window ending at day t-1 (so its outcome is prices[t]): normal quantiles."""
+) -> Answers:
+    """The forecast made from the window ending at day t-1 (so its outcome is prices[t]): normal quantiles, as the
+    request path hands it to the recorder."""
     w = prices[t - window : t]
-    served = tuple(float(w[-1] * np.exp(sigma * z)) for z in Z)
-    return ForecastRecord(uuid.uuid4().hex, name, None, None, model, time.time() + t, w, LEVELS, served, served)
+    served = np.array([[float(w[-1] * np.exp(sigma * z)) for z in Z]])
+    return Answers(
+        [uuid.uuid4().hex], [name], [None], [None], model, [time.time() + t], w[None, :], LEVELS, served, None, None
+    )
+
+
+def answers(prices: np.ndarray, days: range, **options: object) -> Answers:
+    """answer() of each day, as one request's answers."""
+    (found,) = joined([answer(prices, t, **options) for t in days])  # type: ignore[arg-type]
+    return found
+
+
+def record(prices: np.ndarray, t: int, **options: object) -> Row:
+    """answer() as the writer process makes it a new row of the store."""
+    (row,) = answer(prices, t, **options).rows()  # type: ignore[arg-type]
+    return row

@@ -5,7 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
+import pytest
+
+from service.ledger import database as database_module
 from service.ledger.database import MIGRATIONS, Database
+from service.ledger.matching import Batch, insert_values, record_batch
+from service.ledger.queries import scored_forecasts
+from tests.service.ledger.conftest import path, record
 
 
 def test_the_schema_is_migrated_once_and_its_version_recorded(database: Database) -> None:
@@ -46,3 +53,29 @@ def test_writers_take_turns(database: Database) -> None:
     for thread in threads:
         thread.join()
     assert events in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+
+
+def test_a_store_of_the_first_schema_keeps_its_forecasts_and_goes_on_matching(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prices = path(200)
+    monkeypatch.setattr(database_module, "MIGRATIONS", MIGRATIONS[:1])
+    batch = Batch([])
+    for row in [record(prices, t) for t in range(60, 100)]:
+        batch.record(row)
+    columns = "id, name, chain, as_of, target, model, created, head, tail, prices, last, levels, served, raw, "
+    columns += "factors, outcome, source, scored"
+    marks = ", ".join("?" * 18)
+    with database.writing() as connection:
+        insert = f"INSERT INTO forecasts ({columns}) VALUES ({marks})"
+        database.execute_many(connection, insert, [insert_values(row)[:-1] for row in batch.rows])
+    database.close_all()
+    monkeypatch.undo()
+    again = Database(database.where)
+    versions = again.execute(again.connection(), "SELECT version FROM schema_version ORDER BY version")
+    assert [v for (v,) in versions] == list(range(1, len(MIGRATIONS) + 1))
+    assert again.execute(again.connection(), "SELECT COUNT(*) FROM forecasts WHERE orphan = 1") == [(1,)]
+    record_batch(again, [record(prices, t) for t in range(100, 120)], None)
+    (found,) = scored_forecasts(again)
+    assert len(found.outcome) == 59 and np.array_equal(found.outcome, prices[60:119].astype(np.float64))
+    again.close_all()

@@ -10,10 +10,9 @@ from prometheus_client import generate_latest
 from service.config import Settings
 from service.ledger.ledger import Ledger
 from service.ledger.matching import Scored
-from service.ledger.records import as_row
 from service.ledger.tally import OTHER
 from service.metrics import ServiceMetrics
-from tests.service.ledger.conftest import path, record
+from tests.service.ledger.conftest import answers, path
 
 
 def ledger(tmp_path: Path, **settings: object) -> Ledger:
@@ -53,7 +52,8 @@ def test_only_the_busiest_series_are_named(tmp_path: Path) -> None:
     found = ledger(tmp_path, metrics_series=1)
     big, small = path(200, seed=1), path(200, seed=2)
     found.start()
-    found.record([as_row(record(big, t)) for t in range(60, 160)] + [as_row(record(small, t)) for t in range(60, 80)])
+    found.record(answers(big, range(60, 160)))
+    found.record(answers(small, range(60, 80)))
     assert found.recorder.flush(timeout=10)
     found.keep_house()
     (named,) = found.named
@@ -75,9 +75,9 @@ def test_a_series_whose_own_intervals_miss_shows_as_a_reason_to_retrain(tmp_path
     found = ledger(tmp_path)
     calm, narrow = path(400, seed=3), path(400, seed=4)
     found.start()
-    found.record([as_row(record(calm, t, name="calm")) for t in range(60, 400)])
-    found.record([as_row(record(narrow, t, name="narrow", sigma=0.003)) for t in range(60, 400)])
-    found.record([as_row(record(narrow, t, name="short", sigma=0.003)) for t in range(60, 200)])
+    found.record(answers(calm, range(60, 400), name="calm"))
+    found.record(answers(narrow, range(60, 400), name="narrow", sigma=0.003))
+    found.record(answers(narrow, range(60, 200), name="short", sigma=0.003))
     assert found.recorder.flush(timeout=10)
     found.keep_house()
     reason = "forecast_live_retrain_reason{"

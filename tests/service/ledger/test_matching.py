@@ -12,6 +12,7 @@ from service.ledger.calibration import scores
 from service.ledger.database import Database
 from service.ledger.matching import record_batch
 from service.ledger.queries import scored_forecasts
+from service.ledger.records import unpacked
 from tests.service.ledger.conftest import LEVELS, path, record
 
 
@@ -20,7 +21,7 @@ def offline(prices: np.ndarray, days: range) -> dict:
     found = [record(prices, t) for t in days][:-1]  # the last forecast's day has not come
     outcome = np.array([float(prices[t]) for t in list(days)[:-1]])
     last = np.array([r.last for r in found])
-    return scores(outcome, last, np.array([r.served for r in found]), LEVELS)
+    return scores(outcome, last, np.array([unpacked(r.served) for r in found]), LEVELS)
 
 
 @pytest.mark.parametrize("order", ["in order", "shuffled", "reversed"])
@@ -84,3 +85,26 @@ def test_a_next_day_that_fits_two_series_is_ambiguous_and_not_scored(database: D
     written = record_batch(database, [record(one, 71, model="v1")], None)
     assert written.unmatched["ambiguous"] == 1 and not written.scored
     assert sorted(len(s.outcome) for s in scored_forecasts(database)) == [2, 2]  # day 70 of neither was scored
+
+
+@pytest.mark.parametrize("first", ["the earlier forecast", "the next day"])
+def test_another_models_forecast_of_a_day_that_comes_late_is_scored(database: Database, first: str) -> None:
+    prices = path(100)
+    batches = [[record(prices, 70, model="v1")], [record(prices, 71, model="v1")]]
+    for batch in batches if first == "the earlier forecast" else batches[::-1]:
+        record_batch(database, batch, None)
+    late = record_batch(database, [record(prices, 70, model="v2")], None)
+    assert [(s.model, s.outcome) for s in late.scored] == [("v2", float(prices[70]))]
+    found = {(s.model, len(s.outcome)) for s in scored_forecasts(database)}
+    assert found == {("v1", 1), ("v2", 1)}
+
+
+def test_only_a_window_recorded_before_the_day_it_follows_is_indexed_by_its_head(database: Database) -> None:
+    prices = path(300)
+    for start in range(100, 300, 40):
+        record_batch(database, [record(prices, t) for t in range(start, start + 40)], None)
+    record_batch(database, [record(prices, 99)], None)  # the day before all of them, posted last
+    orphans = database.execute(database.connection(), "SELECT COUNT(*) FROM forecasts WHERE orphan = 1")
+    assert orphans == [(2,)]  # the chain's first window, and the one posted after the day it is followed by
+    (found,) = scored_forecasts(database)
+    assert len(found.outcome) == 200 and found.outcome[0] == float(prices[99])

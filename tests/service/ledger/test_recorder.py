@@ -10,9 +10,8 @@ from pathlib import Path
 from service.ledger.database import Database
 from service.ledger.queries import scored_forecasts
 from service.ledger.recorder import RETRY_SECONDS, Recorder
-from service.ledger.records import as_row
 from service.ledger.tally import Increments
-from tests.service.ledger.conftest import path, record
+from tests.service.ledger.conftest import answers, path
 from tests.store_faults import unwritable
 
 
@@ -38,7 +37,7 @@ def test_submitted_forecasts_are_written_and_flush_waits_for_them(tmp_path: Path
     found, counts = recorder(db)
     found.start()
     prices = path(300)
-    found.submit([as_row(record(prices, t)) for t in range(60, 300)])
+    found.submit(answers(prices, range(60, 300)))
     assert found.flush(timeout=10) and counts.recorded == 240
     assert len(scored_forecasts(db)[0].outcome) == 239
     found.stop()
@@ -50,7 +49,7 @@ def test_a_full_queue_drops_and_counts_without_waiting(tmp_path: Path) -> None:
     found, counts = recorder(db, capacity=10)  # not started: nothing takes from the queue
     prices = path(100)
     started = time.perf_counter()
-    found.submit([as_row(record(prices, t)) for t in range(60, 85)])
+    found.submit(answers(prices, range(60, 85)))
     assert time.perf_counter() - started < 0.05 and counts.dropped == {"queue_full": 15}
     found.start()
     found.stop()  # writes the ten it held
@@ -64,14 +63,14 @@ def test_an_unwritable_store_drops_and_counts_then_recording_resumes(tmp_path: P
     found, counts = recorder(db)
     found.start()
     prices = path(300)
-    found.submit([as_row(record(prices, t)) for t in range(60, 100)])
+    found.submit(answers(prices, range(60, 100)))
     assert found.flush(timeout=10) and counts.recorded == 40
     with unwritable(store):
-        found.submit([as_row(record(prices, t)) for t in range(100, 110)])
+        found.submit(answers(prices, range(100, 110)))
         assert found.flush(timeout=30)
     assert counts.dropped == {"store_error": 10} and counts.recorded == 40
     time.sleep(max(RETRY_SECONDS))  # the writer's pause after a failure
-    found.submit([as_row(record(prices, t)) for t in range(110, 120)])
+    found.submit(answers(prices, range(110, 120)))
     assert found.flush(timeout=15) and counts.recorded == 50  # back: recording resumed by itself
     found.stop()
     assert sorted(len(s.outcome) for s in scored_forecasts(db)) == [9, 39]  # days 100-109 were never recorded

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from service.ledger import wire
-from service.ledger.records import as_row
+from service.ledger.records import Answers, joined
 from service.ledger.upkeep import Upkeep
-from tests.service.ledger.conftest import path, record
+from tests.service.ledger.conftest import answer, answers, path
 
 
 @pytest.fixture
@@ -28,16 +28,40 @@ def pipe() -> Iterator[tuple[Connection, Connection]]:
         end.close()
 
 
-def test_a_batch_comes_back_row_for_row(pipe: tuple[Connection, Connection]) -> None:
+def same(one: Answers, other: Answers) -> bool:
+    """Equal field by field, arrays element by element (and of the same dtype as the store reads them)."""
+    for name in Answers.__dataclass_fields__:
+        mine, theirs = getattr(one, name), getattr(other, name)
+        if isinstance(mine, np.ndarray) or isinstance(theirs, np.ndarray):
+            if not np.array_equal(mine, theirs):
+                return False
+        elif mine != theirs:
+            return False
+    return True
+
+
+def test_a_batch_comes_back_as_it_was_sent(pipe: tuple[Connection, Connection]) -> None:
     prices = path(400, seed=3)
-    plain = [as_row(record(prices, t)) for t in range(60, 70)]
-    named = as_row(replace(record(prices, 90, name="S&P 500 ✓ 日経"), as_of="2019-01-02", target="2019-01-03"))
-    adapted = as_row(replace(record(prices, 120), factors={"0.8": 1.25, "0.95": 0.875}, raw=(1.0, 2.0, 3.0, 4.0, 5.0)))
-    short = as_row(record(path(30), 20, window=20))  # another model's window length and quantile count
-    short = (*short[:7], (0.1, 0.5, 0.9), (1.5, 2.5, 3.5), (1.5, 2.5, 3.5), *short[10:])
-    rows = [*plain, named, adapted, short]
-    wire.put(pipe[0], ("batch", rows))
-    assert wire.get(pipe[1]) == ("batch", rows)
+    plain = answers(prices, range(60, 70))
+    named = replace(answer(prices, 90, name="S&P 500 ✓ 日経"), as_of=["2019-01-02"], target=["2019-01-03"])
+    raw = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
+    adapted = replace(answer(prices, 120), factors=[{"0.8": 1.25, "0.95": 0.875}], raw=raw)
+    short = answer(path(30), 20, window=20)  # another model's window length and quantile count
+    short = replace(short, levels=(0.1, 0.5, 0.9), served=np.array([[1.5, 2.5, 3.5]]))
+    sent = [plain, named, adapted, short]
+    wire.put(pipe[0], ("batch", sent))
+    kind, back = wire.get(pipe[1])
+    assert kind == "batch" and len(back) == 4 and all(same(a, b) for a, b in zip(sent, back, strict=True))
+    assert [row for part in back for row in part.rows()] == [row for part in sent for row in part.rows()]
+
+
+def test_requests_of_one_kind_cross_as_one(pipe: tuple[Connection, Connection]) -> None:
+    prices = path(400, seed=3)
+    single = [answer(prices, t) for t in range(60, 160)]
+    other = answer(prices, 160, model="v2")
+    parts = joined([*single, other, answer(prices, 161, model="v2")])
+    assert [len(part) for part in parts] == [100, 2]
+    assert [row.id for part in parts for row in part.rows()] == [a.ids[0] for a in [*single, other]] + parts[1].ids[1:]
 
 
 def test_reports_and_settings_come_back_as_sent(pipe: tuple[Connection, Connection]) -> None:
@@ -57,8 +81,7 @@ def test_a_frame_of_anything_but_the_wire_is_refused(pipe: tuple[Connection, Con
 
 
 def test_prices_cross_as_the_model_saw_them(pipe: tuple[Connection, Connection]) -> None:
-    prices = np.array([1e-30, 3.4e38, 101.25, 7.0], dtype=np.float32)
-    row = as_row(replace(record(path(100), 80), prices=prices))
-    wire.put(pipe[0], ("batch", [row]))
-    (back,) = wire.get(pipe[1])[1]
-    assert np.array_equal(np.frombuffer(back[6], dtype="<f4"), prices)
+    prices = np.array([[1e-30, 3.4e38, 101.25, 7.0]], dtype=np.float32)
+    wire.put(pipe[0], ("batch", [replace(answer(path(100), 80), prices=prices)]))
+    ((back,),) = wire.get(pipe[1])[1:]
+    assert back.prices.dtype == np.float32 and np.array_equal(back.prices, prices)

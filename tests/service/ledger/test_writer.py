@@ -14,23 +14,25 @@ from pathlib import Path
 
 import numpy as np
 
+from service.ledger import wire
 from service.ledger.database import Database
 from service.ledger.queries import scored_forecasts
 from service.ledger.recorder import Recorder
-from service.ledger.records import as_record, as_row, head_key, tail_key
+from service.ledger.records import head_key, tail_key
 from service.ledger.tally import Increments
 from tests.conftest import ROOT
 from tests.live_server import wait_for
-from tests.service.ledger.conftest import path, record
+from tests.service.ledger.conftest import answers, path
 
 
-def test_a_record_crosses_the_pipe_unchanged() -> None:
-    original = record(path(100), 80, name="spx")
-    back = as_record(as_row(original))
-    fields = ("id", "name", "as_of", "target", "model", "created", "levels", "served", "raw", "factors")
-    assert [getattr(back, f) for f in fields] == [getattr(original, f) for f in fields]
-    assert np.array_equal(back.prices, original.prices) and back.last == original.last
-    assert back.head == head_key(original.prices) == original.head and back.tail == tail_key(original.prices)
+def test_answers_make_the_same_rows_on_either_side_of_the_pipe() -> None:
+    prices = path(100)
+    sent = answers(prices, range(60, 90), name="spx")
+    (back,) = wire.batch_answers(memoryview(wire.batch_frame([sent])))
+    rows, there = sent.rows(), back.rows()
+    assert there == rows and len(rows) == 30
+    assert rows[-1].head == head_key(prices[29:89]) and rows[-1].tail == tail_key(prices[29:89])
+    assert rows[-1].last == float(prices[88]) and np.array_equal(np.frombuffer(rows[-1].prices, "<f4"), prices[29:89])
 
 
 def test_a_server_killed_loses_nothing_it_had_sent(tmp_path: Path) -> None:
@@ -40,12 +42,11 @@ def test_a_server_killed_loses_nothing_it_had_sent(tmp_path: Path) -> None:
         import os, signal, time
         from service.ledger.database import Database
         from service.ledger.recorder import Recorder
-        from service.ledger.records import as_row
-        from tests.service.ledger.conftest import path, record
+        from tests.service.ledger.conftest import answers, path
         found = Recorder(Database({str(store)!r}), 10_000, lambda i: None, lambda r, n: None)
         found.start()
         prices = path(2_000)
-        found.submit([as_row(record(prices, t)) for t in range(60, 2_000)])
+        found.submit(answers(prices, range(60, 2_000)))
         while found.sent < 1_940:  # everything handed to the writer, nothing of it waited for
             time.sleep(0.001)
         print(found.process.pid, flush=True)
@@ -73,14 +74,14 @@ def test_a_killed_writer_is_counted_and_replaced(tmp_path: Path) -> None:
     found = Recorder(db, 10_000, written, lambda reason, n: dropped.update({reason: n}))
     found.start()
     prices = path(400)
-    found.submit([as_row(record(prices, t)) for t in range(60, 200)])
+    found.submit(answers(prices, range(60, 200)))
     assert found.flush(timeout=20) and sum(recorded) == 140
     first = found.process
     assert first is not None
     assert os.sched_getscheduler(first.pid) == os.SCHED_IDLE  # CPU only when the server leaves some
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
-    found.submit([as_row(record(prices, t)) for t in range(200, 400)])
+    found.submit(answers(prices, range(200, 400)))
     assert found.flush(timeout=20)
     assert found.process is not None and found.process.pid != first.pid  # a new writer
     assert sum(recorded) + dropped["writer_lost"] == 340 and sum(recorded) >= 140

@@ -14,7 +14,7 @@ import pytest
 
 from service.ledger.database import Database
 from service.ledger.matching import record_batch
-from service.ledger.records import ForecastRecord
+from service.ledger.records import Answers
 from tests.conftest import train_tiny
 from tests.service.ledger.conftest import LEVELS, Z
 from tests.training.publish.test_retrain import history, retrain
@@ -25,15 +25,13 @@ from training.publish.evidence import LiveEvidence, store_of
 
 def serve_days(store: Path, prices: np.ndarray, model: str, sigma: float) -> None:
     """What the service would have recorded answering `prices` day by day with quantiles of volatility sigma."""
-    records = []
-    for t in range(60, len(prices) + 1):
-        window = prices[t - 60 : t].astype(np.float32)
-        served = tuple(float(window[-1] * np.exp(sigma * z)) for z in Z)
-        records.append(
-            ForecastRecord(uuid.uuid4().hex, "sp500", None, None, model, time.time(), window, LEVELS, served, served)
-        )
+    windows = np.stack([prices[t - 60 : t] for t in range(60, len(prices) + 1)]).astype(np.float32)
+    served = windows[:, -1:] * np.exp(sigma * np.array(Z))[None, :]
+    n = len(windows)
+    ids, names, dates = [uuid.uuid4().hex for _ in range(n)], ["sp500"] * n, [None] * n
+    answered = Answers(ids, names, dates, dates, model, [time.time()] * n, windows, LEVELS, served, None, None)
     db = Database(str(store))
-    record_batch(db, records, None)
+    record_batch(db, answered.rows(), None)
     db.close_all()
 
 
