@@ -1,6 +1,7 @@
 """Recording on vs off: single-window /predict at 32 connections, each request the next day of one long price path
 (so every forecast is recorded, matched with the day before and scored), against the same service with
-FORECAST_RECORD=false. Arms alternate within each repeat; each run starts a fresh store."""
+FORECAST_RECORD=false. Arms alternate within each repeat, and which goes first alternates too; each run starts a
+fresh store."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def recording_runs(models: Path, seconds: float, repeats: int) -> dict:
     runs: dict[str, list[dict]] = {"off": [], "on": []}
     base = {"FORECAST_MODEL_DIR": str(models), "FORECAST_LOG_LEVEL": "info", "FORECAST_WORKERS": "1"}
     for rep in range(repeats):
-        for arm in ("off", "on"):
+        for arm in ("off", "on") if rep % 2 == 0 else ("on", "off"):  # neither arm always first
             with tempfile.TemporaryDirectory() as tmp:
                 env = {**base, "FORECAST_RECORD": str(arm == "on").lower(), "FORECAST_STORE": f"{tmp}/f.sqlite"}
                 with server(service_argv(), "/health/ready", env) as s:

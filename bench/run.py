@@ -32,6 +32,7 @@ UNBATCHED = "service, 1 worker, batching off (FORECAST_MAX_BATCH=1)"
 CONNECTIONS = (1, 8, 32, 64, 128)
 BATCH_SIZES = (1, 64, 1024)
 PAIR_REPEATS = 5  # the 1-connection comparison with batching off: two small latencies, so more repeats
+RECORDING_REPEATS = 7  # recording on vs off: two throughputs this machine varies by 15% run to run, so more repeats
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,7 @@ def main() -> None:
     pair = http_runs(pair_targets(args.models), args.seconds, PAIR_REPEATS)
     data["pair"] = {name: by_c[1] for name, by_c in pair.items()}
     data["http"][UNBATCHED] = {"1": median_row(data["pair"][UNBATCHED])}
-    data["recording"] = recording_runs(args.models, args.seconds, max(args.repeats, PAIR_REPEATS))
+    data["recording"] = recording_runs(args.models, args.seconds, max(args.repeats, RECORDING_REPEATS))
     data["batch"] = batch_runs(args.models, args.seconds, args.repeats)
     data["cold"] = cold_start_and_memory(args.models, args.soak, args.repeats, workers)
     data["targets"] = targets(data)

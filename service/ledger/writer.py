@@ -24,6 +24,7 @@ log = logging.getLogger("service.ledger.writer")
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits after failed writes, then every 5 s until the store answers
 UPKEEP_SECONDS = 60.0
+WRITE_BATCH = 2000  # forecasts per transaction at most: a busy service writes few, large transactions
 NICE = 19  # where SCHED_IDLE is not available: the lowest CPU priority
 
 
@@ -79,14 +80,32 @@ def serve(inbox: Connection, outbox: Connection) -> None:
             writer.keep_up()
             if not inbox.poll(1.0):
                 continue
-            message = wire.get(inbox)
-            if message[0] == "stop":
+            parts, more = waiting(inbox)
+            if parts:
+                writer.write(parts)
+            if not more:
                 return
-            writer.write(message[1])
-    except (EOFError, BrokenPipeError):
+    except BrokenPipeError:
         return
     finally:
         writer.db.close_all()
+
+
+def waiting(inbox: Connection) -> tuple[list[Answers], bool]:
+    """The batches waiting in the pipe, up to WRITE_BATCH forecasts, to write as one; False when the server has
+    said stop, or is gone, after them."""
+    parts: list[Answers] = []
+    count = 0
+    try:
+        while count < WRITE_BATCH and (not parts or inbox.poll(0)):
+            message = wire.get(inbox)
+            if message[0] == "stop":
+                return parts, False
+            parts += message[1]
+            count += sum(len(part) for part in message[1])
+    except EOFError:
+        return parts, False
+    return parts, True
 
 
 def background() -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from service.ledger.queries import scored_forecasts
 from service.ledger.recorder import Recorder
 from service.ledger.records import head_key, tail_key
 from service.ledger.tally import Increments
+from service.ledger.writer import waiting
 from tests.conftest import ROOT
 from tests.live_server import wait_for
 from tests.service.ledger.conftest import answers, path
@@ -88,3 +90,22 @@ def test_a_killed_writer_is_counted_and_replaced(tmp_path: Path) -> None:
     found.stop()
     assert found.process.returncode == 0
     db.close_all()
+
+
+def test_the_writer_writes_what_is_waiting_as_one_and_stops_after_it() -> None:
+    read, write = os.pipe()
+    inbox, outbox = Connection(read, writable=False), Connection(write, readable=False)
+    prices = path(400)
+    sent = [answers(prices, range(start, start + 10)) for start in range(60, 100, 10)]  # all fit in the pipe
+    for part in sent:
+        wire.put(outbox, ("batch", [part]))
+    wire.put(outbox, ("stop",))
+    parts, more = waiting(inbox)
+    assert [p.ids for p in parts] == [p.ids for p in sent] and not more
+    wire.put(outbox, ("batch", sent[:2]))
+    wire.put(outbox, ("batch", sent[2:]))
+    parts, more = waiting(inbox)
+    assert len(parts) == 4 and more  # nothing more waiting: the writer writes these and waits for the next
+    outbox.close()
+    assert waiting(inbox) == ([], False)  # the server is gone
+    inbox.close()
