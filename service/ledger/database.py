@@ -57,7 +57,7 @@ MIGRATIONS: tuple[str, ...] = (
     # One index grown at random places per write instead of two: the newest prices, with the series name only (a
     # write checks the model itself, under the write lock); the prices before the last only for the forecasts
     # recorded before the one they follow (`orphan`), the only ones a later write looks up that way; the days only
-    # of forecasts that have one.
+    # of forecasts that have one. `raw` is NULL where the answer was not adapted (as served).
     """
     CREATE TABLE forecasts_next (
         id TEXT PRIMARY KEY,
@@ -73,7 +73,7 @@ MIGRATIONS: tuple[str, ...] = (
         last DOUBLE NOT NULL,
         levels BLOB NOT NULL,
         served BLOB NOT NULL,
-        raw BLOB NOT NULL,
+        raw BLOB,
         factors TEXT,
         outcome DOUBLE,
         source TEXT,

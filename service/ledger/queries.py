@@ -102,9 +102,8 @@ def scored_forecasts(
         params.append(time.time() - days * 86_400)
     rows = db.execute(
         db.connection(),
-        "SELECT chain, model, levels, served, raw, outcome, last, factors, target FROM forecasts WHERE "
-        + " AND ".join(where)
-        + " ORDER BY chain, model, COALESCE(target, ''), created, id",
+        "SELECT chain, model, levels, served, COALESCE(raw, served), outcome, last, factors, target FROM forecasts "
+        "WHERE " + " AND ".join(where) + " ORDER BY chain, model, COALESCE(target, ''), created, id",
         params,
     )
     return group_scores(rows)

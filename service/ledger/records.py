@@ -82,7 +82,7 @@ class Row:
     target: str | None = None  # the ISO date of the day forecast, when known
     created: float = 0.0  # when it was answered (unix seconds)
     prices: bytes | bytearray = b""  # the window the model read, float32
-    raw: bytes | bytearray = b""  # the quantiles before adaptive scaling (served's bytes when it is off)
+    raw: bytes | bytearray | None = None  # the quantiles before adaptive scaling; None: as served
     factors: str | None = None  # the adaptive scale used per central interval, as JSON ({"0.8": ...})
     orphan: bool = False  # recorded before the window it follows (or first of its series): found by its head
 
@@ -132,7 +132,7 @@ class Answers:
         n, length = self.prices.shape
         prices = bytearray(np.ascontiguousarray(self.prices, dtype="<f4"))  # bound as bytearray: see matching
         served = bytearray(np.ascontiguousarray(self.served, dtype="<f8"))
-        raw = served if self.raw is None else bytearray(np.ascontiguousarray(self.raw, dtype="<f8"))
+        raw = None if self.raw is None else bytearray(np.ascontiguousarray(self.raw, dtype="<f8"))
         levels, q, k = bytearray(packed_levels(self.levels)), 8 * len(self.levels), 4 * key_length(length)
         last = self.prices[:, -1].tolist()
         view, rows = memoryview(prices), []
@@ -157,7 +157,7 @@ class Answers:
                 self.target[i],
                 self.created[i],
                 prices[at:end],
-                raw[q * i : q * (i + 1)],
+                None if raw is None else raw[q * i : q * (i + 1)],
             )
             if self.factors is not None:
                 row.factors = json.dumps(self.factors[i])

@@ -20,7 +20,8 @@ from training.scoring.significance import chi2_1_sf, diebold_mariano_losses, lr_
 log = logging.getLogger(__name__)
 
 QUERY = (
-    "SELECT chain, prices, last, levels, raw, outcome FROM forecasts WHERE model = {mark} AND outcome IS NOT NULL "
+    "SELECT chain, prices, last, levels, COALESCE(raw, served), outcome FROM forecasts WHERE model = {mark} "
+    "AND outcome IS NOT NULL "
     "ORDER BY chain, COALESCE(target, ''), created, id"
 )
 
