@@ -21,8 +21,10 @@ from service.ledger.calibration import central_intervals
 from service.ledger.database import Database
 from service.ledger.records import Row, chain_label, unpacked
 
-NEW_COLUMNS = ("id", "name", "chain", "as_of", "target", "model", "created", "head", "tail", "prices", "last", "levels")
-NEW_COLUMNS += ("served", "raw", "factors", "outcome", "source", "scored", "orphan")
+NEW_COLUMNS = (
+    *("id", "name", "chain", "as_of", "target", "model", "created", "head", "tail", "prices", "last", "levels"),
+    *("served", "raw", "factors", "outcome", "source", "scored", "orphan"),
+)
 SCORE = "UPDATE forecasts SET outcome = ?, source = ?, scored = ? WHERE id = ? AND outcome IS NULL"
 COLUMNS = "id, name, chain, model, levels, served, last, outcome, head, tail, source"
 CHUNK = 400  # keys per IN (...) list: under SQLite's and PostgreSQL's parameter limits

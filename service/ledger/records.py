@@ -128,40 +128,46 @@ class Answers:
         return self.model, self.levels, self.prices.shape[1], self.raw is None, self.factors is None
 
     def rows(self) -> list[Row]:
-        """One new row per window, its keys hashed from its float32 bytes."""
-        n, length = self.prices.shape
+        """One new row per window, its keys hashed from its float32 bytes (the loop the writer runs for every
+        forecast: locals, no calls it can do without)."""
+        length = self.prices.shape[1]
         prices = bytearray(np.ascontiguousarray(self.prices, dtype="<f4"))  # bound as bytearray: see matching
         served = bytearray(np.ascontiguousarray(self.served, dtype="<f8"))
         raw = None if self.raw is None else bytearray(np.ascontiguousarray(self.raw, dtype="<f8"))
-        levels, q, k = bytearray(packed_levels(self.levels)), 8 * len(self.levels), 4 * key_length(length)
-        last = self.prices[:, -1].tolist()
-        view, rows = memoryview(prices), []
-        for i in range(n):
-            at, end = 4 * length * i, 4 * length * (i + 1)
-            head, tail = price_key(view[end - k - 4 : end - 4]), price_key(view[end - k : end])
+        levels = bytearray(packed_levels(self.levels))
+        q, k, stride = 8 * len(self.levels), 4 * key_length(length), 4 * length  # bytes of quantiles, keys, window
+        model, view, blake, rows = self.model, memoryview(prices), hashlib.blake2b, []
+        lasts = self.prices[:, -1].tolist()
+        fields = zip(self.ids, self.names, self.as_of, self.target, self.created, lasts, strict=True)
+        for i, (id_, name, as_of, target, created, last) in enumerate(fields):
+            end, at = stride * (i + 1), q * i
+            head = blake(view[end - k - 4 : end - 4], digest_size=16).digest()
+            tail = blake(view[end - k : end], digest_size=16).digest()
+            own = None if raw is None else raw[at : at + q]
             row = Row(
-                self.ids[i],
-                self.names[i],
+                id_,
+                name,
                 "",
-                self.model,
+                model,
                 levels,
-                served[q * i : q * (i + 1)],
-                last[i],
+                served[at : at + q],
+                last,
                 None,
                 head,
                 tail,
                 None,
                 True,
                 None,
-                self.as_of[i],
-                self.target[i],
-                self.created[i],
-                prices[at:end],
-                None if raw is None else raw[q * i : q * (i + 1)],
+                as_of,
+                target,
+                created,
+                prices[end - stride : end],
+                own,
             )
-            if self.factors is not None:
-                row.factors = json.dumps(self.factors[i])
             rows.append(row)
+        if self.factors is not None:
+            for row, factors in zip(rows, self.factors, strict=True):
+                row.factors = json.dumps(factors)
         return rows
 
 
