@@ -19,7 +19,8 @@ from typing import Any
 
 from service.ledger import wire
 from service.ledger.database import Database
-from service.ledger.records import Answers, Gathering, gather
+from service.ledger.gathering import Gathering, gather
+from service.ledger.records import Answers
 from service.ledger.tally import Increments
 from service.ledger.upkeep import Upkeep
 from service.ledger.writer import RETRY_SECONDS

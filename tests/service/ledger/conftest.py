@@ -7,7 +7,8 @@ import uuid
 
 import numpy as np
 
-from service.ledger.records import Answers, Row, joined
+from service.ledger.gathering import joined
+from service.ledger.records import Answers, Row
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 Z = (-1.96, -1.2816, 0.0, 1.2816, 1.96)  # normal quantiles of those levels

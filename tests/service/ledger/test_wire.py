@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from service.ledger import wire
-from service.ledger.records import Answers, joined
+from service.ledger.records import Answers
 from service.ledger.upkeep import Upkeep
 from tests.service.ledger.conftest import answer, answers, path
 
@@ -53,15 +53,6 @@ def test_a_batch_comes_back_as_it_was_sent(pipe: tuple[Connection, Connection]) 
     kind, back = wire.get(pipe[1])
     assert kind == "batch" and len(back) == 4 and all(same(a, b) for a, b in zip(sent, back, strict=True))
     assert [row for part in back for row in part.rows()] == [row for part in sent for row in part.rows()]
-
-
-def test_requests_of_one_kind_cross_as_one(pipe: tuple[Connection, Connection]) -> None:
-    prices = path(400, seed=3)
-    single = [answer(prices, t) for t in range(60, 160)]
-    other = answer(prices, 160, model="v2")
-    parts = joined([*single, other, answer(prices, 161, model="v2")])
-    assert [len(part) for part in parts] == [100, 2]
-    assert [row.id for part in parts for row in part.rows()] == [a.ids[0] for a in [*single, other]] + parts[1].ids[1:]
 
 
 def test_reports_and_settings_come_back_as_sent(pipe: tuple[Connection, Connection]) -> None:
