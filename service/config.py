@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Most answered forecasts waiting to be recorded; more are dropped and counted. A server "
         "process killed loses these at most (its writer process writes what it was sent); the whole machine, these "
-        "and two batches of 1,000 more.",
+        "and two batches of 2,000 more.",
     )
     store_retention_days: float = Field(
         730.0, gt=0, description="Forecasts, their windows and outcomes older than this are deleted."
