@@ -67,12 +67,3 @@ def gather(gatherings: MutableSequence[Gathering], answers: Answers, limit: int)
         last.add(answers)
     else:
         gatherings.append(Gathering(answers))
-
-
-def joined(parts: list[Answers]) -> list[Answers]:
-    """Consecutive answers of one kind as one: a batch of single-window requests crosses to the writer process as
-    a few arrays, not as many small ones."""
-    gatherings: list[Gathering] = []
-    for part in parts:
-        gather(gatherings, part, limit=len(parts))
-    return [found.answers() for found in gatherings]

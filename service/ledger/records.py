@@ -15,6 +15,7 @@ import numpy as np
 # A day of a series is known by the prices before it: the last 59 (a 60-price window's all but its oldest). Two
 # windows of one series on consecutive days share them: the first day's last 59, the next day's 59 before its last.
 KEY_PRICES = 59
+KEY_BYTES = 16  # a key's digest: blake2b of the prices' float32 bytes, 128 bits
 MAX_NAME = 200  # characters of a series name
 
 
@@ -36,7 +37,7 @@ def unpacked(blob: bytes | bytearray) -> tuple[float, ...]:
 def price_key(prices: np.ndarray | bytes | bytearray | memoryview) -> bytes:
     """A digest of float32 prices, as the model saw them (or their little-endian bytes)."""
     data = prices if not isinstance(prices, np.ndarray) else np.ascontiguousarray(prices, dtype="<f4").tobytes()
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return hashlib.blake2b(data, digest_size=KEY_BYTES).digest()
 
 
 def key_length(length: int) -> int:
@@ -122,10 +123,6 @@ class Answers:
             factors,
         )
 
-    def kind(self) -> tuple[object, ...]:
-        """What answers must share to be joined into one."""
-        return self.model, self.levels, self.prices.shape[1], self.raw is None, self.factors is None
-
     def rows(self) -> list[Row]:
         """One new row per window, its keys hashed from its float32 bytes (the loop the writer runs for every
         forecast: locals, no calls it can do without)."""
@@ -140,8 +137,8 @@ class Answers:
         fields = zip(self.ids, self.names, self.as_of, self.target, self.created, lasts, strict=True)
         for i, (id_, name, as_of, target, created, last) in enumerate(fields):
             end, at = stride * (i + 1), q * i
-            head = blake(view[end - k - 4 : end - 4], digest_size=16).digest()
-            tail = blake(view[end - k : end], digest_size=16).digest()
+            head = blake(view[end - k - 4 : end - 4], digest_size=KEY_BYTES).digest()  # price_key, inlined
+            tail = blake(view[end - k : end], digest_size=KEY_BYTES).digest()
             own = None if raw is None else raw[at : at + q]
             row = Row(
                 id_,

@@ -7,7 +7,7 @@ import uuid
 
 import numpy as np
 
-from service.ledger.gathering import joined
+from service.ledger.gathering import Gathering, gather
 from service.ledger.records import Answers, Row
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
@@ -30,6 +30,14 @@ def answer(
     return Answers(
         [uuid.uuid4().hex], [name], [None], [None], model, [time.time() + t], w[None, :], LEVELS, served, None, None
     )
+
+
+def joined(parts: list[Answers]) -> list[Answers]:
+    """Consecutive answers of one kind as one, as the recorder's queue joins them."""
+    gatherings: list[Gathering] = []
+    for part in parts:
+        gather(gatherings, part, limit=len(parts))
+    return [found.answers() for found in gatherings]
 
 
 def answers(prices: np.ndarray, days: range, **options: object) -> Answers:

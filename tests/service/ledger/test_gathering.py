@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from service.ledger.gathering import Gathering, gather, joined
-from tests.service.ledger.conftest import answer, path
+from service.ledger.gathering import Gathering, gather
+from tests.service.ledger.conftest import answer, joined, path
 
 
 def test_requests_of_one_kind_are_joined_in_order() -> None:
