@@ -48,7 +48,20 @@ def feature_list(text: str) -> list[str]:
 class LSTMConfig:
     """Shape of the network; the defaults (2 x 32 over 60 steps) follow the ablation in reports/ablation.md."""
 
-    window: int = option(60, "past days per window", parse=positive_int)
+    def __post_init__(self) -> None:
+        if self.max_window < self.window:
+            raise ValueError(f"--max-window {self.max_window} is below --window {self.window}")
+
+    window: int = option(60, "the shortest window the model answers, in prices (its min_window)", parse=positive_int)
+    max_window: int = option(
+        1000,
+        "the longest window the model answers, in prices: the volatility filters and the EWMA sigma read every "
+        "price posted, training draws lengths from window to max_window",
+        parse=positive_int,
+    )
+    reads: int = option(
+        60, "the newest prices of a window that the recurrent network reads (the filters read all)", parse=positive_int
+    )
     cell: str = option("lstm", "recurrent cell", choices=CELLS)
     layers: int = option(2, "stacked layers", parse=positive_int)
     hidden: int = option(32, "units per layer", parse=positive_int)
@@ -85,7 +98,8 @@ class TrainConfig:
         factory=lambda: list(DEFAULT_TRAINING_DATA),
         parse=Path,
         repeat=True,
-        shown="every bundled series: S&P 500, NASDAQ Composite, Dow Jones, Apple, IBM, Google",
+        shown="every bundled series: S&P 500, NASDAQ Composite, Dow Jones, Apple, IBM, Google, five US dollar "
+        "exchange rates 1980-87, the S&P 500 1980-91",
     )
     simulated: int = option(
         24,

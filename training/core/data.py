@@ -20,9 +20,15 @@ log = logging.getLogger(__name__)
 
 BUNDLED_DATA = Path(__file__).parents[1] / "data"
 DEFAULT_DATA = BUNDLED_DATA / "sp500.csv.gz"
-# Every bundled real series: three indices, three large-cap stocks (provenance in data/README.md)
+# Every bundled real series: three indices, three large-cap stocks, five exchange rates and the S&P 500
+# through the 1987 crash (provenance in data/README.md)
 DEFAULT_TRAINING_DATA = tuple(
-    BUNDLED_DATA / f"{name}.csv.gz" for name in ("sp500", "nasdaq", "djia", "aapl", "ibm", "goog")
+    BUNDLED_DATA / f"{name}.csv.gz"
+    for name in (
+        *("sp500", "nasdaq", "djia", "aapl", "ibm", "goog"),
+        *(f"fx-usd-{currency}" for currency in ("dem", "gbp", "cad", "jpy", "chf")),
+        "sp500-1980-1991",
+    )
 )
 
 

@@ -111,7 +111,9 @@ class ModelCard(TypedDict, total=False):
 
     format: str  # "lstm-forecast/<major>"; servers refuse a major they do not know
     version: str
-    window: int
+    window: int  # the shortest window, as fixed-window readers expect
+    min_window: int
+    max_window: int
     horizon: int
     features: list[str]
     quantiles: list[float]

@@ -28,11 +28,20 @@ def example_input(model: PriceForecaster, window: int, features: int) -> torch.T
 
 
 def export_onnx(
-    model: PriceForecaster, window: int, path: Path, metadata: dict[str, object], features: int = 1
+    model: PriceForecaster,
+    window: int,
+    path: Path,
+    metadata: dict[str, object],
+    features: int = 1,
+    max_window: int | None = None,
 ) -> None:
-    """Writes model.onnx: input `window` [batch, window(, features)], outputs `forecast` and `quantiles`."""
+    """Writes model.onnx: input `window` [batch, length(, features)], outputs `forecast` and `quantiles`.
+
+    The length axis is dynamic ("length") when max_window is above window, else fixed at window.
+    """
     model.eval()
     example = example_input(model, window, features)
+    window_axes = {0: "batch", 1: "length"} if max_window and max_window > window else {0: "batch"}
     with warnings.catch_warnings():
         # The TorchScript exporter is chosen on purpose (it handles nn.LSTM with a dynamic batch and
         # no h0/c0 inputs); torch announces its deprecation and tracer notes that do not apply here.
@@ -43,7 +52,7 @@ def export_onnx(
             str(path),
             input_names=["window"],
             output_names=["forecast", "quantiles"],
-            dynamic_axes={"window": {0: "batch"}, "forecast": {0: "batch"}, "quantiles": {0: "batch"}},
+            dynamic_axes={"window": window_axes, "forecast": {0: "batch"}, "quantiles": {0: "batch"}},
             opset_version=OPSET,
             dynamo=False,
         )

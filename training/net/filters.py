@@ -26,6 +26,27 @@ MIN_VARIANCE_RATIO = 0.04  # a filter's sigma is at least 0.2 EWMA sigmas: a fla
 SCORE_NU = 5.0
 
 
+def scan_spans(lags: int) -> tuple[int, ...]:
+    """The doubling spans 1, 2, 4, ... whose scan reaches back `lags` steps."""
+    spans = [1]
+    while spans[-1] * 2 < lags:
+        spans.append(spans[-1] * 2)
+    return tuple(spans)
+
+
+def decayed_sums(drive: torch.Tensor, beta: torch.Tensor, spans: tuple[int, ...]) -> torch.Tensor:
+    """(B, K, n) drives, (K, 1) beta -> h_t = sum over i <= t of beta^(t - i) d_i, exact while t < 2 * spans[-1].
+
+    Each step adds the sums one span back, decayed by beta^span (Hillis-Steele): after spans 1 .. s every
+    h_t holds the last 2s drives. Shifting by padding on the left and cutting as many on the right keeps
+    the length whatever it is, so the exported graph has no fixed window; every factor is at most 1.
+    """
+    h = drive
+    for span in spans:
+        h = h + beta**span * torch.nn.functional.pad(h, (span, 0))[..., :-span]
+    return h
+
+
 def logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
 
@@ -37,32 +58,25 @@ class VolatilityFilter(nn.Module):
     Filter k: sigma2_{t+1} = (1 - P) v + (alpha + gamma 1[r_t < 0]) r_t^2 + beta sigma2_t, started at and
     targeting v, the window's variance level (P = alpha + gamma / 2 + beta). v is a scaled square of the mean
     absolute return: far steadier than the mean square under fat tails, where one crash day would set it.
-    A filter is linear in sigma2, so every step's forecast is one matrix product and the whole mixture exports
-    as a few ONNX ops. Each filter's Student t log-score (SCORE_NU) on the window's returns (after a burn-in)
-    gives its weight through a softmax with a learned temperature and prior, so a window that behaves like an index
-    with strong leverage leans on the asymmetric filter and a calm symmetric one on the others: the window
-    picks its model, as a per-asset GARCH fit would over a longer history. It works on returns over the EWMA
-    sigma, so it returns the ratio of its sigma to that one. All parameters are pooled over the training
-    windows.
+    A filter is linear in sigma2, so every step's forecast is a sum of past drives decayed by beta, which a
+    scan by doubling spans computes for a window of any length in log2(max_window) vectorised steps: the
+    graph takes windows of every length up to max_window, exactly, in time O(n log n). Each filter's Student t
+    log-score (SCORE_NU) on the window's returns (after a burn-in) gives its weight through a softmax with a
+    learned temperature and prior, so a window that behaves like an index with strong leverage leans on the
+    asymmetric filter and a calm symmetric one on the others: the window picks its model, as a per-asset GARCH
+    fit would, and a longer window picks with more confidence. It works on returns over the EWMA sigma, so it
+    returns the ratio of its sigma to that one. All parameters are pooled over the training windows.
     """
 
-    exponents: torch.Tensor
-    past: torch.Tensor
-    ages: torch.Tensor
-
-    def __init__(self, window: int) -> None:
+    def __init__(self, max_window: int) -> None:
         super().__init__()
-        n = window - 1  # returns in a window
+        self.spans = scan_spans(max_window - 1)
         self.persistence_logit = nn.Parameter(torch.tensor([logit(g[0]) for g in FILTER_GRID]))
         self.news_logit = nn.Parameter(torch.tensor([logit(g[1]) for g in FILTER_GRID]))
         self.asymmetry_logit = nn.Parameter(torch.tensor([logit(g[2]) for g in FILTER_GRID]))
         self.log_temperature = nn.Parameter(torch.tensor(0.0))
         self.prior = nn.Parameter(torch.zeros(len(FILTER_GRID)))
         self.log_level_scale = nn.Parameter(torch.tensor(float(np.log(np.pi / 2))))  # (E|e|)^2 = 2/pi for a normal
-        t, i = torch.arange(n + 1)[:, None], torch.arange(n)[None, :]
-        self.register_buffer("exponents", (t - 1 - i).clamp(min=0).float())  # (n + 1, n): beta^(t-1-i)
-        self.register_buffer("past", (i < t).float())  # return i drives the forecast for t only if i < t
-        self.register_buffer("ages", t[:, 0].float())  # (n + 1,) steps since the start
 
     def coefficients(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(K,) persistence P, news share alpha + gamma / 2 (< P) and asymmetry of every filter."""
@@ -92,9 +106,11 @@ class VolatilityFilter(nn.Module):
         falls = (z < 0).to(z.dtype)[:, None, :]  # (B, 1, n)
         impact = (news * (1 - asym))[None, :, None] + (2 * news * asym)[None, :, None] * falls  # (B, K, n)
         drive = (1 - persistence)[None, :, None] * level + impact * squares[:, None, :]  # (B, K, n)
-        decay = beta**self.exponents * self.past  # (K, n + 1, n)
-        start = beta[None, :, :, 0] ** self.ages * level  # (B, K, n + 1)
-        return torch.clamp(torch.einsum("kti,bki->bkt", decay, drive) + start, min=MIN_VARIANCE_RATIO)
+        decayed = decayed_sums(drive, beta[..., 0], self.spans)  # (B, K, n): step t's sum over the drives up to t
+        ages = torch.cumsum(torch.ones_like(torch.nn.functional.pad(z[:1], (1, 0))), 1) - 1  # (1, n + 1): 0 .. n
+        start = beta[..., 0] ** ages[:, None, :] * level  # (B, K, n + 1); the powers once, not per window
+        previous = torch.nn.functional.pad(decayed, (1, 0))  # the forecast for t reads the drives before t
+        return torch.clamp(previous + start, min=MIN_VARIANCE_RATIO)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(B, n) returns over the EWMA sigma -> (B, 1) the mixture's sigma over the EWMA sigma."""

@@ -12,7 +12,7 @@ from training.net.normalizers import Normalizer
 
 
 class StackedLSTM(nn.Module):
-    """Recurrent layers over normalised steps; a head gives (B, horizon, quantiles), monotone by construction.
+    """Recurrent layers over the newest normalised steps; a head gives (B, horizon, quantiles), monotone.
 
     With the default "residual" head the quantiles are a simple method plus a bounded correction: the base is
     a fixed table of standardised quantiles (filtered historical simulation, set from the training targets)
@@ -45,13 +45,15 @@ class StackedLSTM(nn.Module):
         self.head = nn.Linear(config.hidden, config.horizon * width)
         # (h, Q) standardised quantiles the residual head corrects; set_base() fits them to the training targets
         self.register_buffer("base", torch.tensor(normal_table(self.quantile_levels)).repeat(config.horizon, 1))
-        self.vol = VolatilityFilter(config.window) if self.residual else None
+        self.reads = config.reads
+        self.vol = VolatilityFilter(config.max_window) if self.residual else None
         if self.residual:
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(x)  # (B, T, H); no h0/c0 given, so none is exposed in the export
+        # the newest `reads` steps only (all of a shorter window); no h0/c0, so none is exposed in the export
+        out, _ = self.rnn(x[:, -self.reads :])  # (B, min(T, reads), H)
         raw = self.head(out[:, -1, :]).reshape(x.shape[0], self.horizon, -1)  # (B, h, Q) or (B, h, Q + 1)
         if not self.residual:
             return monotone_quantiles(raw, self.median)

@@ -161,7 +161,6 @@ class VolNormalizer(Normalizer):
 
     scales: torch.Tensor
     means: torch.Tensor
-    weights: torch.Tensor
 
     kind = "vol"
 
@@ -172,8 +171,7 @@ class VolNormalizer(Normalizer):
         self.kinds = list(kinds)
         self.register_buffer("scales", torch.tensor(scales, dtype=torch.float32))
         self.register_buffer("means", torch.tensor(means, dtype=torch.float32))
-        weights = EWMA_LAMBDA ** np.arange(window - 2, -1, -1, dtype=np.float64)  # newest return weighs most
-        self.register_buffer("weights", torch.tensor(weights / weights.sum(), dtype=torch.float32))
+        self.window = window
 
     @classmethod
     def fit(cls, train: np.ndarray, names: list[str], window: int) -> VolNormalizer:
@@ -187,9 +185,16 @@ class VolNormalizer(Normalizer):
         return torch.cat([torch.zeros_like(r[:, :1]), r], dim=1)
 
     def sigma(self, prices: torch.Tensor) -> torch.Tensor:
-        """(B, T) -> (B, 1) EWMA sigma of the window's log-returns, never below SIGMA_FLOOR."""
+        """(B, T) -> (B, 1) EWMA sigma of all the window's log-returns, never below SIGMA_FLOOR.
+
+        The weights lambda^age, newest return age 0, are made from the window's own length in the graph, so
+        one graph reads windows of any length; they sum to one over the returns posted.
+        """
         r = self.returns(prices)[:, 1:]
-        return torch.clamp(torch.sqrt((r * r * self.weights).sum(1, keepdim=True)), min=SIGMA_FLOOR)
+        steps = torch.ones_like(r[:1])
+        weights = EWMA_LAMBDA ** (steps.sum(1, keepdim=True) - torch.cumsum(steps, 1))  # (1, n): age n-1 .. 0
+        weighted = (r * r * weights).sum(1, keepdim=True) / weights.sum(1, keepdim=True)
+        return torch.clamp(torch.sqrt(weighted), min=SIGMA_FLOOR)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         columns = []
@@ -220,7 +225,7 @@ class VolNormalizer(Normalizer):
             "levels as in 'window'",
             "ewma_lambda": EWMA_LAMBDA,
             "sigma_floor": SIGMA_FLOOR,
-            "window": len(self.weights) + 1,
+            "window": self.window,
             "feature_kinds": self.kinds,
             "scales": [float(s) for s in self.scales],
             "means": [float(m) for m in self.means],

@@ -13,9 +13,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from training.core.config import TrainConfig
+from training.core.config import LSTMConfig, TrainConfig
 from training.core.cpus import usable_cpus
-from training.core.data import FeatureSeries, Split, chronological_split, make_feature_windows
+from training.core.data import FeatureSeries, Split, chronological_split
+from training.net.lengths import WindowPool, checked_lengths, draw_length
 from training.net.model import PriceForecaster, StackedLSTM
 from training.net.normalizers import fit_normalizer
 
@@ -62,27 +63,27 @@ def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tens
     return torch.maximum(quantiles * u, (quantiles - 1) * u).mean()
 
 
-def encoded_tensors(
-    model: PriceForecaster, datasets: list[Dataset], part: str, window: int, horizon: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Network inputs (N, T, F) and targets (N, h) of one part ('train' or 'val') of every series, pooled."""
-    xs, ys = [], []
-    for series, split in datasets:
-        start, stop = (window, split.val_start) if part == "train" else (split.val_start, split.test_start)
-        x, y, _ = make_feature_windows(series.values, window, start, stop, horizon)
-        xs.append(x)
-        ys.append(y)
-    xt = torch.tensor(np.concatenate(xs), dtype=torch.float32)  # (N, T, F)
+def encoded(model: PriceForecaster, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Raw windows (N, T, F) and next prices (N, h) -> network inputs and the targets its quantiles fit."""
+    xt = torch.tensor(x, dtype=torch.float32)
     with torch.no_grad():
-        target = torch.tensor(np.concatenate(ys), dtype=torch.float32)
-        return model.normalizer.encode(xt), model.normalizer.encode_target(xt, target)
+        return model.normalizer.encode(xt), model.normalizer.encode_target(xt, torch.tensor(y, dtype=torch.float32))
 
 
-def evaluate_loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor, quantiles: torch.Tensor) -> float:
-    """Pinball loss of the network over (x, y), in eval mode."""
+Encoded = list[tuple[torch.Tensor, torch.Tensor]]  # one (inputs, targets) pair per window length
+
+
+def validation_sets(model: PriceForecaster, pool: WindowPool, mc: LSTMConfig) -> Encoded:
+    """Every validation window at the shortest length, a year's and the longest the model and the data allow."""
+    lengths = checked_lengths(mc.window, max(mc.window, min(mc.max_window, pool.longest)))
+    return [encoded(model, *pool.every(length)) for length in lengths if (pool.history >= length).any()]
+
+
+def evaluate_loss(net: nn.Module, sets: Encoded, quantiles: torch.Tensor) -> float:
+    """Pinball loss of the network, in eval mode, averaged over the window lengths (each length weighs alike)."""
     net.eval()
     with torch.no_grad():
-        return float(pinball_loss(net(x), y, quantiles))
+        return float(np.mean([float(pinball_loss(net(x), y, quantiles)) for x, y in sets]))
 
 
 VOLATILITY_LR_FACTOR = 10.0  # the filter's three scalars move slowly through their sigmoids at the network's rate
@@ -97,34 +98,28 @@ def optimizer(net: StackedLSTM, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(groups, lr=lr)
 
 
-def epoch_order(n: int, per_epoch: int) -> torch.Tensor:
-    """Every window once in random order, or a random sample of per_epoch of them (drawn afresh each epoch)."""
-    if per_epoch and per_epoch < n:
-        return torch.randperm(n)[:per_epoch]
-    return torch.randperm(n)
-
-
 def train_epoch(
-    net: nn.Module,
+    model: PriceForecaster,
     opt: torch.optim.Optimizer,
-    x: torch.Tensor,
-    y: torch.Tensor,
+    pool: WindowPool,
+    rng: np.random.Generator,
     quantiles: torch.Tensor,
     config: TrainConfig,
 ) -> float:
-    """One pass over shuffled training windows (or a sample of them); returns the mean training loss."""
+    """Batches of random training windows, each batch of one random length; returns the mean training loss."""
+    net, mc = model.net, config.model
     net.train()
-    order = epoch_order(len(x), config.windows_per_epoch)
-    total, batch_size = 0.0, config.batch_size
-    for i in range(0, len(order), batch_size):
-        idx = order[i : i + batch_size]
+    longest, batch_size = min(mc.max_window, pool.longest), config.batch_size
+    total, count = 0.0, 0
+    while count < (config.windows_per_epoch or len(pool)):
+        x, y = encoded(model, *pool.draw(rng, batch_size, draw_length(rng, mc.window, longest)))
         opt.zero_grad(set_to_none=True)
-        loss = pinball_loss(net(x[idx]), y[idx], quantiles)
+        loss = pinball_loss(net(x), y, quantiles)
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
-        total += float(loss.detach()) * len(idx)
-    return total / len(order)
+        total, count = total + float(loss.detach()) * len(x), count + len(x)
+    return total / count
 
 
 def build_model(config: TrainConfig, datasets: list[Dataset]) -> PriceForecaster:
@@ -145,19 +140,19 @@ def train(config: TrainConfig, datasets: list[Dataset], start_from: PriceForecas
     torch.set_num_threads(config.threads or usable_cpus())
     mc = config.model
     model = copy.deepcopy(start_from) if start_from is not None else build_model(config, datasets)
-    x_train, y_train = encoded_tensors(model, datasets, "train", mc.window, mc.horizon)
-    x_val, y_val = encoded_tensors(model, datasets, "val", mc.window, mc.horizon)
-    if start_from is None:
-        model.net.set_base(np.quantile(y_train.numpy(), mc.quantiles, axis=0).T)  # (h, Q): FHS on the training targets
+    rng, pool = np.random.default_rng(config.seed), WindowPool.of(datasets, "train", mc.horizon)
+    val = validation_sets(model, WindowPool.of(datasets, "val", mc.horizon), mc)
+    if start_from is None:  # (h, Q): FHS on the training targets, standardised by the shortest window's sigma
+        model.net.set_base(np.quantile(encoded(model, *pool.every(mc.window))[1].numpy(), mc.quantiles, axis=0).T)
     quantiles = torch.tensor(mc.quantiles, dtype=torch.float32)
-    log.info("training on %d windows, validating on %d", len(x_train), len(x_val))
+    log.info("training on %d targets, validating on %s windows", len(pool), [len(y) for _, y in val])
     opt = optimizer(model.net, config.lr)
     history: list[dict[str, float]] = []
     best = (float("inf"), 0, copy.deepcopy(model.net.state_dict()))
     bar = tqdm(range(1, config.epochs + 1), desc="training", unit="epoch", disable=not config.progress)
     for epoch in bar:
-        train_loss = train_epoch(model.net, opt, x_train, y_train, quantiles, config)
-        val_loss = evaluate_loss(model.net, x_val, y_val, quantiles)
+        train_loss = train_epoch(model, opt, pool, rng, quantiles, config)
+        val_loss = evaluate_loss(model.net, val, quantiles)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
         bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}")
         if val_loss < best[0]:
@@ -168,7 +163,7 @@ def train(config: TrainConfig, datasets: list[Dataset], start_from: PriceForecas
     model.net.load_state_dict(best[2])
     model.eval()
     log.info("best epoch %d, validation loss %.5f", best[1], best[0])
-    calibration = calibrate(model, x_val, y_val) if config.conformal else {}
+    calibration = calibrate(model, val) if config.conformal else {}
     return TrainResult(model=model, datasets=datasets, history=history, best_epoch=best[1], calibration=calibration)
 
 
@@ -206,12 +201,12 @@ def interval_coverages(z: np.ndarray, y: np.ndarray, levels: tuple[float, ...]) 
     return found
 
 
-def calibrate(model: PriceForecaster, x_val: torch.Tensor, y_val: torch.Tensor) -> dict[str, object]:
-    """Sets the model's conformal factors from the validation split; returns them with coverage before/after."""
+def calibrate(model: PriceForecaster, sets: Encoded) -> dict[str, object]:
+    """Sets the model's conformal factors from the validation split at every length; returns them with coverage."""
     levels, median = tuple(model.net.quantile_levels), model.net.median
     with torch.no_grad():
-        z = model.net(x_val)  # (N, h, Q) standardised quantiles
-        y = y_val.numpy().astype(np.float64)
+        z = torch.cat([model.net(x) for x, _ in sets])  # (N, h, Q) standardised quantiles
+        y = torch.cat([y for _, y in sets]).numpy().astype(np.float64)
         before = interval_coverages(z.numpy(), y, levels)
         model.interval_scale.copy_(torch.tensor(conformal_factors(z.numpy(), y, levels, median)))
         after = interval_coverages(model.scaled(z).numpy(), y, levels)

@@ -14,11 +14,12 @@ import numpy as np
 import torch
 
 from training.core.config import TrainConfig
-from training.core.data import FeatureSeries
+from training.core.data import FeatureSeries, make_feature_windows
 from training.core.errors import GateRefused
 from training.core.records import ModelCard, ScoreTable
 from training.core.universe import load_universe
 from training.net import export
+from training.net.lengths import checked_lengths
 from training.net.train import TrainResult, predict, split_all, train
 from training.publish import plots, registry
 from training.publish.card import model_card, onnx_metadata, sha256_file, test_metrics
@@ -96,11 +97,14 @@ def build_version(
 
 def write_version(staged: Path, card: ModelCard, result: TrainResult, days: holdout.Holdout, table: ScoreTable) -> None:
     """model.onnx (verified against torch), model.json and the test plot, into the staging directory."""
-    windows = days.windows[..., 0] if result.model.univariate else days.windows
     onnx_path = staged / "model.onnx"
-    export.export_onnx(result.model, card["window"], onnx_path, onnx_metadata(card), len(card["features"]))
-    card["parity_max_rel_diff"] = export.check_parity(result.model, onnx_path, windows)
-    card["golden"] = export.golden_references(result.model, windows)
+    metadata, features = onnx_metadata(card), len(card["features"])
+    export.export_onnx(result.model, card["window"], onnx_path, metadata, features, card["max_window"])
+    # verified, and pinned for every server, at the shortest length, a year's and the longest
+    sets = [days.windows, *(test_windows(result, n) for n in checked_lengths(card["window"], card["max_window"])[1:])]
+    sets = [w[..., 0] if result.model.univariate else w for w in sets if len(w)]
+    card["parity_max_rel_diff"] = max(export.check_parity(result.model, onnx_path, w) for w in sets)
+    card["golden"] = [g for w in sets for g in export.golden_references(result.model, w)]
     card["onnx_sha256"] = sha256_file(onnx_path)
     card["history"] = result.history
     # The PyTorch weights, for fine-tuning and for the benchmark's PyTorch peer; the service never reads them.
@@ -123,6 +127,15 @@ def write_version(staged: Path, card: ModelCard, result: TrainResult, days: hold
         f"{series.source} ({series.column}), test split: {card['version']}",
         band,
     )
+
+
+def test_windows(result: TrainResult, length: int) -> np.ndarray:
+    """Test-split windows (N, length, F) of the first series with that much history; empty when none has."""
+    for series, split in result.datasets:
+        x, _, _ = make_feature_windows(series.values, length, split.test_start, split.n)
+        if len(x):
+            return x
+    return np.empty((0, length, len(result.datasets[0][0].names)))
 
 
 def write_calibration_plot(staged: Path, card: ModelCard, table: ScoreTable) -> None:

@@ -64,13 +64,16 @@ def data_record(series: FeatureSeries, split: Split) -> DataRecord:
 def model_card(config: TrainConfig, result: TrainResult, scores: TestMetrics, created: datetime) -> ModelCard:
     """Everything a server or a person needs to know about the model (model.json and ONNX metadata)."""
     mc, names = config.model, result.datasets[0][0].names
-    shape = ["batch", mc.window] if len(names) == 1 else ["batch", mc.window, len(names)]
+    length: int | str = "length" if mc.max_window > mc.window else mc.window
+    shape = ["batch", length] if len(names) == 1 else ["batch", length, len(names)]
     step = [] if mc.horizon == 1 else [mc.horizon]
     intervals = scores["model"].get("intervals", {})
     files: list[DataRecord] = [data_record(s, split) for s, split in result.datasets]
     return {
         "format": export.FORMAT,
         "window": mc.window,
+        "min_window": mc.window,
+        "max_window": mc.max_window,
         "horizon": mc.horizon,
         "features": names,
         "quantiles": list(mc.quantiles),
@@ -125,6 +128,8 @@ def onnx_metadata(card: ModelCard) -> dict[str, object]:
         "version": card["version"],
         "format": card["format"],
         "window": str(card["window"]),
+        "min_window": str(card["min_window"]),
+        "max_window": str(card["max_window"]),
         "horizon": str(card["horizon"]),
         "features": card["features"],
         "quantiles": card["quantiles"],

@@ -32,14 +32,16 @@ def test_onnx_signature_and_metadata(version_dir: Path, sp500_small: Path) -> No
     (inp,), outs = proto.graph.input, proto.graph.output
     assert inp.name == "window"
     dims = inp.type.tensor_type.shape.dim
-    assert dims[0].dim_param and dims[1].dim_value == 60  # dynamic batch, fixed window
+    assert dims[0].dim_param == "batch" and dims[1].dim_param == "length"  # dynamic batch and window length
     assert [o.name for o in outs] == ["forecast", "quantiles"]
     assert [output_shape(o) for o in outs] == [["batch"], ["batch", 5]]  # stable names, fixed sizes
     assert len(proto.graph.input) == 1  # no h0/c0 inputs
     meta = {p.key: p.value for p in proto.metadata_props}
     card = json.loads((version_dir / "model.json").read_text())
     assert meta["version"] == card["version"] == version_dir.name
-    assert meta["window"] == "60" and json.loads(meta["features"]) == ["close"]
+    assert meta["window"] == meta["min_window"] == "60" and meta["max_window"] == "300"
+    assert json.loads(meta["features"]) == ["close"]
+    assert (card["min_window"], card["max_window"], card["inputs"]["window"]) == (60, 300, ["batch", "length"])
     assert json.loads(meta["quantiles"]) == [0.025, 0.1, 0.5, 0.9, 0.975]
     assert json.loads(meta["normalization"])["kind"] == "vol"
     assert (meta["cell"], meta["layers"], meta["hidden"]) == ("lstm", "2", "8")
@@ -93,3 +95,13 @@ def test_parity_check_catches_a_mismatched_file(tmp_path: Path) -> None:
         check_parity(model, path, windows)
     export_onnx(model, 10, path, {"version": "x"})
     assert check_parity(model, path, windows) <= 1e-5
+
+
+def test_golden_windows_pin_the_shortest_a_year_and_the_longest(version_dir: Path) -> None:
+    card = json.loads((version_dir / "model.json").read_text())
+    session = ort.InferenceSession(str(version_dir / "model.onnx"))
+    assert sorted({len(g["window"]) for g in card["golden"]}) == [60, 250, 300]
+    for golden in card["golden"]:
+        forecast, quantiles = session.run(None, {"window": np.array([golden["window"]], dtype=np.float32)})
+        np.testing.assert_allclose(forecast, golden["forecast"], rtol=1e-5)
+        np.testing.assert_allclose(quantiles[0], golden["quantiles"], rtol=1e-5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from scipy import stats  # arch's own dependency
 
@@ -13,9 +14,10 @@ from training.net.model import (
 )
 
 
-def test_the_filter_mixture_is_the_gjr_recursion_step_by_step() -> None:
-    filters = VolatilityFilter(window=30)
-    z = standardised(3, 30, seed=2)[:, 1:, 0]  # (B, n)
+@pytest.mark.parametrize(("max_window", "length"), [(30, 30), (30, 12), (1000, 61), (1000, 513), (1000, 1000)])
+def test_the_filter_mixture_is_the_gjr_recursion_step_by_step(max_window: int, length: int) -> None:
+    filters = VolatilityFilter(max_window=max_window)
+    z = standardised(3, length, seed=2)[:, 1:, 0]  # (B, n)
     with torch.no_grad():
         v = filters.variances(z)  # (B, K, n + 1)
         persistence, news, asym = filters.coefficients()

@@ -14,7 +14,7 @@ from training.studies import evaluate
 
 
 def tiny(data: Path) -> TrainConfig:
-    model = LSTMConfig(window=20, layers=1, hidden=4)
+    model = LSTMConfig(window=20, max_window=60, layers=1, hidden=4)
     return TrainConfig(data=[data], model=model, epochs=2, val_days=40, test_days=40, progress=False, threads=1)
 
 
