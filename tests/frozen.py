@@ -20,6 +20,8 @@ SMALL_ROWS = 400  # 1999-2000: enough for 60-day windows, 50-day validation and 
 TINY = [
     "--window",
     "60",
+    "--max-window",
+    "300",
     "--layers",
     "2",
     "--hidden",
@@ -98,6 +100,12 @@ def freeze(dest: Path = FROZEN) -> None:
                     shutil.copyfile(trained / version / file, dest / name / version / file)
             (dest / name / "CURRENT").write_text(versions[-1] + "\n")
             print(f"{dest / name}: {', '.join(versions)}")
+
+
+def golden_groups(card: dict) -> list[list[dict]]:
+    """A card's golden windows grouped by length (a model of a range of lengths pins several), shortest first."""
+    lengths = sorted({len(g["window"]) for g in card["golden"]})
+    return [[g for g in card["golden"] if len(g["window"]) == n] for n in lengths]
 
 
 def frozen_versions(name: str) -> list[str]:

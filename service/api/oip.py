@@ -16,7 +16,7 @@ from service.api.oip_schemas import INFER_BODY, ProtocolErrorBody
 from service.api.oip_tensors import answer, asked_of, binary_outputs, encode, input_array, requested_outputs, split_body
 from service.config import MODEL_NAME
 from service.errors import ProtocolError, ServiceError
-from service.inference import forecasting, recording
+from service.inference import forecasting, lengths
 from service.model.forecaster import Forecaster
 from service.model.registry import ModelRegistry
 
@@ -58,9 +58,10 @@ async def server_ready(request: Request) -> Response:
 
 
 def tensor_metadata(model: Forecaster) -> dict[str, Any]:
-    """Inputs and outputs with datatypes and shapes; -1 marks the dynamic batch dimension."""
+    """Inputs and outputs with datatypes and shapes; -1 marks the dynamic batch (and window length) dimension."""
     step = [model.horizon] if model.horizon > 1 else []
-    shape_in = [-1, model.window] if model.univariate else [-1, model.window, len(model.features)]
+    length = -1 if model.longest > model.window else model.window  # -1: any length in the card's range
+    shape_in = [-1, length] if model.univariate else [-1, length, len(model.features)]
     outputs = [{"name": "forecast", "datatype": "FP32", "shape": [-1, *step]}]
     if model.quantiles:
         outputs.append({"name": "quantiles", "datatype": "FP32", "shape": [-1, *step, len(model.quantiles)]})
@@ -91,8 +92,8 @@ async def infer(request: Request, name: str, version: str | None) -> Response:
         raise ProtocolError(exc.message) from None
     outputs = requested_outputs(header, model)
     state = request.scope.setdefault("state", {})
-    forecasts, quantiles = await forecasting.forecast(request.app.state, model, windows, state, ProtocolError)
-    kept = await recording.keep(request.app.state, model, windows, quantiles, asked_of(header, len(windows)))
+    asked = asked_of(header, len(windows))
+    forecasts, kept = await lengths.answer(request.app.state, model, windows, state, asked, ProtocolError)
     quantiles = kept.quantiles
     batch = len(windows)
     arrays = {

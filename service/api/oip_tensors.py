@@ -41,12 +41,13 @@ def input_array(header: dict[str, Any], tail: bytes, model: Forecaster) -> np.nd
     if names != ["window"]:
         raise ProtocolError(f"expected exactly one input named 'window', got {names}")
     tensor = inputs[0]
-    expected = [model.window] if model.univariate else [model.window, len(model.features)]
+    features = [] if model.univariate else [len(model.features)]
     shape = tensor.get("shape")
     dims_ok = isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape)
-    if not dims_ok or shape[1:] != expected:
+    if not dims_ok or len(shape) != 2 + len(features) or shape[2:] != features or not model.reads(shape[1]):
         raise ProtocolError(
-            f"input 'window' shape {shape} must be [batch, {', '.join(map(str, expected))}], batch >= 1"
+            f"input 'window' shape {shape} must be [batch, length{''.join(f', {f}' for f in features)}], "
+            f"batch >= 1, length {model.lengths()}"
         )
     if tensor.get("datatype") != "FP32":
         raise ProtocolError(f"input 'window' datatype {tensor.get('datatype')!r} must be 'FP32'")

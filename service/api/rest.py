@@ -25,7 +25,7 @@ from service.api.schemas import (
 )
 from service.config import Settings
 from service.errors import ModelRefused, NotFound, Unauthorized
-from service.inference import forecasting, recording
+from service.inference import forecasting, lengths
 from service.metrics import ServiceMetrics
 from service.model.forecaster import Forecaster
 from service.model.registry import ModelRegistry
@@ -89,9 +89,8 @@ async def answer_predict(state: State, request_state: dict[str, Any], raw: bytes
     windows = request_array(body, model, settings.max_batch)
     check_horizon(body, model)
     if body.dates is not None:
-        check_dates(body.dates, model.window)
-    forecasts, quantiles = await forecasting.forecast(state, model, windows, request_state)
-    kept = await recording.keep(state, model, windows, quantiles, asked_of(body, len(windows)))
+        check_dates(body.dates, len(windows[0]))  # one window: its prices
+    forecasts, kept = await lengths.answer(state, model, windows, request_state, asked_of(body, len(windows)))
     return orjson.dumps(build_answer(body, model, forecasts, kept))
 
 

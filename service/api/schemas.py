@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 
 import numpy as np
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, Valid
 
 from service.api.validation import checked_float32
 from service.errors import InvalidInput
+from service.inference.lengths import Windows
 from service.ledger.records import checked_name
 from service.model.forecaster import Forecaster
 
@@ -32,10 +34,14 @@ class PredictRequest(BaseModel):
     )
 
     window: list[StrictFloat] | None = Field(
-        None, description="One window of positive prices, oldest first, exactly the model's window length."
+        None,
+        description="One window of positive prices, oldest first: any length from the model's min_window to "
+        "its max_window (GET /model).",
     )
     windows: list[list[StrictFloat]] | None = Field(
-        None, description="1..FORECAST_MAX_BATCH windows; forecasts come back in the same order."
+        None,
+        description="1..FORECAST_MAX_BATCH windows, each of any length the model reads; forecasts come back "
+        "in the same order.",
     )
     features: dict[str, list[StrictFloat]] | None = Field(
         None,
@@ -140,8 +146,9 @@ class ErrorResponse(BaseModel):
     code: str
 
 
-def request_array(request: PredictRequest, model: Forecaster, max_batch: int) -> np.ndarray:
-    """The request's windows as float32 (n, window) or (1, window, features); every value is checked."""
+def request_array(request: PredictRequest, model: Forecaster, max_batch: int) -> Windows:
+    """The request's windows as float32 (n, length) or (1, length, features), or one array per window where
+    their lengths differ; every length and value is checked."""
     if request.features is not None:
         return features_array(request.features, model)
     if not model.univariate:
@@ -154,15 +161,24 @@ def request_array(request: PredictRequest, model: Forecaster, max_batch: int) ->
     if not 1 <= len(rows) <= max_batch:
         raise InvalidInput(f"'windows' holds {len(rows)} windows; send 1 to {max_batch}")
     for i, row in enumerate(rows):
-        if len(row) != model.window:
+        if not model.reads(len(row)):
             where = "'window'" if single else f"windows[{i}]"
-            raise InvalidInput(f"{where} has {len(row)} prices; this model expects exactly {model.window}")
-    values = checked_float32(
+            raise InvalidInput(f"{where} has {len(row)} prices; this model reads {model.lengths()}")
+    if any(len(row) != len(rows[0]) for row in rows):
+        return [
+            checked_float32(np.asarray([row], dtype=np.float64), "ratio", ragged_cell(i))[0]
+            for i, row in enumerate(rows)
+        ]
+    return checked_float32(
         np.asarray(rows, dtype=np.float64),
         "ratio",
         lambda r, c: f"window[{c}]" if single else f"windows[{r}][{c}]",
     )
-    return values
+
+
+def ragged_cell(i: int) -> Callable[[int, int], str]:
+    """Where a bad value of window i sits, when each window is checked alone."""
+    return lambda _, c: f"windows[{i}][{c}]"
 
 
 def features_array(features: dict[str, list[float]], model: Forecaster) -> np.ndarray:
@@ -172,11 +188,14 @@ def features_array(features: dict[str, list[float]], model: Forecaster) -> np.nd
     if missing or unexpected:
         parts = [f"missing {missing}" if missing else "", f"unexpected {unexpected}" if unexpected else ""]
         raise InvalidInput(f"'features' must hold exactly {model.features}: {'; '.join(p for p in parts if p)}")
-    columns = []
+    columns, length = [], len(features[model.features[0]])
     for name, kind in zip(model.features, model.kinds, strict=True):
         values = features[name]
-        if len(values) != model.window:
-            raise InvalidInput(f"features.{name} has {len(values)} values; this model expects exactly {model.window}")
+        if not model.reads(len(values)) or len(values) != length:
+            raise InvalidInput(
+                f"features.{name} has {len(values)} values; this model reads {model.lengths()}, "
+                "the same number for every feature"
+            )
         columns.append(
             checked_float32(np.asarray([values], dtype=np.float64), kind, functools.partial(feature_cell, name))
         )

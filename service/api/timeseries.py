@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,8 @@ from service.api.timeseries_schemas import (
 from service.api.validation import checked_float32
 from service.config import MODEL_NAME
 from service.errors import ForecastFailure, ServiceError
-from service.inference import forecasting, recording
+from service.inference import forecasting, lengths
+from service.inference.lengths import stacked
 from service.inference.recording import Asked
 from service.ledger.records import checked_name
 from service.model.forecaster import Forecaster
@@ -70,12 +72,19 @@ def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tu
                 "invalid_series",
                 f"series '{item.name}' has {len(item.series)} values; the model needs at least the last {model.window}",
             )
-        rows.append(item.series[-model.window :])
+        rows.append(item.series[-model.longest :])  # all it reads: up to max_window values
     try:
-        windows = checked_float32(np.asarray(rows, dtype=np.float64), "ratio", lambda r, c: f"inputs[{r}].series")
+        checked = [
+            checked_float32(np.asarray([r], dtype=np.float64), "ratio", series_cell(i)) for i, r in enumerate(rows)
+        ]
     except ServiceError as exc:
         raise ForecastFailure("invalid_series", exc.message) from None
-    return windows, levels
+    return stacked([c[0] for c in checked]), levels
+
+
+def series_cell(i: int) -> Callable[[int, int], str]:
+    """Where a bad value of input i sits."""
+    return lambda _, c: f"inputs[{i}].series"
 
 
 def forecast_start(item: TimeSeriesInput) -> str | None:
@@ -128,8 +137,8 @@ async def forecast(request: Request) -> Response:
     req, model = await parse_forecast(request)
     windows, levels = check_request(req, model, request.app.state.settings.max_batch)
     state = request.scope.setdefault("state", {})
-    forecasts, quantiles = await forecasting.forecast(request.app.state, model, windows, state, ForecastFailure)
-    kept = await recording.keep(request.app.state, model, windows, quantiles, asked_of(req.inputs))
+    asked = asked_of(req.inputs)
+    forecasts, kept = await lengths.answer(request.app.state, model, windows, state, asked, ForecastFailure)
     results = [
         content(item, forecasts[i], kept.quantiles[i], levels, model, req.options.horizon)
         for i, item in enumerate(req.inputs)

@@ -79,19 +79,25 @@ class BatchQueue:
         return item
 
     def take_batch(self) -> list[Pending]:
-        """Oldest requests first, all for the same model, at most max_batch windows; those already answered
-        (timed out or cancelled while queued) are dropped on the way."""
+        """Oldest requests first, all for the same model and of the oldest one's window length, at most
+        max_batch windows; those already answered (timed out or cancelled while queued) are dropped on the way.
+        Requests of other lengths keep their places for the next batch, which the oldest of them leads."""
         batch: list[Pending] = []
+        other: list[Pending] = []
         size = 0
         while self.waiting:
             item = self.waiting[0]
             if item.future.done():
                 self.pop()
                 continue
+            if batch and item.windows.shape[1:] != batch[0].windows.shape[1:] and item.model is batch[0].model:
+                other.append(self.waiting.popleft())
+                continue
             if batch and (item.model is not batch[0].model or size + len(item.windows) > self.max_batch):
                 break
             batch.append(self.pop())
             size += len(item.windows)
+        self.waiting.extendleft(reversed(other))
         return batch
 
     def drain(self) -> list[Pending]:

@@ -67,9 +67,20 @@ def read_card(directory: Path, version: str) -> Card:
     if card.get("version") != version:
         raise ModelError(f"model.json names version {card.get('version')!r}, not {version!r}")
     window = card.get("window")
-    if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 100_000:
+    if not counts(window):
         raise ModelError(f"model.json has no valid window length (got {window!r})")
+    longest = card.setdefault("max_window", window)  # a card without one: a fixed-window model
+    if not counts(longest) or longest < window or card.setdefault("min_window", window) != window:
+        raise ModelError(
+            f"model.json window range is not valid: min_window {card.get('min_window')!r} must equal window "
+            f"{window}, and max_window {longest!r} be a length from it up to 100000"
+        )
     return card
+
+
+def counts(value: object) -> bool:
+    """A window length: an integer 1..100000."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100_000
 
 
 def read_signature(card: Card) -> Signature:
@@ -88,19 +99,26 @@ def read_signature(card: Card) -> Signature:
     return {"features": features, "horizon": horizon, "quantiles": quantiles}
 
 
-def check_metadata(session: ort.InferenceSession, version: str, window: int, features: int = 1) -> None:
-    """The graph's own metadata and signature must agree with model.json."""
+def check_metadata(
+    session: ort.InferenceSession, version: str, window: int, features: int = 1, max_window: int | None = None
+) -> None:
+    """The graph's own metadata and signature must agree with model.json (a range of lengths: a dynamic axis)."""
     meta = session.get_modelmeta().custom_metadata_map
     if meta.get("version") != version:
         raise ModelError(f"ONNX metadata names version {meta.get('version')!r}, not {version!r}")
     if meta.get("window") != str(window):
         raise ModelError(f"ONNX metadata window {meta.get('window')!r} differs from model.json's {window}")
+    longest = max_window or window
+    if longest > window and meta.get("max_window") != str(longest):
+        raise ModelError(f"ONNX metadata max_window {meta.get('max_window')!r} differs from model.json's {longest}")
     inputs, outputs = session.get_inputs(), session.get_outputs()
     if [i.name for i in inputs] != ["window"] or inputs[0].type != "tensor(float)":
         raise ModelError(f"expected one float input 'window', got {[(i.name, i.type) for i in inputs]}")
     shape = inputs[0].shape
-    expected = [window] if features == 1 else [window, features]
-    if shape[1:] != expected or (isinstance(shape[0], int) and shape[0] != -1):
+    length = window if longest == window else "length"
+    expected = [length] if features == 1 else [length, features]
+    fixed = [d if isinstance(d, int) and d > 0 else "length" for d in shape[1:2]] + shape[2:]
+    if fixed != expected or (isinstance(shape[0], int) and shape[0] != -1):
         raise ModelError(f"input 'window' has shape {shape}; expected [batch, {', '.join(map(str, expected))}]")
     if "forecast" not in [o.name for o in outputs]:
         raise ModelError(f"no output 'forecast' (outputs: {[o.name for o in outputs]})")

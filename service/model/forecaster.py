@@ -41,11 +41,24 @@ class Forecaster:
     outputs: list[str] = field(default_factory=lambda: ["forecast"])
     kinds: list[str] = field(default_factory=lambda: ["ratio"])  # per feature, from the card
     gpu_min_batch: int = 0
+    max_window: int = 0  # the longest window it reads; the card's window when it reads one length only
     batches: dict[str, int] = field(default_factory=dict)  # runs per device, for /model
 
     @property
     def univariate(self) -> bool:
         return len(self.features) == 1
+
+    @property
+    def longest(self) -> int:
+        return max(self.max_window, self.window)
+
+    def reads(self, length: int) -> bool:
+        """Whether a window of this many prices is one the model answers."""
+        return self.window <= length <= self.longest
+
+    def lengths(self) -> str:
+        """The lengths it reads, for error messages: 'exactly 60' or '60 to 1000'."""
+        return f"exactly {self.window}" if self.longest == self.window else f"{self.window} to {self.longest}"
 
     @property
     def devices(self) -> list[str]:
@@ -107,7 +120,7 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
     first = next(iter(sessions.values()))
     signature = read_signature(card)
     kinds = feature_kinds(card, signature["features"])
-    check_metadata(first, version, card["window"], len(signature["features"]))
+    check_metadata(first, version, card["window"], len(signature["features"]), card["max_window"])
     if signature["quantiles"] and "quantiles" not in [o.name for o in first.get_outputs()]:
         raise ModelError("model.json lists quantiles but the graph has no 'quantiles' output")
     outputs = ["forecast", "quantiles"] if signature["quantiles"] else ["forecast"]
@@ -118,6 +131,7 @@ def load_forecaster(directory: Path, version: str, config: SessionConfig) -> For
         runners=runners,
         card=card,
         window=card["window"],
+        max_window=card["max_window"],
         requested=requested_providers(config.providers),
         providers=first.get_providers(),
         load_seconds=0.0,

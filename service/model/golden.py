@@ -15,33 +15,45 @@ if TYPE_CHECKING:  # the Forecaster module calls this one at load time
 GOLDEN_RTOL = 1e-4
 
 
-def golden_arrays(forecaster: Forecaster) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The trainer's reference windows, forecasts (n, h) and quantiles (n, h, Q) from model.json."""
+Golden = tuple[np.ndarray, np.ndarray, np.ndarray]  # windows (n, T[, F]), forecasts (n, h), quantiles (n, h, Q)
+
+
+def golden_arrays(forecaster: Forecaster) -> list[Golden]:
+    """The trainer's reference windows with its forecasts and quantiles from model.json, one set per length."""
     golden = forecaster.card.get("golden")
     if not isinstance(golden, list) or not golden:
         raise ModelError("model.json has no golden reference windows")
-    n, h = len(golden), forecaster.horizon
     try:
-        windows = np.array([g["window"] for g in golden], dtype=np.float32)
-        expected = np.array([g["forecast"] for g in golden], dtype=np.float64).reshape(n, h)
-        expected_q = np.array([g.get("quantiles", []) for g in golden], dtype=np.float64).reshape(n, h, -1)
+        lengths = sorted({len(g["window"]) for g in golden})
+        return [golden_set([g for g in golden if len(g["window"]) == n], forecaster) for n in lengths]
     except (KeyError, TypeError, ValueError, AttributeError):
         raise ModelError("model.json golden references are malformed") from None
-    want_shape = (forecaster.window,) if forecaster.univariate else (forecaster.window, len(forecaster.features))
-    if windows.shape[1:] != want_shape:
-        raise ModelError(f"golden windows have shape {windows.shape}, expected (n, {want_shape})")
+
+
+def golden_set(golden: list[dict], forecaster: Forecaster) -> Golden:
+    """The golden windows of one length as arrays, of a shape the model reads."""
+    n, h = len(golden), forecaster.horizon
+    windows = np.array([g["window"] for g in golden], dtype=np.float32)
+    expected = np.array([g["forecast"] for g in golden], dtype=np.float64).reshape(n, h)
+    expected_q = np.array([g.get("quantiles", []) for g in golden], dtype=np.float64).reshape(n, h, -1)
+    features = () if forecaster.univariate else (len(forecaster.features),)
+    if windows.ndim < 2 or not forecaster.reads(windows.shape[1]) or windows.shape[2:] != features:
+        raise ModelError(
+            f"golden windows have shape {windows.shape}; the model reads (n, {forecaster.lengths()}"
+            f"{''.join(f', {f}' for f in features)})"
+        )
     return windows, expected, expected_q
 
 
 def check_outputs(forecaster: Forecaster) -> None:
-    """On every device, and at every captured batch size, the golden windows give torch's forecasts (1e-4)."""
-    windows, expected, expected_q = golden_arrays(forecaster)
-    for device, runner in forecaster.runners.items():
-        sizes = golden_sizes(runner, len(windows))
-        for size in sizes:
-            rows = np.arange(size) % len(windows)  # the golden windows repeated to fill the batch
-            where = device if len(sizes) == 1 else f"{device}, batch {size}"
-            check_golden(forecaster, device, windows[rows], expected[rows], expected_q[rows], where)
+    """On every device, at every captured batch size and every golden length, torch's forecasts (1e-4)."""
+    for windows, expected, expected_q in golden_arrays(forecaster):
+        for device, runner in forecaster.runners.items():
+            sizes = golden_sizes(runner, len(windows))
+            for size in sizes:
+                rows = np.arange(size) % len(windows)  # the golden windows repeated to fill the batch
+                where = device if len(sizes) == 1 else f"{device}, batch {size}"
+                check_golden(forecaster, device, windows[rows], expected[rows], expected_q[rows], where)
 
 
 def golden_sizes(runner: Runner, golden: int) -> list[int]:

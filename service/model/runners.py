@@ -68,7 +68,7 @@ class Slot:
 
     def __init__(self, session: ort.InferenceSession, outputs: list[str], size: int, graph_id: int) -> None:
         device = CUDA_DEVICE if session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
-        shape = [size, *session.get_inputs()[0].shape[1:]]
+        shape = [size, *captured_shape(session)]
         self.size = size
         self.input = ort.OrtValue.ortvalue_from_shape_and_type(shape, np.float32, device, 0)
         shapes = {o.name: [size, *o.shape[1:]] for o in session.get_outputs()}
@@ -83,15 +83,27 @@ class Slot:
         self.options.add_run_config_entry("gpu_graph_id", str(graph_id))
 
 
+def captured_shape(session: ort.InferenceSession) -> list[int]:
+    """A window's shape in the captured graphs: a dynamic length is captured at the shortest (the card's window)."""
+    dims = session.get_inputs()[0].shape[1:]
+    shortest = int(session.get_modelmeta().custom_metadata_map.get("window", 0) or 0)
+    return [d if isinstance(d, int) and d > 0 else shortest for d in dims]
+
+
 class GraphRunner:
     """Pads each batch to the next captured size and replays that size's graph (CUDA graphs on a GPU).
 
-    On CPU the same padding, buffers and binding run without capture, which is how the tests exercise it.
+    Graphs are captured for windows of the shortest length, what most clients post; a batch of another
+    length runs as a plain run of the same session, outside any graph (gpu_graph_id -1). On CPU the same
+    padding, buffers and binding run without capture, which is how the tests exercise it.
     """
 
     def __init__(self, session: ort.InferenceSession, outputs: list[str], max_batch: int) -> None:
-        self.session = session
+        self.session, self.outputs = session, outputs
         self.slots = [Slot(session, outputs, size, i + 1) for i, size in enumerate(graph_sizes(max_batch))]
+        self.shape = tuple(captured_shape(session))
+        self.uncaptured = ort.RunOptions()
+        self.uncaptured.add_run_config_entry("gpu_graph_id", "-1")
         self._lock = threading.Lock()  # buffers are shared: one run at a time
 
     def slot_for(self, batch: int) -> Slot:
@@ -102,6 +114,9 @@ class GraphRunner:
         raise ValueError(f"a batch of {batch} windows is larger than the largest captured size {slot.size}")
 
     def run(self, windows: np.ndarray) -> list[np.ndarray]:
+        if windows.shape[1:] != self.shape:
+            with self._lock:
+                return self.session.run(self.outputs, {"window": windows}, self.uncaptured)
         slot = self.slot_for(len(windows))
         padded = pad_rows(windows, slot.size)
         with self._lock:

@@ -33,11 +33,12 @@ def client(model_pair: tuple[Path, str, str]) -> TestClient:
         yield c
 
 
-# Valid windows: positive prices from a cent to a billion, with daily moves of up to +-50%.
+# Valid windows of every length the tiny model reads (60 to 300): positive prices from a cent to a billion,
+# with daily moves of up to +-50% over 60 days (smaller over longer windows, so that prices stay in float32).
 windows = st.builds(
-    lambda start, moves: (start * np.exp(np.cumsum(moves))).astype(np.float32),
+    lambda start, moves: (start * np.exp(np.cumsum(moves) * 60 / len(moves))).astype(np.float32),
     st.floats(0.01, 1e9),
-    st.lists(st.floats(-0.5, 0.5), min_size=60, max_size=60).map(np.array),
+    st.integers(60, 300).flatmap(lambda n: st.lists(st.floats(-0.5, 0.5), min_size=n, max_size=n)).map(np.array),
 )
 
 

@@ -1,7 +1,7 @@
 // The page: the live model's card and record, and a form that posts a window to /predict and draws the answer.
 "use strict";
 
-const state = { window: 60, levels: [] };
+const state = { window: 60, maxWindow: 60, levels: [] };
 const $ = (id) => document.getElementById(id);
 
 function addFact(list, term, value) {
@@ -35,15 +35,17 @@ function trainedOn(training) {
 
 function showCard(card) {
   state.window = card.window;
+  state.maxWindow = card.max_window || card.window;
   state.levels = card.quantiles || [];
-  document.querySelectorAll(".window-length").forEach((node) => { node.textContent = String(card.window); });
+  const range = state.maxWindow > state.window ? `${state.window} to ${state.maxWindow}` : String(state.window);
+  document.querySelectorAll(".window-length").forEach((node) => { node.textContent = String(state.maxWindow); });
   const facts = $("model-facts");
   const test = (card.metrics && card.metrics.test) || {};
   const coverage = card.interval_coverage || {};
   addFact(facts, "version", card.version);
   addFact(facts, "trained on", trainedOn(card.training || {}));
   addFact(facts, "created", card.created || "-");
-  addFact(facts, "window / horizon", `${card.window} days in, ${card.horizon || 1} day(s) ahead`);
+  addFact(facts, "window / horizon", `${range} prices in, ${card.horizon || 1} day(s) ahead`);
   addFact(facts, "quantile levels", state.levels.join(", ") || "none");
   addFact(facts, "normalisation", (card.normalization || {}).kind || "-");
   addFact(facts, "execution providers", (card.execution_providers || []).join(", "));
@@ -142,10 +144,10 @@ async function readInput() {
 }
 
 function lastWindow(parsed) {
-  const n = state.window;
-  if (parsed.prices.length < n) {
-    throw new Error(`${parsed.prices.length} price(s) given; the model needs the last ${n} (oldest first)`);
+  if (parsed.prices.length < state.window) {
+    throw new Error(`${parsed.prices.length} price(s) given; the model needs at least ${state.window} (oldest first)`);
   }
+  const n = Math.min(parsed.prices.length, state.maxWindow);  // all the model reads: up to its max_window
   const body = { window: parsed.prices.slice(-n) };
   if (parsed.dates) body.dates = parsed.dates.slice(-n);
   return body;

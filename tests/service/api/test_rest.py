@@ -59,7 +59,7 @@ def test_dates_add_the_next_business_day(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        ({"window": [100.0] * 59}, 422, "'window' has 59 prices; this model expects exactly 60"),
+        ({"window": [100.0] * 59}, 422, "'window' has 59 prices; this model reads 60 to 300"),
         ({"window": [100.0] * 59 + [-1.0]}, 422, "window[59] is -1.0"),
         ({"window": [100.0] * 30 + [0] + [100.0] * 29}, 422, "window[30] is 0.0"),
         ({"windows": [[100.0] * 60] * 65}, 422, "'windows' holds 65 windows; send 1 to 64"),
@@ -162,3 +162,42 @@ def test_a_model_trained_before_vol_normalisation_still_serves_unchanged(tmp_pat
             assert answer["model_version"] == version
             assert answer["forecast"] == pytest.approx(golden["forecast"], rel=1e-5)
             assert list(answer["quantiles"].values()) == pytest.approx(golden["quantiles"], rel=1e-5)
+
+
+def priced(lengths: list[int], seed: int = 5) -> list[list[float]]:
+    rng = np.random.default_rng(seed)
+    return [(1400 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))).round(2).tolist() for n in lengths]
+
+
+def test_windows_of_any_length_in_range_each_get_their_own_answer(
+    client: TestClient, model_pair: tuple[Path, str, str]
+) -> None:
+    registry, _, version = model_pair
+    card = client.get("/model").json()
+    shortest, longest = card["min_window"], card["max_window"]
+    assert shortest == card["window"] == 60 and longest > shortest
+    x = priced([shortest, longest, shortest + 1, 250, shortest, longest])
+    batch = client.post("/predict", json={"windows": x}).json()
+    for i, w in enumerate(x):
+        single = client.post("/predict", json={"window": w}).json()
+        assert batch["forecasts"][i] == pytest.approx(float(offline(registry, version, [w])[0]), rel=1e-6)
+        assert batch["quantiles"][i] == pytest.approx(single["quantiles"], rel=1e-6)
+    longer = client.post("/predict", json={"window": priced([longest + 1])[0]})
+    assert longer.status_code == 422
+    assert longer.json()["error"] == f"'window' has {longest + 1} prices; this model reads {shortest} to {longest}"
+
+
+def test_a_fixed_window_registry_still_serves_and_says_its_one_length(tmp_path: Path) -> None:
+    registry = Path(__file__).resolve().parents[3] / "tests" / "data" / "fixed_window"
+    version = (registry / "CURRENT").read_text().strip()
+    card = json.loads((registry / version / "model.json").read_text())
+    assert "max_window" not in card and card["inputs"]["window"] == ["batch", 60]
+    with make_client(registry, store=str(tmp_path / "forecasts.sqlite")) as fixed:
+        shown = fixed.get("/model").json()
+        assert (shown["min_window"], shown["max_window"]) == (60, 60)
+        for golden in card["golden"]:
+            answer = fixed.post("/predict", json={"window": golden["window"]}).json()
+            assert answer["forecast"] == pytest.approx(golden["forecast"], rel=1e-5)
+        longer = fixed.post("/predict", json={"windows": [windows(1)[0], priced([61])[0]]})
+        assert longer.status_code == 422
+        assert longer.json()["error"] == "windows[1] has 61 prices; this model reads exactly 60"

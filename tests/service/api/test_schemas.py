@@ -64,8 +64,8 @@ def test_request_shape_errors(body: dict, message: str) -> None:
 @pytest.mark.parametrize(
     ("request_body", "message"),
     [
-        ({"window": window(4)}, "'window' has 4 prices; this model expects exactly 60"),
-        ({"windows": [window(), window(61)]}, "windows[1] has 61 prices; this model expects exactly 60"),
+        ({"window": window(4)}, "'window' has 4 prices; this model reads 60 to 300"),
+        ({"windows": [window(), window(301)]}, "windows[1] has 301 prices; this model reads 60 to 300"),
         ({"windows": []}, "'windows' holds 0 windows; send 1 to 3"),
         ({"windows": [window()] * 4}, "'windows' holds 4 windows; send 1 to 3"),
         ({"window": with_value(2, 0)}, "window[2] is 0.0; values must be positive finite"),

@@ -54,7 +54,7 @@ def test_forecast_matches_predict(client: TestClient) -> None:
     assert content["name"] == "spx" and content["type"] == "univariate_time_series"
     assert content["frequency"] == "D" and content["start_timestamp"] == "2024-03-21T00:00:00"  # + 80 days
     assert set(content["quantiles"]) == {"0.1", "0.9"}
-    predicted = client.post("/predict", json={"windows": [a[-60:], b]}).json()
+    predicted = client.post("/predict", json={"windows": [a, b]}).json()  # all 80: the model reads 60 to 300
     assert content["mean_forecast"] == pytest.approx([predicted["forecasts"][0]], rel=1e-6)
     assert content["quantiles"]["0.9"] == pytest.approx([predicted["quantiles"][0]["0.9"]], rel=1e-6)
     assert answer["outputs"][1]["content"][0]["mean_forecast"] == pytest.approx([predicted["forecasts"][1]], rel=1e-6)
@@ -125,3 +125,11 @@ def test_an_unknown_series_type_says_which_one_the_model_reads(client: TestClien
     assert answer["message"] == (
         "series 'spx': type 'UNIVARIATE_TIME_SERIES' is not one this model reads; use 'univariate_time_series'"
     )
+
+
+def test_a_long_series_is_read_up_to_the_models_longest_window(client: TestClient) -> None:
+    long = series(400, 3)
+    answer = client.post("/v1/timeseries/forecast", json=request(univariate("long", long))).json()
+    longest = client.get("/model").json()["max_window"]
+    predicted = client.post("/predict", json={"window": long[-longest:]}).json()
+    assert answer["outputs"][0]["content"][0]["mean_forecast"] == pytest.approx([predicted["forecast"]], rel=1e-6)

@@ -22,8 +22,8 @@ def loop() -> Any:
     loop.close()
 
 
-def pending(loop: asyncio.AbstractEventLoop, n: int, model: Forecaster = MODEL_A) -> Pending:
-    return Pending(np.zeros((n, 60), np.float32), model, loop.create_future(), 5.0)
+def pending(loop: asyncio.AbstractEventLoop, n: int, model: Forecaster = MODEL_A, length: int = 60) -> Pending:
+    return Pending(np.zeros((n, length), np.float32), model, loop.create_future(), 5.0)
 
 
 def test_admission_counts_windows(loop: asyncio.AbstractEventLoop) -> None:
@@ -56,3 +56,15 @@ def test_answered_requests_are_dropped_and_drain_hands_back_the_rest(loop: async
     assert queue.take_batch() == [waiting] and queue.pending_windows == 0
     queue.add(pending(loop, 5))
     assert len(queue.drain()) == 1 and queue.stopping and queue.pending_windows == 0 and not queue.waiting
+
+
+def test_a_batch_is_one_length_and_other_lengths_keep_their_places(loop: asyncio.AbstractEventLoop) -> None:
+    queue = BatchQueue(max_batch=8, max_queue=100)
+    items = [pending(loop, 2), pending(loop, 1, length=250), pending(loop, 3), pending(loop, 2, length=250)]
+    items += [pending(loop, 4), pending(loop, 1, MODEL_B)]
+    for item in items:
+        queue.add(item)
+    assert queue.take_batch() == [items[0], items[2]]  # 2 + 3 of 60 prices; the 4 would pass max_batch
+    assert queue.take_batch() == [items[1], items[3]]  # the oldest waiting leads: the 250-price ones
+    assert queue.take_batch() == [items[4]]
+    assert queue.take_batch() == [items[5]] and queue.pending_windows == 0 and not queue.waiting

@@ -13,6 +13,7 @@ import pytest
 from service.errors import ModelError
 from service.model.forecaster import load_forecaster
 from service.model.sessions import CPU, SessionConfig
+from tests.frozen import golden_groups
 
 CONFIG = SessionConfig("cpu", 1)
 
@@ -21,7 +22,8 @@ def test_loads_a_real_version(model_pair: tuple[Path, str, str]) -> None:
     registry, _, version = model_pair
     model = load_forecaster(registry / version, version, CONFIG)
     assert model.window == 60 and model.providers == [CPU]
-    golden = model.card["golden"]
+    golden = golden_groups(model.card)[-1]  # the longest windows the model reads
+    assert len(golden[0]["window"]) == model.max_window == 300
     out, quantiles = model.predict(np.array([g["window"] for g in golden], dtype=np.float32))
     assert out.shape == (len(golden), 1) and quantiles.shape == (len(golden), 1, 5)
     np.testing.assert_allclose(out[:, 0], [g["forecast"] for g in golden], rtol=1e-5)
@@ -83,7 +85,9 @@ CORRUPTIONS = {
     "missing card": (lambda d: (d / "model.json").unlink(), "model.json is missing"),
     "card not json": (lambda d: (d / "model.json").write_text("{"), "model.json is not valid JSON"),
     "card version": (lambda d: edit_card(d, {"version": "other"}), "model.json names version 'other'"),
-    "card window": (lambda d: edit_card(d, {"window": 59}), "metadata window '60' differs"),
+    "card window": (lambda d: edit_card(d, {"window": 59, "min_window": 59}), "metadata window '60' differs"),
+    "card range": (lambda d: edit_card(d, {"max_window": 59}), "window range is not valid: min_window 60 must equal"),
+    "card max_window": (lambda d: edit_card(d, {"max_window": 500}), "metadata max_window '300' differs"),
     "no golden": (lambda d: edit_card(d, {"golden": []}), "no golden reference windows"),
     "golden mismatch": (wrong_golden, "golden check failed"),
     "onnx version": (lambda d: set_metadata(d, "version", "x"), "ONNX metadata names version 'x'"),
