@@ -71,7 +71,7 @@ def forecast(args: argparse.Namespace) -> int:
         window = int(client.model()["window"])
         if len(prices.prices) < window:
             raise CsvError(f"{args.csv}: {len(prices.prices)} prices; the model needs the last {window}")
-        answer = client.predict(prices.prices[-window:], prices.dates[-window:])
+        answer = client.predict(prices.prices, prices.dates)  # the newest max_window of them are posted
     if args.json:
         print(json.dumps(asdict(answer), default=str))
     else:

@@ -46,9 +46,9 @@ class Calls(ABC):
         """Drives a flow to its value: sends its calls, sleeps its waits."""
 
     def predict(self, window: Sequence[float], dates: Sequence[str] | None = None, series: str | None = None) -> Any:
-        """The next-day Forecast for one window of prices, oldest first (with ISO dates: forecast_date; with a
-        series name, recorded under it)."""
-        return self._run(flow.predict(window, dates, self.policy, series))
+        """The next-day Forecast from prices, oldest first: the newest the model reads (max_window) are posted
+        (with ISO dates: forecast_date; with a series name, recorded under it)."""
+        return self._run(flow.predict(window, dates, self.policy, series, self.limits))
 
     def outcome(
         self, price: float, forecast_id: str | None = None, series: str | None = None, date: str | None = None

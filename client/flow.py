@@ -102,11 +102,24 @@ def call(request: Call, policy: RetryPolicy) -> Flow[JSON]:
         waited, delay = waited + pause, delay * 2
 
 
-def max_batch(policy: RetryPolicy) -> Flow[int]:
-    """The most windows the server takes in one request (from GET /model)."""
-    card = yield from call(Call("GET", "/model"), policy)
-    limits = card.get("limits")
-    return int(limits["max_batch"]) if isinstance(limits, dict) and "max_batch" in limits else DEFAULT_MAX_BATCH
+def server_limits(policy: RetryPolicy, limits: dict[str, int]) -> Flow[dict[str, int]]:
+    """The most windows the server takes in one request and the longest window its model reads (GET /model,
+    asked once, then kept in `limits`)."""
+    if "max_batch" not in limits:
+        card = yield from call(Call("GET", "/model"), policy)
+        found = card.get("limits")
+        limits["max_batch"] = (
+            int(found["max_batch"]) if isinstance(found, dict) and "max_batch" in found else DEFAULT_MAX_BATCH
+        )
+        longest = card.get("max_window", card.get("window"))
+        limits["max_window"] = int(longest) if isinstance(longest, int) else 0
+    return limits
+
+
+def newest(prices: list[float], limits: dict[str, int]) -> list[float]:
+    """The newest prices the model reads: all of them up to its max_window."""
+    longest = limits.get("max_window") or len(prices)
+    return prices[-longest:]
 
 
 def checked_price(value: object, where: str) -> float:
@@ -132,12 +145,19 @@ def checked_window(window: Iterable[object], name: str) -> list[float]:
 
 
 def predict(
-    window: Sequence[float], dates: Sequence[str] | None, policy: RetryPolicy, series: str | None = None
+    window: Sequence[float],
+    dates: Sequence[str] | None,
+    policy: RetryPolicy,
+    series: str | None = None,
+    limits: dict[str, int] | None = None,
 ) -> Flow[Forecast]:
-    """One window's Forecast; with `series`, the service records it under that name (to score it later)."""
-    body: JSON = {"window": checked_window(window, "prices")}
+    """One window's Forecast from the newest max_window prices given (all of them when fewer); with `series`,
+    the service records it under that name (to score it later)."""
+    checked = checked_window(window, "prices")  # before anything is sent
+    prices = newest(checked, (yield from server_limits(policy, {} if limits is None else limits)))
+    body: JSON = {"window": prices}
     if dates is not None:
-        body["dates"] = [str(d) for d in dates]
+        body["dates"] = [str(d) for d in dates][-len(prices) :]
     if series is not None:
         body["series"] = series
     answer = yield from call(Call("POST", "/predict", body), policy)
@@ -147,11 +167,11 @@ def predict(
 def predict_many(
     windows: Sequence[Sequence[float]], policy: RetryPolicy, limits: dict[str, int]
 ) -> Flow[list[Forecast]]:
-    """Forecasts for any number of windows, in order, sent in chunks of the server's max_batch (asked once,
-    then kept in `limits`)."""
-    checked = [checked_window(w, f"windows[{i}]") for i, w in enumerate(windows)]
-    if "max_batch" not in limits:
-        limits["max_batch"] = yield from max_batch(policy)
+    """Forecasts for any number of windows (each its newest max_window prices), in order, sent in chunks of the
+    server's max_batch (asked once, then kept in `limits`)."""
+    given = [checked_window(w, f"windows[{i}]") for i, w in enumerate(windows)]  # before anything is sent
+    limits = yield from server_limits(policy, limits)
+    checked = [newest(w, limits) for w in given]
     size = limits["max_batch"]
     found: list[Forecast] = []
     for start in range(0, len(checked), size):

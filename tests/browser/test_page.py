@@ -68,7 +68,8 @@ def test_a_real_csv_draws_the_fan_chart_with_predicts_answer(browser: WebDriver,
     submit(browser, csv=csv)
     assert error_text(browser) == ""
     series = load_csv(csv)  # the trainer's reading of the same file (Adj Close or Close, thousands unquoted)
-    body = {"window": series.prices[-60:].tolist(), "dates": series.dates[-60:].astype(str).tolist()}
+    n = httpx.get(f"{server}/model").json()["max_window"]  # the page posts all the model reads
+    body = {"window": series.prices[-n:].tolist(), "dates": series.dates[-n:].astype(str).tolist()}
     answer = httpx.post(f"{server}/predict", json=body).json()
     shown = browser.find_element(By.ID, "forecast-value").text
     assert shown == f"{answer['forecast']:,.2f}"
@@ -87,7 +88,7 @@ def test_a_real_csv_draws_the_fan_chart_with_predicts_answer(browser: WebDriver,
 @pytest.mark.parametrize(
     ("kind", "content", "column", "message"),
     [
-        ("csv", "Date,Close\n2020-01-02,10\n2020-01-03,11\n", "", "2 price(s) given; the model needs the last 60"),
+        ("csv", "Date,Close\n2020-01-02,10\n2020-01-03,11\n", "", "2 price(s) given; the model needs at least 60"),
         ("csv", "Date,Close\n2020-01-02,10\n2020-01-03,abc\n", "", "row 3: column 'Close': 'abc' is not a number"),
         ("csv", "Date,Open,Close\n2020-01-02,1,2\n", "Nope", "row 1: unknown column 'Nope'"),
         ("csv", "Date,Open,High\n2020-01-02,1,2\n", "", "no 'Adj Close' or 'Close' column"),

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from client import (
@@ -56,6 +57,17 @@ def test_single_and_batch_answers_are_typed_and_equal_the_server(server: str) ->
     assert answer.forecast_id and len({answer.forecast_id, *(b.forecast_id for b in batch)}) == 3  # one id each
     same = [dataclasses.replace(b, forecast_id=answer.forecast_id) for b in batch]
     assert same == [answer, answer] and card["version"] == answer.model_version
+
+
+def test_predict_posts_the_newest_prices_the_model_reads(server: str) -> None:
+    prices = (1400 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.01, 500)))).round(2).tolist()
+    longest = httpx.get(f"{server}/model").json()["max_window"]
+    raw = httpx.post(f"{server}/predict", json={"window": prices[-longest:]}).json()
+    short = httpx.post(f"{server}/predict", json={"window": prices[-60:]}).json()
+    with ForecastClient(server) as client:
+        assert client.predict(prices).forecast == raw["forecast"]  # the newest max_window of the 500
+        assert client.predict(prices[-60:]).forecast == short["forecast"]
+        assert [f.forecast for f in client.predict_many([prices, prices[-60:]])] == [raw["forecast"], short["forecast"]]
 
 
 def test_predict_many_is_chunked_at_the_servers_max_batch(server: str) -> None:
@@ -105,7 +117,7 @@ def test_errors_are_typed_with_the_servers_message_and_code(server: str) -> None
     with ForecastClient(server) as client, pytest.raises(InvalidRequest) as info:
         client.predict([100.0, 101.0])
     assert (info.value.status, info.value.code) == (422, "invalid_input")
-    assert info.value.message == "'window' has 2 prices; this model expects exactly 60"
+    assert info.value.message == "'window' has 2 prices; this model reads 60 to 300"
     with ForecastClient(f"http://127.0.0.1:{free_port()}") as nobody, pytest.raises(Unreachable, match="cannot reach"):
         nobody.predict(windows(1)[0])
 

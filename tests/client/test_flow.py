@@ -94,9 +94,21 @@ def test_a_bad_price_is_an_invalid_request_before_anything_is_sent(window: objec
 
 
 def test_numpy_arrays_and_scalars_are_prices() -> None:
-    flow = predict(np.linspace(100, 101, 60, dtype=np.float32), None, RetryPolicy())
+    flow = predict(np.linspace(100, 101, 60, dtype=np.float32), None, RetryPolicy(), limits={"max_window": 1000, "max_batch": 64})
     first = next(flow)
     assert isinstance(first, Call) and len(first.body["window"]) == 60
+
+
+def test_the_newest_prices_up_to_the_models_longest_window_are_posted() -> None:
+    card = {"window": 60, "max_window": 250, "limits": {"max_batch": 64}}
+    asked, found = drive(predict(list(range(1, 401)), None, RetryPolicy()), [reply(200, card), reply(200, ANSWER)])
+    assert [(a.method, a.path) for a in asked] == [("GET", "/model"), ("POST", "/predict")]
+    assert asked[1].body["window"] == list(range(151, 401)) and found.forecast == 1.0
+    limits = {"max_window": 60, "max_batch": 64}  # asked once, then kept: a fixed-window model
+    asked, _ = drive(
+        predict([100.0] * 80, [f"d{i}" for i in range(80)], RetryPolicy(), limits=limits), [reply(200, ANSWER)]
+    )
+    assert len(asked) == 1 and len(asked[0].body["window"]) == 60 and asked[0].body["dates"][0] == "d20"
 
 
 def test_a_bad_price_in_any_window_of_many_is_named_by_both_indices() -> None:

@@ -25,7 +25,8 @@ def run_command(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("csv", [GOOGLE, ROOT / "training" / "data" / "sp500.csv.gz"], ids=["csv", "csv.gz"])
 def test_the_command_prints_the_forecast_of_a_csv(server: str, csv: Path) -> None:
     series = load_csv(csv)  # the trainer's reading of the same file
-    body = {"window": series.prices[-60:].tolist(), "dates": series.dates[-60:].astype(str).tolist()}
+    n = httpx.get(f"{server}/model").json()["max_window"]  # the command posts all the model reads
+    body = {"window": series.prices[-n:].tolist(), "dates": series.dates[-n:].astype(str).tolist()}
     raw = httpx.post(f"{server}/predict", json=body).json()
     result = run_command(str(csv), "--url", server)
     assert result.returncode == 0, result.stderr
