@@ -73,7 +73,8 @@ class LiveEvidence:
             out = session.run(["quantiles"], {"window": windows.astype(np.float32)})[0]
             return out.reshape(len(windows), -1, levels)[:, 0, :].astype(np.float64)
 
-        return live.compare(self.record, quantiles, int(built.card["window"]), min_improvement)
+        card = built.card
+        return live.compare(self.record, quantiles, int(card["window"]), min_improvement, card.get("max_window"))
 
     def summary(self, comparison: dict[str, Any] | None = None) -> dict[str, Any]:
         """The live part of a history record (and of a promoted card)."""

@@ -120,16 +120,30 @@ def reasons(found: list[dict[str, Any]]) -> list[str]:
 Quantiles = Callable[[np.ndarray], np.ndarray]  # (N, window) float32 prices -> (N, Q) next-day quantiles
 
 
-def compare(live: LiveRecord, challenger: Quantiles, window: int, min_improvement: float) -> dict[str, Any]:
-    """The challenger on the champion's recorded windows (their newest `window` prices) against what the champion
-    answered, scored on the prices that followed: pinball, Diebold-Mariano, and the verdict of the promotion rule."""
+def by_length(live: LiveRecord, usable: list[int], challenger: Quantiles, longest: int) -> np.ndarray:
+    """The challenger's quantiles for the recorded windows (their newest `longest` prices), run length by length."""
+    cut = [live.windows[i][-longest:] for i in usable]
+    found = np.empty((len(cut), len(live.levels)))
+    for n in sorted({len(w) for w in cut}):
+        group = [j for j, w in enumerate(cut) if len(w) == n]
+        found[group] = challenger(np.stack([cut[j] for j in group]))
+    return found
+
+
+def compare(
+    live: LiveRecord, challenger: Quantiles, window: int, min_improvement: float, longest: int | None = None
+) -> dict[str, Any]:
+    """The challenger on the champion's recorded windows (their newest prices, up to the challenger's `longest`)
+    against what the champion answered, scored on the prices that followed: pinball, Diebold-Mariano, and the
+    verdict of the promotion rule."""
     usable = [i for i, w in enumerate(live.windows) if len(w) >= window]
     if not usable:
         return {"days": 0, "verdict": f"no recorded window holds the challenger's {window} prices"}
     rows = np.array(usable)
-    windows = np.stack([live.windows[i][-window:] for i in usable])
     levels = np.asarray(live.levels)
-    ours = relative_pinball_by_day(live.last[rows], live.outcome[rows], challenger(windows), levels)
+    ours = relative_pinball_by_day(
+        live.last[rows], live.outcome[rows], by_length(live, usable, challenger, longest or window), levels
+    )
     theirs = relative_pinball_by_day(live.last[rows], live.outcome[rows], live.quantiles[rows], levels)
     dm = diebold_mariano_losses(ours, theirs)
     improvement = 1.0 - float(ours.mean()) / float(theirs.mean())

@@ -27,8 +27,9 @@ def tensor_block(name: str, shape: list[int]) -> str:
 def config_text(card: ModelCard, name: str, max_batch: int, kind: str, queue_delay_us: int) -> str:
     """config.pbtxt for the ONNX Runtime backend with dynamic batching."""
     window, horizon, features = card["window"], card.get("horizon", 1), card.get("features", ["close"])
+    length = -1 if card.get("max_window", window) > window else window  # -1: Triton's variable-size dimension
     step = [horizon] if horizon > 1 else []
-    inputs = [tensor_block("window", [window] if len(features) == 1 else [window, len(features)])]
+    inputs = [tensor_block("window", [length] if len(features) == 1 else [length, len(features)])]
     outputs = [tensor_block("forecast", step)]
     if card.get("quantiles"):
         outputs.append(tensor_block("quantiles", [*step, len(card["quantiles"])]))

@@ -23,7 +23,7 @@ def test_config_parses_with_the_real_protobuf(tmp_path: Path, model_pair: tuple[
     config = parse(tmp_path / "lstm-forecast" / "config.pbtxt")
     assert config.name == "lstm-forecast" and config.platform == "onnxruntime_onnx"
     assert config.max_batch_size == 512
-    assert [(i.name, list(i.dims)) for i in config.input] == [("window", [60])]
+    assert [(i.name, list(i.dims)) for i in config.input] == [("window", [-1])]  # any length from 60 to 300
     outputs = {o.name: o for o in config.output}
     assert list(outputs["forecast"].dims) == [1] and list(outputs["forecast"].reshape.shape) == []
     assert list(outputs["quantiles"].dims) == [5]
@@ -40,7 +40,7 @@ def test_multi_day_multi_feature_dims(tmp_path: Path, multi_model: tuple[Path, s
     registry, _ = multi_model
     assert training_main(["export-triton", "--registry", str(registry), "--out", str(tmp_path)]) == 0
     config = parse(tmp_path / "lstm-forecast" / "config.pbtxt")
-    assert list(config.input[0].dims) == [60, 4]
+    assert list(config.input[0].dims) == [-1, 4]
     assert [list(o.dims) for o in config.output] == [[3], [3, 5]]
 
 
@@ -67,3 +67,10 @@ def test_a_missing_registry_or_version_is_named(
     assert message in err and "None" not in err
     if case == "unknown":
         assert model_pair[1] in err and model_pair[2] in err  # the versions it does have
+
+
+def test_a_fixed_window_model_keeps_its_fixed_dimension(tmp_path: Path) -> None:
+    registry = Path(__file__).resolve().parents[3] / "tests" / "data" / "fixed_window"
+    assert training_main(["export-triton", "--registry", str(registry), "--out", str(tmp_path)]) == 0
+    config = parse(tmp_path / "lstm-forecast" / "config.pbtxt")
+    assert [(i.name, list(i.dims)) for i in config.input] == [("window", [60])]
