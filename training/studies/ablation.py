@@ -14,7 +14,7 @@ from training.core.config import TrainConfig
 from training.core.data import BUNDLED_DATA, FeatureSeries, load_training_data
 from training.core.errors import DataError
 from training.core.synthetic import held_out_assets
-from training.studies import loo
+from training.studies import loo, speed
 from training.studies.jobs import AblationJob
 from training.studies.readme import replace_block
 
@@ -179,7 +179,7 @@ def measure_speeds(found: list[Row], measured: list[dict[str, Any]]) -> None:
     runs: dict[str, list[float]] = {name: [] for name in models}
     for _ in range(SPEED_REPEATS):  # rounds, not one row after another: the machine's drift hits every row alike
         for name, (model, config) in models.items():
-            runs[name].append(loo.onnx_speed(model, config))
+            runs[name].append(speed.onnx_speed(model, config))
     for m in measured:
         m["windows_per_second"] = sorted(runs[m["name"]])[SPEED_REPEATS // 2]
 

@@ -112,6 +112,15 @@ def predictive_quantiles(
     return out
 
 
+def reader_prices(
+    series: FeatureSeries, targets: np.ndarray, levels: tuple[float, ...], window: int = WINDOW, prior: str = "even"
+) -> np.ndarray:
+    """(N, Q) next-day price quantiles of the reader of `window` prices (one prior over the types) on target days."""
+    returns = np.diff(np.log(baselines.price_windows(series.prices, targets, window)), axis=1)
+    found = predictive_quantiles(returns, levels, {prior: PRIORS[prior]})[prior]
+    return series.prices[targets - 1][:, None] * np.exp(found)
+
+
 def series_rows(
     series: FeatureSeries, cache: Path, support: Support = SUPPORT, window: int = WINDOW
 ) -> dict[str, dict[str, Any]]:

@@ -18,15 +18,20 @@ import numpy as np
 from training.core.config import TrainConfig
 from training.core.data import FeatureSeries, make_feature_windows
 from training.core.synthetic import held_out_assets
+from training.net.lengths import checked_lengths
 from training.scoring import holdout, metrics, significance
 from training.scoring.baselines import FIT_DAYS
+from training.studies import speed
 
 log = logging.getLogger(__name__)
 
 MAX_DAYS = 2500  # the newest days scored per series (at least MIN_DAYS, as history allows)
-MIN_DAYS = 1000
-LONGEST_WINDOW = 120  # every variant is scored on the same days: room for the longest window tried
+MIN_DAYS = 500
+LONGEST_WINDOW = 1000  # every length and variant is scored on the same days: room for the longest window read
 STRONGEST = (holdout.FHS, holdout.GARCH_T, holdout.GJR)
+FAMILY = "naive + family reader"  # the Bayes reader of the shortest window that knows the model family
+SHORT_YARDSTICKS = (holdout.FHS, FAMILY)  # what reads the same short window: the model must not lose to them
+MARGIN = 0.01  # ... and stay within 1% of the GARCHs, which read 1,000 days
 ALPHA = 0.05
 
 
@@ -40,8 +45,9 @@ class Fold:
 
 
 def scored_targets(series: FeatureSeries) -> np.ndarray:
-    """The newest min(2,500, what the history allows) target days, leaving each baseline its 1,000 returns."""
-    days = min(MAX_DAYS, len(series) - FIT_DAYS - 1 - LONGEST_WINDOW)
+    """The newest min(2,500, what the history allows) target days, leaving each GARCH its 1,000 returns and
+    every window length its prices."""
+    days = min(MAX_DAYS, len(series) - max(FIT_DAYS + 1, LONGEST_WINDOW))
     if days < MIN_DAYS:
         raise ValueError(f"{series.source}: {len(series)} prices leave {days} days to score, fewer than {MIN_DAYS}")
     return np.arange(len(series) - days, len(series))
@@ -58,17 +64,23 @@ def folds(config: TrainConfig, real: list[FeatureSeries], simulated: list[Featur
     return found
 
 
+def protocol_lengths(config: TrainConfig) -> list[int]:
+    """The posted lengths every series is scored at: the shortest, a year's and the longest the model reads."""
+    return checked_lengths(config.model.window, min(config.model.max_window, LONGEST_WINDOW))
+
+
 @dataclass
 class FoldResult:
-    """A fold model's quantiles on its scored days, how long it trained, and its ONNX speed."""
+    """A fold model's quantiles on its scored days at each length, how long it trained, its ONNX speeds."""
 
-    quantiles: dict[str, np.ndarray]
+    quantiles: dict[int, dict[str, np.ndarray]]
     train_seconds: float
-    windows_per_second: float
+    windows_per_second: dict[int, float]  # at the shortest and the longest length
 
 
 def fit_and_forecast(config: TrainConfig, scored: list[FeatureSeries]) -> FoldResult:
-    """Trains one fold's model (one thread: folds run side by side) and forecasts the scored days."""
+    """Trains one fold's model (one thread: folds run side by side) and forecasts the scored days at every
+    protocol length."""
     from training.core.universe import load_universe
     from training.net.train import predict, split_all, train
 
@@ -76,40 +88,30 @@ def fit_and_forecast(config: TrainConfig, scored: list[FeatureSeries]) -> FoldRe
     started = time.monotonic()
     model = train(config, split_all(config, load_universe(config))).model
     seconds = time.monotonic() - started
-    found = {}
+    lengths = protocol_lengths(config)
+    found: dict[int, dict[str, np.ndarray]] = {n: {} for n in lengths}
     for series in scored:
         targets = scored_targets(series)
-        x, _, _ = make_feature_windows(series.values, config.model.window, int(targets[0]), len(series))
-        found[series.source] = predict(model, x)[1][:, 0, :]
-    return FoldResult(found, seconds, onnx_speed(model, config))
+        for n in lengths:
+            x, _, _ = make_feature_windows(series.values, n, int(targets[0]), len(series))
+            found[n][series.source] = predict(model, x)[1][:, 0, :]
+    speeds = {n: speed.onnx_speed(model, config, n) for n in (lengths[0], lengths[-1])}
+    return FoldResult(found, seconds, speeds)
 
 
-SPEED_BATCH, SPEED_RUNS = 64, 1000
+def family_forecasts(series: FeatureSeries, levels: tuple[float, ...], window: int, cache: Path) -> np.ndarray:
+    """The family reader's quantiles (even prior over asset types) on a series' scored days, cached."""
+    from training.studies import family_reader  # it builds on this module
 
-
-def onnx_speed(model: Any, config: TrainConfig) -> float:
-    """Windows a second through the exported graph: onnxruntime on the CPU, one thread, batches of 64."""
-    import tempfile
-
-    import onnxruntime as ort
-
-    from training.net.export import export_onnx
-
-    features = len(config.features)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.onnx"
-        export_onnx(model, config.model.window, path, {"version": "speed"}, features)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    shape = (SPEED_BATCH, config.model.window) if features == 1 else (SPEED_BATCH, config.model.window, features)
-    x = (100 * np.exp(np.random.default_rng(0).normal(0, 0.01, shape).cumsum(axis=1))).astype(np.float32)
-    for _ in range(10):
-        session.run(None, {"window": x})
-    started = time.perf_counter()
-    for _ in range(SPEED_RUNS):
-        session.run(None, {"window": x})
-    return SPEED_BATCH * SPEED_RUNS / (time.perf_counter() - started)
+    targets = scored_targets(series)
+    key = hashlib.sha256(series.prices.tobytes() + repr(("family", targets[0], levels, window)).encode())
+    path = cache / f"{key.hexdigest()[:20]}.npy"
+    if path.is_file():
+        return np.load(path)
+    found = family_reader.reader_prices(series, targets, levels, window)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, found)
+    return found
 
 
 def baseline_forecasts(series: FeatureSeries, levels: tuple[float, ...], window: int, cache: Path) -> dict[str, Any]:
@@ -145,7 +147,8 @@ def series_row(series: FeatureSeries, forecasts: dict[str, np.ndarray], levels: 
             if lv in levels
         }
         rows[name] = {"intervals": intervals, "pinball_by_level": per_level, "dq_p_value": dq}
-    dm = {other: significance.diebold_mariano_hac(daily["model"], daily[other]) for other in STRONGEST}
+    against = [o for o in (*STRONGEST, FAMILY) if o in forecasts]
+    dm = {other: significance.diebold_mariano_hac(daily["model"], daily[other]) for other in against}
     return {
         "series": series.source,
         "days": len(targets),
@@ -153,13 +156,13 @@ def series_row(series: FeatureSeries, forecasts: dict[str, np.ndarray], levels: 
         "end": str(series.dates[targets[-1]]),
         "forecasters": rows,
         "dm": dm,
-        "ratio": {other: float(daily["model"].mean() / daily[other].mean()) for other in STRONGEST},
+        "ratio": {other: float(daily["model"].mean() / daily[other].mean()) for other in against},
     }
 
 
 def add_holm(rows: list[dict[str, Any]]) -> None:
     """Holm-adjusted p-values across series, one family per baseline."""
-    for other in STRONGEST:
+    for other in rows[0]["dm"] if rows else ():
         adjusted = significance.holm([r["dm"][other]["p_value"] for r in rows])
         for r, p in zip(rows, adjusted, strict=True):
             r["dm"][other]["p_holm"] = p
@@ -167,11 +170,20 @@ def add_holm(rows: list[dict[str, Any]]) -> None:
 
 @dataclass
 class Outcome:
-    """The protocol's rows, one per held-out series, and the cost of the model trained on everything."""
+    """The protocol's rows at each posted length, one per held-out series, and the cost of the model trained on
+    everything (`rows` and `windows_per_second`: at the shortest length)."""
 
-    rows: list[dict[str, Any]]
+    by_length: dict[int, list[dict[str, Any]]]
     train_seconds: float
-    windows_per_second: float
+    speeds: dict[int, float]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.by_length[min(self.by_length)]
+
+    @property
+    def windows_per_second(self) -> float:
+        return self.speeds[min(self.speeds)]
 
 
 def run(
@@ -184,7 +196,7 @@ def run(
     """Trains every fold (side by side on the CPUs), scores every held-out series; one row per series."""
     simulated = held_out_assets() if simulated is None else simulated
     by_source = {s.source: s for s in [*real, *simulated]}
-    levels, window = config.model.quantiles, config.model.window
+    levels, lengths = config.model.quantiles, protocol_lengths(config)
     workers = jobs or len(os.sched_getaffinity(0))
     started = time.monotonic()
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
@@ -192,16 +204,22 @@ def run(
             (fold, pool.submit(fit_and_forecast, fold.config, [by_source[s] for s in fold.scored]))
             for fold in folds(config, real, simulated)
         ]
-        base = {s: baseline_forecasts(series, levels, window, cache) for s, series in by_source.items()}
-        rows, result = [], None
+        base = {(s, n): baseline_forecasts(x, levels, n, cache) for s, x in by_source.items() for n in lengths}
+        family = {s: family_forecasts(x, levels, lengths[0], cache) for s, x in by_source.items()}
+        by_length: dict[int, list[dict[str, Any]]] = {n: [] for n in lengths}
+        result = None
         for fold, future in pending:
             result = future.result()
-            for source, quantiles in result.quantiles.items():
-                rows.append(series_row(by_source[source], {"model": quantiles, **base[source]}, levels))
+            for n, found in result.quantiles.items():
+                for source, quantiles in found.items():
+                    shortest = {FAMILY: family[source]} if n == lengths[0] else {}
+                    forecasts = {"model": quantiles, **base[(source, n)], **shortest}
+                    by_length[n].append(series_row(by_source[source], forecasts, levels))
             log.info("%s: done (%.0f s since start)", fold.name, time.monotonic() - started)
-    add_holm(rows)
+    for rows in by_length.values():
+        add_holm(rows)
     assert result is not None  # the last fold trains on everything
-    return Outcome(rows, result.train_seconds, result.windows_per_second)
+    return Outcome(by_length, result.train_seconds, result.windows_per_second)
 
 
 def verdicts(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from training.studies import loo
 from training.studies.jobs import EvaluateJob
 from training.studies.readme import replace_block
 
-SHORT = {name: name.removeprefix("naive + ") for name in loo.STRONGEST}
+SHORT = {name: name.removeprefix("naive + ") for name in (*loo.STRONGEST, loo.FAMILY)}
 
 
 def dm_cell(row: dict[str, Any], other: str) -> str:
@@ -22,15 +22,19 @@ def dm_cell(row: dict[str, Any], other: str) -> str:
 
 
 def summary_table(rows: list[dict[str, Any]]) -> list[str]:
-    """One line per held-out series: coverage, pinball, ratios to the strongest simple methods."""
+    """One line per held-out series: coverage, pinball, ratios to the strongest simple methods (and to the family
+    reader where the rows have it)."""
+    against = list(rows[0]["dm"]) if rows else list(loo.STRONGEST)
     lines = [
-        "| held-out series | days | 80% / 95% coverage | pinball % | vs " + " | vs ".join(SHORT.values()) + " |",
-        "|---|---|---|---|" + "---|" * len(SHORT),
+        "| held-out series | days | 80% / 95% coverage | pinball % | vs "
+        + " | vs ".join(SHORT[o] for o in against)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(against),
     ]
     for r in rows:
         iv = r["forecasters"]["model"]["intervals"]
         cov = f"{iv['coverage_80']['coverage']:.3f} / {iv['coverage_95']['coverage']:.3f}"
-        cells = " | ".join(dm_cell(r, o) for o in loo.STRONGEST)
+        cells = " | ".join(dm_cell(r, o) for o in against)
         lines.append(f"| {r['series']} | {r['days']:,} | {cov} | {iv['pinball_pct']:.4f} | {cells} |")
     return lines
 
@@ -72,9 +76,52 @@ def verdict_lines(found: dict[str, Any]) -> list[str]:
     ]
 
 
+def short_verdicts(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """At the shortest window: significant losses to what reads the same prices (FHS, the family reader), and
+    where the model is more than 1% behind a GARCH fitted on 1,000 days."""
+    return {
+        "significant_losses": [
+            f"{r['series']} vs {SHORT[o]}"
+            for r in rows
+            for o in loo.SHORT_YARDSTICKS
+            if o in r["dm"] and r["dm"][o]["statistic"] > 0 and r["dm"][o]["p_holm"] < loo.ALPHA
+        ],
+        "beyond_margin": [
+            f"{r['series']} vs {SHORT[o]} ({r['ratio'][o]:.4f})"
+            for r in rows
+            for o in (loo.holdout.GARCH_T, loo.holdout.GJR)
+            if r["ratio"][o] > 1 + loo.MARGIN
+        ],
+    }
+
+
+def short_lines(found: dict[str, list[str]]) -> list[str]:
+    """The shortest window's gate, in words."""
+    losses, behind = found["significant_losses"], found["beyond_margin"]
+    return [
+        f"- Significantly worse than FHS or the family reader (DM p < {loo.ALPHA} after Holm): "
+        + (", ".join(losses) if losses else "nowhere")
+        + ".",
+        f"- More than {loo.MARGIN:.0%} behind GARCH-t or GJR-skew-t: "
+        + (", ".join(behind) if behind else "nowhere")
+        + ".",
+    ]
+
+
+def length_sections(by_length: dict[int, list[dict[str, Any]]]) -> list[str]:
+    """A table and its verdicts for every posted length, the longest first."""
+    lines: list[str] = []
+    for n in sorted(by_length, reverse=True):
+        rows = by_length[n]
+        extra = short_lines(short_verdicts(rows)) if n == min(by_length) else []
+        lines += [f"## {n} prices posted", "", *summary_table(rows), "", *verdict_lines(loo.verdicts(rows)), *extra, ""]
+    return lines
+
+
 def markdown(rows: list[dict[str, Any]], found: dict[str, Any], settings: dict[str, Any]) -> str:
     """The whole report."""
     levels = tuple(settings["quantiles"])
+    by_length = settings.get("by_length") or {0: rows}
     lines = [
         "# Leave-one-asset-out: the model on series it never saw",
         "",
@@ -89,12 +136,16 @@ def markdown(rows: list[dict[str, Any]], found: dict[str, Any], settings: dict[s
         "method's; p is Diebold-Mariano on the daily losses (Newey-West, 5 lags), Holm-adjusted across the "
         "series; bold where p < 0.05.",
         "",
+        "The same model is scored on the same days with the newest "
+        + ", ".join(str(n) for n in sorted(by_length))
+        + " prices posted (FHS reads the same prices; the GARCHs their 1,000 returns whatever is posted). With the "
+        "shortest window the yardsticks also include the Bayes reader of that window that knows the model family "
+        "(reports/family_reader.md, even prior over asset types): the strongest method that reads the same prices. "
+        "Per-level scores below are for the longest window.",
+        "",
         f"Model: {settings['architecture']}.",
         "",
-        *summary_table(rows),
-        "",
-        *verdict_lines(found),
-        "",
+        *(length_sections(by_length) if len(by_length) > 1 else [*summary_table(rows), "", *verdict_lines(found), ""]),
     ]
     for r in rows:
         lines += [
@@ -106,9 +157,23 @@ def markdown(rows: list[dict[str, Any]], found: dict[str, Any], settings: dict[s
     return "\n".join(lines)
 
 
-def readme_block(rows: list[dict[str, Any]], found: dict[str, Any], name: str) -> list[str]:
-    """The docs page's generated summary of the table."""
-    return [f"Generated by `make report` (reports/{name}.md).", "", *summary_table(rows), "", *verdict_lines(found)]
+def readme_block(
+    rows: list[dict[str, Any]], found: dict[str, Any], name: str, short: list[dict[str, Any]]
+) -> list[str]:
+    """The docs page's generated summary: the table with the longest window, then with the shortest."""
+    lines = [f"Generated by `make report` (reports/{name}.md). With the longest window posted:", ""]
+    lines += [*summary_table(rows), "", *verdict_lines(found)]
+    if short and short is not rows:
+        lines += [
+            "",
+            "With the shortest window posted:",
+            "",
+            *summary_table(short),
+            "",
+            *verdict_lines(loo.verdicts(short)),
+        ]
+        lines += short_lines(short_verdicts(short))
+    return lines
 
 
 def leave_one_out_report(job: EvaluateJob) -> list[str]:
@@ -116,23 +181,28 @@ def leave_one_out_report(job: EvaluateJob) -> list[str]:
     config = job.backtest.train
     started = time.monotonic()
     outcome = loo.run(config, load_training_data(config), job.out / ".cache", job.jobs)
-    rows, found = outcome.rows, loo.verdicts(outcome.rows)
+    longest, shortest = max(outcome.by_length), min(outcome.by_length)
+    rows, found = outcome.by_length[longest], loo.verdicts(outcome.by_length[longest])
     mc = config.model
     settings = {
         "minutes": (time.monotonic() - started) / 60,
         "train_seconds": outcome.train_seconds,
-        "windows_per_second": outcome.windows_per_second,
+        "windows_per_second": {str(n): v for n, v in outcome.speeds.items()},
         "jobs": job.jobs or "all CPUs'",
         "quantiles": list(mc.quantiles),
-        "architecture": f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, {mc.head} head, window {mc.window}, "
+        "architecture": f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, {mc.head} head, windows of {mc.window} to "
+        f"{mc.max_window} prices (the network reads the newest {mc.reads}), "
         f"features {','.join(config.features)}, {config.simulated} simulated training paths, "
         f"{config.epochs} epochs at most of {config.windows_per_epoch or 'every'} windows",
     }
     job.out.mkdir(parents=True, exist_ok=True)
-    (job.out / f"{job.report_name}.md").write_text(markdown(rows, found, settings))
+    (job.out / f"{job.report_name}.md").write_text(markdown(rows, found, {**settings, "by_length": outcome.by_length}))
+    lengths = {str(n): {"series": r, **loo.verdicts(r)} for n, r in outcome.by_length.items()}
+    lengths[str(shortest)]["short"] = short_verdicts(outcome.by_length[shortest])
     (job.out / f"{job.report_name}.json").write_text(
-        json.dumps({"settings": settings, "series": rows, **found}, indent=1)
+        json.dumps({"settings": settings, "series": rows, **found, "lengths": lengths}, indent=1)
     )
+    short = outcome.by_length[shortest]
     if job.readme:
-        replace_block(job.readme, "loo", readme_block(rows, found, job.report_name))
-    return [*summary_table(rows), *verdict_lines(found), f"report: {job.out / (job.report_name + '.md')}"]
+        replace_block(job.readme, "loo", readme_block(rows, found, job.report_name, short))
+    return [*length_sections(outcome.by_length), f"report: {job.out / (job.report_name + '.md')}"]

@@ -20,7 +20,11 @@ TWO = [BUNDLED_DATA / "sp500.csv.gz", BUNDLED_DATA / "nasdaq.csv.gz"]
 
 def tiny(data: list[Path]) -> TrainConfig:
     return TrainConfig(
-        data=list(data), simulated=2, epochs=1, windows_per_epoch=3000, model=LSTMConfig(layers=1, hidden=4)
+        data=list(data),
+        simulated=2,
+        epochs=1,
+        windows_per_epoch=3000,
+        model=LSTMConfig(layers=1, hidden=4, max_window=250),
     )
 
 
@@ -49,11 +53,12 @@ def params(asset: SimulatedAsset) -> tuple[float, ...]:
 def test_every_series_is_scored_on_its_newest_days_leaving_each_baseline_its_history() -> None:
     days = {s.source: len(loo.scored_targets(s)) for s in load_training_data(TrainConfig())}
     assert days["sp500.csv.gz"] == days["djia.csv.gz"] == loo.MAX_DAYS
-    assert days["goog.csv.gz"] == 2148 - loo.FIT_DAYS - 1 - loo.LONGEST_WINDOW >= loo.MIN_DAYS
+    assert days["goog.csv.gz"] == 2148 - max(loo.FIT_DAYS + 1, loo.LONGEST_WINDOW) >= loo.MIN_DAYS
+    assert days["fx-usd-dem.csv.gz"] == 1867 - max(loo.FIT_DAYS + 1, loo.LONGEST_WINDOW) >= loo.MIN_DAYS
     short = load_training_data(
         replace(TrainConfig(), data=[Path(__file__).parents[3] / "tests" / "data" / "Google_Stock_Price_Train.csv"])
     )[0]
-    with pytest.raises(ValueError, match="fewer than 1000"):
+    with pytest.raises(ValueError, match="fewer than 500"):
         loo.scored_targets(short)
 
 
@@ -62,26 +67,43 @@ def test_a_tiny_run_scores_each_series_with_a_model_that_never_saw_it(tmp_path: 
     config = tiny(TWO)
     real = load_training_data(config)
     outcome = loo.run(config, real, tmp_path / "cache", jobs=2, simulated=held_out_assets()[:1])
-    rows = {r["series"]: r for r in outcome.rows}
+    assert list(outcome.by_length) == [60, 250] and outcome.rows is outcome.by_length[60]
+    assert set(outcome.speeds) == {60, 250} and outcome.speeds[60] > outcome.speeds[250] > 100
+    for n, found in outcome.by_length.items():
+        check_rows(found, family=n == 60)
+    assert outcome.train_seconds > 0 and outcome.windows_per_second > 1000
+    # the baselines at each length and the family reader at the shortest, cached for the next run
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 3 * 2 and len(list((tmp_path / "cache").glob("*.npy"))) == 3
+    verdicts = loo.verdicts(outcome.rows)
+    text = loo_report.markdown(
+        outcome.rows,
+        verdicts,
+        {
+            "minutes": 1.0,
+            "jobs": 2,
+            "quantiles": [0.025, 0.1, 0.5, 0.9, 0.975],
+            "architecture": "tiny",
+            "by_length": outcome.by_length,
+        },
+    )
+    assert "| sp500.csv.gz | 2,500 |" in text and "DQ p 10% / 90%" in text
+    assert "## 250 prices posted" in text and "## 60 prices posted" in text and "vs family reader" in text
+
+
+def check_rows(found: list[dict], family: bool) -> None:
+    """Every series scored by a model that never saw it, against the simple methods (and the family reader)."""
+    rows = {r["series"]: r for r in found}
     assert list(rows) == ["sp500.csv.gz", "nasdaq.csv.gz", held_out_assets()[0].source]
     for r in rows.values():
         model = r["forecasters"]["model"]
-        assert set(r["forecasters"]) == {"model", *holdout.BASELINES}
+        assert set(r["forecasters"]) == {"model", *holdout.BASELINES, *([loo.FAMILY] if family else [])}
+        assert set(r["dm"]) == {*loo.STRONGEST, *([loo.FAMILY] if family else [])}
         assert 0.7 < model["intervals"]["coverage_80"]["coverage"] < 0.9
         assert set(model["dq_p_value"]) == {"0.1", "0.9"} and len(model["pinball_by_level"]) == 5
         for other in loo.STRONGEST:
             assert r["dm"][other]["p_holm"] >= r["dm"][other]["p_value"]
             pinball = r["forecasters"][other]["intervals"]["pinball_pct"]
             assert r["ratio"][other] == pytest.approx(model["intervals"]["pinball_pct"] / pinball)
-    assert outcome.train_seconds > 0 and outcome.windows_per_second > 1000
-    assert len(list((tmp_path / "cache").glob("*.npz"))) == 3  # the baselines, cached for the next run
-    verdicts = loo.verdicts(outcome.rows)
-    text = loo_report.markdown(
-        outcome.rows,
-        verdicts,
-        {"minutes": 1.0, "jobs": 2, "quantiles": [0.025, 0.1, 0.5, 0.9, 0.975], "architecture": "tiny"},
-    )
-    assert "| sp500.csv.gz | 2,500 |" in text and "DQ p 10% / 90%" in text
 
 
 def test_verdicts_read_wins_losses_and_coverage_from_the_rows() -> None:
