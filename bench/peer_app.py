@@ -25,14 +25,22 @@ class PredictRequest(BaseModel):
     windows: list[list[float]] | None = None
 
 
+FIXED_LENGTH_BUFFERS = ("normalizer.weights", "net.vol.exponents", "net.vol.past", "net.vol.ages")
+
+
 def load_model(models: Path = MODELS) -> PriceForecaster:
     """The live version's PyTorch model, from weights.pt and its card."""
     version_dir = models / (models / "CURRENT").read_text().strip()
     card = json.loads((version_dir / "model.json").read_text())
-    arch = {k: v for k, v in card["architecture"].items() if k in LSTMConfig.__dataclass_fields__}
-    config = LSTMConfig(**arch, quantiles=tuple(card["quantiles"]))
+    arch = {"max_window": card["window"]} | card["architecture"]  # a card without one: a fixed-window model
+    config = LSTMConfig(
+        **{k: v for k, v in arch.items() if k in LSTMConfig.__dataclass_fields__}, quantiles=tuple(card["quantiles"])
+    )
     model = PriceForecaster(normalizer_from_card(card), StackedLSTM(config), univariate=True)
-    model.load_state_dict(torch.load(version_dir / "weights.pt", weights_only=True))
+    weights = torch.load(version_dir / "weights.pt", weights_only=True)
+    for fixed in FIXED_LENGTH_BUFFERS:  # what weights written for one window length held; the graph now computes it
+        weights.pop(fixed, None)
+    model.load_state_dict(weights)
     return model.eval()
 
 

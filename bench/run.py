@@ -20,6 +20,9 @@ import httpx
 
 from bench import model_speed
 from bench.bodies import INFER_PATH, binary_infer_body, predict_body
+from bench.lengths import CONNECTIONS as LENGTHS_CONNECTIONS
+from bench.lengths import DISTINCT as DISTINCT_WINDOWS
+from bench.lengths import mixed_length_runs
 from bench.load import run_wrk
 from bench.peers.launch import PEERS, ensure_venv
 from bench.recording import recording_runs
@@ -32,6 +35,7 @@ UNBATCHED = "service, 1 worker, batching off (FORECAST_MAX_BATCH=1)"
 CONNECTIONS = (1, 8, 32, 64, 128)
 BATCH_SIZES = (1, 64, 1024)
 PAIR_REPEATS = 5  # the 1-connection comparison with batching off: two small latencies, so more repeats
+LENGTHS_REPEATS = 5  # mixed lengths against the shortest alone: alternated, like recording on and off
 RECORDING_REPEATS = 7  # recording on vs off: two throughputs this machine varies by 15% run to run, so more repeats
 
 
@@ -212,6 +216,8 @@ def report(data: dict, out: Path) -> str:
         + ".",
     ]
     lines += ["", *recording_section(data["recording"])]
+    if "lengths" in data:
+        lines += ["", *lengths_section(data["lengths"])]
     lines += [
         "",
         "## 3. Batch requests: end-to-end windows/s (2 connections)",
@@ -263,6 +269,25 @@ def recording_section(found: dict) -> list[str]:
     return lines
 
 
+def lengths_section(found: dict) -> list[str]:
+    """Mixed window lengths under load against the shortest alone, on the same service."""
+    lines = [
+        f"### Mixed window lengths (1 worker, {LENGTHS_CONNECTIONS} connections)",
+        "",
+        f"One request in {round(1 / found['long_share'])} posts the model's longest window ({found['longest']} "
+        f"prices), the others its shortest ({found['shortest']}); against the same service posting only the shortest. "
+        f"Medians of {found['mixed']['repeats']} alternated runs. Before the load, {DISTINCT_WINDOWS} windows sent "
+        f"together (batched by length) answered as when sent alone to {found['max_rel_diff']:.1e} relative.",
+        "",
+        "| load | req/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("shortest only", "mixed"):
+        r = found[name]
+        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
+    return lines
+
+
 def targets(data: dict) -> list[dict]:
     """The issues' targets, as ratios from this run (medians of the repeats)."""
     http, n_name = data["http"], data["service_n"]
@@ -297,6 +322,7 @@ def targets(data: dict) -> list[dict]:
             at_most=True,
         ),
         check("cold start, s (< 2)", cs["ready_s"], 2, at_most=True),
+        *length_checks(data.get("lengths")),
         check("resident memory per worker, MB (< 150)", cs["rss_worker_mb"], 150, at_most=True),
     ]
     if best_peer:
@@ -304,6 +330,19 @@ def targets(data: dict) -> list[dict]:
             1, check(f"32 connections vs the fastest peer, {best_peer} (>= 2.5x)", svc["rps"] / peers[best_peer], 2.5)
         )
     return found
+
+
+def length_checks(found: dict | None) -> list[dict]:
+    """Mixed lengths: every request answered, and each window's answer the same whatever it was batched with."""
+    if found is None:
+        return []
+    errors = found["mixed"]["errors"]
+    return [
+        check("mixed lengths: failed requests (0)", errors, 0, at_most=True),
+        check(
+            "mixed lengths: largest answer change from batching (<= 1e-5)", found["max_rel_diff"], 1e-5, at_most=True
+        ),
+    ]
 
 
 def check(name: str, value: float, bound: float, at_most: bool = False) -> dict:
@@ -420,6 +459,7 @@ def main() -> None:
     data["pair"] = {name: by_c[1] for name, by_c in pair.items()}
     data["http"][UNBATCHED] = {"1": median_row(data["pair"][UNBATCHED])}
     data["recording"] = recording_runs(args.models, args.seconds, max(args.repeats, RECORDING_REPEATS))
+    data["lengths"] = mixed_length_runs(args.models, args.seconds, max(args.repeats, LENGTHS_REPEATS))
     data["batch"] = batch_runs(args.models, args.seconds, args.repeats)
     data["cold"] = cold_start_and_memory(args.models, args.soak, args.repeats, workers)
     data["targets"] = targets(data)
