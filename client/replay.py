@@ -34,17 +34,19 @@ def first_day(prices: Prices, window: int, start: str | None) -> int:
 
 
 def replay(client: ForecastClient, prices: Prices, start: str | None = None, series: str | None = None) -> Replayed:
-    """Posts every day's window from `start` on. Without `series` the service matches each window with the
-    next day's by the prices they share; with it, the windows carry the name and each realised price is posted
-    to /outcomes for the forecast before it."""
-    window = int(client.model()["window"])
+    """Posts every day's window (all the prices before it, up to the model's max_window) from `start` on.
+    Without `series` the service matches each window with the next day's by the prices they share; with it, the
+    windows carry the name and each realised price is posted to /outcomes for the forecast before it."""
+    card = client.model()
+    window, longest = int(card["window"]), int(card.get("max_window", card["window"]))
     days: list[str] = []
     answers: list[Forecast] = []
     for t in range(first_day(prices, window, start), len(prices.prices)):
         if series is not None and answers and answers[-1].forecast_id:
             # today's close scores yesterday's forecast before today's is asked: adaptive intervals use it at once
             client.outcome(prices.prices[t], forecast_id=answers[-1].forecast_id)
-        answer = client.predict(prices.prices[t - window + 1 : t + 1], prices.dates[t - window + 1 : t + 1], series)
+        begin = max(0, t - longest + 1)  # every price before, up to the longest window the model reads
+        answer = client.predict(prices.prices[begin : t + 1], prices.dates[begin : t + 1], series)
         days.append(prices.dates[t])
         answers.append(answer)
     last_id = answers[-1].forecast_id if answers else None

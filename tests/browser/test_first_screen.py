@@ -10,6 +10,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ROOT
+from training.core.data import DEFAULT_TRAINING_DATA
 
 FIRST_SCREEN = 800  # px: a laptop's window, browser chrome taken off
 
@@ -37,7 +38,7 @@ def test_the_simulated_paths_are_one_line_and_folded_below_the_real_series(
     card = httpx.get(f"{base}/model").json()
     rows = card["metrics"]["test"]["per_series"]
     real, simulated = [r for r in rows if not r["simulated"]], [r for r in rows if r["simulated"]]
-    assert len(real) == 6 and len(simulated) == 24
+    assert len(real) == len(DEFAULT_TRAINING_DATA) and len(simulated) == 24
     facts = browser.find_element(By.ID, "model-facts").text
     assert "24 simulated paths, GARCH-t and GJR-skew-t" in facts and "#2" not in facts
     shown = browser.find_elements(By.CSS_SELECTOR, "#series-table tbody tr")

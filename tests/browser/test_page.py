@@ -57,6 +57,11 @@ def test_page_shows_the_live_model_and_its_record_without_console_errors(
     for row in card["metrics"]["test"]["per_series"]:
         best = row["best_simple"].removeprefix("naive + ")
         assert f"{row['series']} {row['days']} {best} {row['ratio_to_best']:.4f}" in per_series
+    longest = browser.find_element(By.ID, "longest-table").text  # the same days with the longest window
+    for row in card["metrics"]["test_longest"]["per_series"]:
+        assert f"{row['series']} {row['days']} {row['best_simple'].removeprefix('naive + ')}" in longest
+    facts = browser.find_element(By.ID, "model-facts").text
+    assert "60 to 300 prices in" in facts and card["quality_gate"]["rules"][1] in facts
     for image in ("plot-test", "plot-calibration"):  # the live version's own PNGs, actually decoded
         assert browser.execute_script(f"return document.getElementById('{image}').naturalWidth") > 100
     assert console_errors(browser) == []

@@ -94,7 +94,9 @@ def test_a_bad_price_is_an_invalid_request_before_anything_is_sent(window: objec
 
 
 def test_numpy_arrays_and_scalars_are_prices() -> None:
-    flow = predict(np.linspace(100, 101, 60, dtype=np.float32), None, RetryPolicy(), limits={"max_window": 1000, "max_batch": 64})
+    flow = predict(
+        np.linspace(100, 101, 60, dtype=np.float32), None, RetryPolicy(), limits={"max_window": 1000, "max_batch": 64}
+    )
     first = next(flow)
     assert isinstance(first, Call) and len(first.body["window"]) == 60
 

@@ -48,10 +48,6 @@ def feature_list(text: str) -> list[str]:
 class LSTMConfig:
     """Shape of the network; the defaults (2 x 32 over 60 steps) follow the ablation in reports/ablation.md."""
 
-    def __post_init__(self) -> None:
-        if self.max_window < self.window:
-            raise ValueError(f"--max-window {self.max_window} is below --window {self.window}")
-
     window: int = option(60, "the shortest window the model answers, in prices (its min_window)", parse=positive_int)
     max_window: int = option(
         1000,
@@ -59,9 +55,7 @@ class LSTMConfig:
         "price posted, training draws lengths from window to max_window",
         parse=positive_int,
     )
-    reads: int = option(
-        60, "the newest prices of a window that the recurrent network reads (the filters read all)", parse=positive_int
-    )
+    reads: int = option(60, "the newest prices of a window the recurrent network reads", parse=positive_int)
     cell: str = option("lstm", "recurrent cell", choices=CELLS)
     layers: int = option(2, "stacked layers", parse=positive_int)
     hidden: int = option(32, "units per layer", parse=positive_int)
@@ -85,6 +79,10 @@ class LSTMConfig:
     @property
     def median_index(self) -> int:
         return self.quantiles.index(0.5)
+
+    def __post_init__(self) -> None:
+        if self.max_window < self.window:
+            raise ValueError(f"--max-window {self.max_window} is below --window {self.window}")
 
 
 @dataclass

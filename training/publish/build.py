@@ -48,12 +48,22 @@ def torch_forecaster(result: TrainResult) -> holdout.Forecaster:
     return forecast
 
 
-def score_test_split(result: TrainResult, config: TrainConfig) -> tuple[ScoreTable, holdout.Holdout]:
-    """The model, naive, GARCH(1,1)-t and EWMA on every series' test split, pooled (next day)."""
+def score_test_split(
+    result: TrainResult, config: TrainConfig, length: int | None = None
+) -> tuple[ScoreTable, holdout.Holdout]:
+    """The model, naive, GARCH(1,1)-t and EWMA on every series' test split, pooled (next day), with windows of
+    `length` prices (the shortest the model reads by default)."""
     series = [s for s, _ in result.datasets]
-    days = holdout.holdout_days(series, config.test_days, config.model.window)
+    days = holdout.holdout_days(series, config.test_days, length or config.model.window)
     table = holdout.score_all(days, {"model": torch_forecaster(result)}, config.model.quantiles)
     return table, days
+
+
+def longest_scores(result: TrainResult, config: TrainConfig) -> tuple[ScoreTable, holdout.Holdout] | None:
+    """The test split scored with the longest window the model reads; None for a model of one length."""
+    if config.model.max_window <= config.model.window:
+        return None
+    return score_test_split(result, config, config.model.max_window)
 
 
 def build_version(
@@ -70,10 +80,15 @@ def build_version(
     series = series if series is not None else load_universe(config)
     result = train(config, split_all(config, series))
     table, days = score_test_split(result, config)
-    problems = gate.gate(table, "model", days)
+    problems, summary = gate.gate(table, "model", days), [holdout.format_table(table)]
+    longest = longest_scores(result, config)
+    if longest is not None:  # a range of lengths: the full gate with the longest window, the short one with 60
+        problems = [f"at {config.model.max_window} prices: {p}" for p in gate.gate(longest[0], "model", longest[1])]
+        problems += [f"at {config.model.window} prices: {p}" for p in gate.short_window_gate(table, "model", days)]
+        summary += [f"with {config.model.max_window} prices:", holdout.format_table(longest[0])]
     notes = {"refuse": "", "force": " (published anyway: --force)", "defer": " (the retrain decision applies it)"}
     verdict = "passed" if not problems else f"FAILED{notes[on_gate_failure]}: "
-    summary = [holdout.format_table(table), holdout.ratios_line(table, "model")]
+    summary.append(holdout.ratios_line(table, "model"))
     if "pinball_by_day" in table["model"]:
         summary.append(holdout.format_per_series(holdout.per_series(table, "model", days)))
     summary.append(f"quality gate on the test split ({days.days} days): {verdict}{'; '.join(problems)}")
@@ -81,8 +96,11 @@ def build_version(
         raise GateRefused(problems, summary)
     created = datetime.now(UTC)
     card = model_card(config, result, test_metrics(table, days, result), created)
+    if longest is not None:
+        card["metrics"]["test_longest"] = {"window": config.model.max_window, **test_metrics(*longest, result)}
     forced = bool(problems) and on_gate_failure == "force"
     card["quality_gate"] = {"passed": not problems, "forced": forced, "problems": problems}
+    card["quality_gate"]["rules"] = gate.rules(config.model.window, config.model.max_window)
     # The version name hashes the weights, so it is known before the ONNX file (which holds it) exists.
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in result.model.parameters()))
     card["version"] = registry.unused_version(registry_dir, registry.new_version(created, digest.hexdigest()))

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from training.core.config import RetrainConfig
 from training.core.records import DMTest, IntervalScores, PointScores, ScoreTable
-from training.scoring.holdout import GARCH_T, Holdout, dm_pinball, per_series
+from training.core.synthetic import SIMULATED
+from training.scoring import significance
+from training.scoring.holdout import FHS, GARCH_T, GJR, Holdout, dm_pinball, per_series
 
 MAX_MAE_RATIO = 1.02  # the point forecast against naive persistence, pooled
 KUPIEC_ALPHA = 0.05  # 80% and 95% coverage must not be rejected by Kupiec's test at this level
 MAX_PINBALL_RATIO = 1.02  # pooled pinball against GARCH(1,1)-t on the same days
+SHORT_MARGIN = 0.01  # at the shortest window: pinball at most 1% above each GARCH's on every data file's series
 GATE_ALPHA = 0.05  # Holm-adjusted DM p-value below which a loss to one of holdout.STRONGEST refuses the model
 SIGNIFICANCE = 0.05  # a challenger's pinball gain whose DM p-value is not below this keeps the champion
 LIVE_DAYS = 250  # a series' last N scored live days: judged once it has them
@@ -55,15 +60,67 @@ def gate(table: ScoreTable, name: str, days: Holdout) -> list[str]:
     return problems
 
 
-def significant_losses(rows: list[dict[str, Any]]) -> list[str]:
-    """Each series on which the model is significantly worse than one of the strongest simple methods."""
+def significant_losses(rows: list[dict[str, Any]], against: tuple[str, ...] | None = None) -> list[str]:
+    """Each series on which the model is significantly worse than one of the strongest simple methods (or of
+    those `against` names)."""
     return [
         f"{r['series']}: pinball {r['pinball_pct'][r['model']] / r['pinball_pct'][other]:.4f}x "
         f"{other.removeprefix('naive + ')}'s, significantly worse (DM p = {t['p_holm']:.3g} after Holm across "
         f"{len(rows)} series, < {GATE_ALPHA})"
         for r in rows
         for other, t in r["dm"].items()
-        if t["statistic"] > 0 and t["p_holm"] < GATE_ALPHA
+        if (against is None or other in against) and t["statistic"] > 0 and t["p_holm"] < GATE_ALPHA
+    ]
+
+
+def short_window_gate(table: ScoreTable, name: str, days: Holdout) -> list[str]:
+    """The gate for the shortest window, stated against what it allows: MAE and Kupiec as always; on every data
+    file's series no significant loss to FHS, which reads the same prices, and none beyond 1% of GARCH-t's or
+    GJR-skew-t's, which read 1,000 days: Diebold-Mariano of the model's daily pinball against 1.01 times theirs,
+    Holm-adjusted across the series (a margin judged on 250 days must be a test, not a ratio)."""
+    row = table[name]
+    problems = gate_failures(row, table["naive"])
+    if "intervals" not in row:
+        return problems
+    problems += interval_gate_failures(row["intervals"], table[GARCH_T]["intervals"])
+    rows = [r for r in per_series(table, name, days) if not r["simulated"]]
+    problems += significant_losses(rows, (FHS,))
+    real = [i for i, s in enumerate(days.series) if not s.source.startswith(SIMULATED)]
+    for other in (GARCH_T, GJR):
+        tests = [margin_test(table, name, other, days.owner == i) for i in real]
+        for i, t, p in zip(real, tests, significance.holm([t["p_value"] for t in tests]), strict=True):
+            if t["statistic"] > 0 and p < GATE_ALPHA:
+                ratio = (
+                    table[name]["pinball_by_day"][days.owner == i].mean()
+                    / table[other]["pinball_by_day"][days.owner == i].mean()
+                )
+                problems.append(
+                    f"{days.series[i].source}: pinball {ratio:.4f}x {other.removeprefix('naive + ')}'s, significantly "
+                    f"more than {SHORT_MARGIN:.0%} behind (DM p = {p:.3g} after Holm across {len(real)} series)"
+                )
+    return problems
+
+
+def margin_test(table: ScoreTable, name: str, other: str, rows: np.ndarray) -> DMTest:
+    """DM test of the model's daily pinball against the other's plus the margin, on some days."""
+    model, theirs = table[name]["pinball_by_day"][rows], table[other]["pinball_by_day"][rows]
+    return significance.diebold_mariano_hac(model, (1 + SHORT_MARGIN) * theirs)
+
+
+def rules(window: int, max_window: int) -> list[str]:
+    """The gate in words, as the card and the page state it: one rule per length gated."""
+    strict = (
+        "on no data file's series a significant pinball loss to FHS, GARCH(1,1)-t or GJR-GARCH-skew-t (Diebold-"
+        f"Mariano, Holm, p < {GATE_ALPHA}); pooled pinball at most {MAX_PINBALL_RATIO}x GARCH-t's"
+    )
+    common = f"80%/95% coverage not rejected by Kupiec at {KUPIEC_ALPHA}; MAE at most {MAX_MAE_RATIO}x naive's"
+    if max_window <= window:
+        return [f"{window} prices: {strict}; {common}"]
+    return [
+        f"{max_window} prices: {strict}; {common}",
+        f"{window} prices: on no data file's series a significant pinball loss to FHS (which reads the same prices), "
+        f"nor one significantly more than {SHORT_MARGIN:.0%} behind GARCH-t's or GJR-skew-t's (which read 1,000 "
+        f"days); {common}",
     ]
 
 

@@ -53,7 +53,12 @@ function showCard(card) {
   addFact(facts, "interval coverage (test)", `80%: ${number(coverage["80"])}, 95%: ${number(coverage["95"])}`);
   facts.hidden = false;
   $("model-status").textContent = `Serving ${card.version}.`;
+  const gate = card.quality_gate || {};
+  if (gate.rules) {
+    addFact(facts, "quality gate", `${gate.passed ? "passed" : "not passed"}: ${gate.rules.join("; and with ")}`);
+  }
   showRecord(test);
+  showLongest((card.metrics || {}).test_longest);
   window.LiveCalibration.loadLive(card.version, coverage);
 }
 
@@ -102,6 +107,14 @@ function seriesRows(table, rows) {
     body.append(tableRow([row.series, String(row.days), row.best_simple.replace("naive + ", ""),
       number(row.ratio_to_best, 4), significance(row)]));
   }
+}
+
+// The test split again with the longest window the model reads, where it reads more than one length.
+function showLongest(test) {
+  if (!test) return;
+  $("longest-length").textContent = String(test.window);
+  seriesRows($("longest-table"), (test.per_series || []).filter((row) => !row.simulated));
+  $("longest-table").hidden = false;
 }
 
 // The data files' series in the table; the simulated paths folded beneath it, summarised in one line.

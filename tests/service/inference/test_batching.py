@@ -106,7 +106,7 @@ def test_waiting_too_long_times_out_and_is_dropped(model: Forecaster) -> None:
 
 def test_an_inference_error_reaches_every_caller_of_the_batch(model: Forecaster) -> None:
     async def scenario(batcher: Batcher) -> None:
-        bad = windows(1)[:, :59]  # onnxruntime rejects the shape inside the run
+        bad = windows(1)[:, :, None].repeat(2, axis=2)  # onnxruntime rejects the rank inside the run
         results = await asyncio.gather(
             batcher.submit(model, bad, 5), batcher.submit(model, bad, 5), return_exceptions=True
         )

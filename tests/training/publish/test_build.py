@@ -57,4 +57,5 @@ def test_two_series_train_one_model_with_both_files_in_the_card(tmp_path: Path, 
     files = card["training"]["data"]
     assert [f["file"] for f in files] == ["sp500_small.csv", "nasdaq.csv"]
     assert all(len(f["sha256"]) == 64 and f["start"] < f["test_start"] < f["end"] for f in files)
-    assert card["metrics"]["test"]["days"] == 100 and card["calibration"]["validation_windows"] == 100
+    assert card["metrics"]["test"]["days"] == 100
+    assert card["calibration"]["validation_windows"] == 3 * 100  # at 60, 250 and 300 prices

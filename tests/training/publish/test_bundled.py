@@ -19,6 +19,7 @@ from training.net.model import VolatilityFilter
 from training.publish import registry
 from training.publish.bundled import BUNDLED_MODEL, install_default
 from training.publish.card import training_options
+from training.scoring import gate
 
 RETRAIN = (
     "the bundled model no longer matches the code's defaults: train it again (python -m training train --out "
@@ -42,8 +43,8 @@ def test_the_bundled_card_is_the_code_default_configuration_on_the_bundled_data(
     ), RETRAIN
     trained_on = [series_identity(d["file"], d["sha256"]) for d in card["training"]["data"]]
     assert trained_on == [series_identity(s.source, s.target.sha256) for s in load_universe(config)], RETRAIN
-    assert card["quality_gate"] == {"passed": True, "forced": False, "problems": []}
-    filters = VolatilityFilter(card["window"]).describe()
+    assert card["quality_gate"] == {"passed": True, "forced": False, "problems": [], "rules": gate.rules(60, 1000)}
+    filters = VolatilityFilter(card["max_window"]).describe()
     assert card["volatility_filter"]["score"] == filters["score"], RETRAIN  # how the graph weighs its filters
 
 
@@ -52,9 +53,12 @@ def test_the_bundled_model_answers_its_golden_windows() -> None:
     session = ort.InferenceSession(
         str(BUNDLED_MODEL / card["version"] / "model.onnx"), providers=["CPUExecutionProvider"]
     )
-    windows = np.array([g["window"] for g in card["golden"]], dtype=np.float32)
-    forecast, _ = session.run(None, {"window": windows})
-    np.testing.assert_allclose(forecast, [g["forecast"] for g in card["golden"]], rtol=1e-5)
+    lengths = sorted({len(g["window"]) for g in card["golden"]})
+    assert lengths == [card["window"], 250, card["max_window"]]  # pinned at the shortest, a year's and the longest
+    for n in lengths:
+        golden = [g for g in card["golden"] if len(g["window"]) == n]
+        forecast, _ = session.run(None, {"window": np.array([g["window"] for g in golden], dtype=np.float32)})
+        np.testing.assert_allclose(forecast, [g["forecast"] for g in golden], rtol=1e-5)
 
 
 def test_install_default_fills_an_empty_registry_once_and_leaves_a_served_one_alone(tmp_path: Path) -> None:

@@ -29,3 +29,16 @@ def test_model_card_has_history_golden_and_naive_scores(version_dir: Path) -> No
         assert np.all(np.diff(quantiles, axis=1) >= 0)
     assert set(card["interval_coverage"]) == {"80", "95"}
     assert (version_dir / "test_forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_card_scores_and_gates_the_shortest_and_the_longest_window(version_dir: Path) -> None:
+    card = json.loads((version_dir / "model.json").read_text())
+    longest = card["metrics"]["test_longest"]
+    assert longest["window"] == card["max_window"] == 300 and longest["days"] == card["metrics"]["test"]["days"]
+    assert longest["model"]["intervals"]["pinball_pct"] != card["metrics"]["test"]["model"]["intervals"]["pinball_pct"]
+    assert [row["series"] for row in longest["per_series"]] == [
+        row["series"] for row in card["metrics"]["test"]["per_series"]
+    ]
+    rules = card["quality_gate"]["rules"]
+    assert [rule.split(":")[0] for rule in rules] == ["300 prices", "60 prices"]
+    assert all(p.startswith(("at 300 prices: ", "at 60 prices: ")) for p in card["quality_gate"]["problems"])

@@ -67,3 +67,39 @@ def test_holm_keeps_a_marginal_loss_on_one_of_many_series_from_refusing() -> Non
     adjusted = [r["dm"][holdout.FHS]["p_holm"] for r in rows]
     assert all(a >= p for a, p in zip(adjusted, raw, strict=True))
     assert min(adjusted) == min(1.0, min(raw) * len(names))
+
+
+def with_scores(t: dict) -> dict:
+    """A table's rows with the pooled scores the gate reads beside their daily pinball losses."""
+    intervals = {f"coverage_{lv}": {"coverage": lv / 100, "uc_p_value": 0.5} for lv in (80, 95)}
+    for row in t.values():
+        row |= {"mae": 1.0, "intervals": {**intervals, "pinball_pct": float(np.mean(row["pinball_by_day"]))}}
+    return t | {"naive": {"mae": 1.0}}
+
+
+def test_the_short_window_gate_refuses_a_loss_to_fhs_or_one_significantly_beyond_the_margin() -> None:
+    rng = np.random.default_rng(2)
+    days = days_of(["a.csv", "b.csv", "simulated GJR-skew-t #1"], 500)
+    t = table(np.zeros(1500), rng)
+    fhs = t[holdout.FHS]["pinball_by_day"]
+    noise = rng.normal(0, 0.05, 1500)
+    # level with FHS: 1.01x the GJR's loss (0.99 of FHS), within the margin, not beyond it: passes
+    t["model"]["pinball_by_day"] = fhs * (1 + noise)
+    assert gate.short_window_gate(with_scores(t), "model", days) == []
+    # 6% above FHS on a.csv: a significant loss to FHS and significantly more than 1% behind both GARCHs
+    t["model"]["pinball_by_day"] = fhs * (1 + noise + np.repeat([0.06, 0.0, 0.0], 500))
+    problems = gate.short_window_gate(with_scores(t), "model", days)
+    assert [p.split(" ", 1)[0] + " " + p.split("x ", 1)[1].split("'s")[0] for p in problems] == [
+        "a.csv: FHS",
+        "a.csv: GARCH(1,1)-t",
+        "a.csv: GJR-GARCH-skew-t",
+    ]
+    assert "significantly more than 1% behind (DM p = " in problems[1] and "across 2 series" in problems[2]
+
+
+def test_the_rules_name_each_length_gated() -> None:
+    assert len(gate.rules(60, 60)) == 1 and gate.rules(60, 60)[0].startswith("60 prices: on no data file's series")
+    longest, shortest = gate.rules(60, 1000)
+    assert longest.startswith("1000 prices: on no data file's series a significant pinball loss to FHS, GARCH")
+    assert shortest.startswith("60 prices: on no data file's series a significant pinball loss to FHS (which")
+    assert "significantly more than 1% behind GARCH-t's or GJR-skew-t's" in shortest

@@ -19,6 +19,6 @@ def test_every_study_has_its_command_with_help() -> None:
 
 
 def test_a_window_the_tables_days_cannot_hold_is_refused_before_anything_is_written(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"--window 121: the table's days leave room for 2 to 120 prices"):
-        commands.run_family_reader(FamilyReaderJob(out=tmp_path, window=121))
+    with pytest.raises(ValueError, match=r"--window 1001: the table's days leave room for 2 to 1000 prices"):
+        commands.run_family_reader(FamilyReaderJob(out=tmp_path, window=1001))
     assert list(tmp_path.iterdir()) == []
