@@ -38,7 +38,8 @@ def replay(client: ForecastClient, prices: Prices, start: str | None = None, ser
     Without `series` the service matches each window with the next day's by the prices they share; with it, the
     windows carry the name and each realised price is posted to /outcomes for the forecast before it."""
     card = client.model()
-    window, longest = int(card["window"]), int(card.get("max_window", card["window"]))
+    window = int(card["window"])
+    longest = int(card.get("max_window") or window)
     days: list[str] = []
     answers: list[Forecast] = []
     for t in range(first_day(prices, window, start), len(prices.prices)):

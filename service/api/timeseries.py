@@ -34,7 +34,7 @@ from service.api.validation import checked_float32
 from service.config import MODEL_NAME
 from service.errors import ForecastFailure, ServiceError
 from service.inference import forecasting, lengths
-from service.inference.lengths import stacked
+from service.inference.lengths import Windows, stacked
 from service.inference.recording import Asked
 from service.ledger.records import checked_name
 from service.model.forecaster import Forecaster
@@ -44,8 +44,9 @@ router = APIRouter(
 )
 
 
-def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tuple[np.ndarray, list[float]]:
-    """Windows (n, window) from the last `window` values of each series, and the quantile levels asked."""
+def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tuple[Windows, list[float]]:
+    """Windows from the last max_window values of each series (one array, or one per series where their lengths
+    differ), and the quantile levels asked."""
     if not 1 <= len(req.inputs) <= max_batch:
         raise ForecastFailure(
             "invalid_request",

@@ -67,10 +67,15 @@ def read_card(directory: Path, version: str) -> Card:
     if card.get("version") != version:
         raise ModelError(f"model.json names version {card.get('version')!r}, not {version!r}")
     window = card.get("window")
-    if not counts(window):
+    if not isinstance(window, int) or not counts(window):
         raise ModelError(f"model.json has no valid window length (got {window!r})")
     longest = card.setdefault("max_window", window)  # a card without one: a fixed-window model
-    if not counts(longest) or longest < window or card.setdefault("min_window", window) != window:
+    if (
+        not isinstance(longest, int)
+        or not counts(longest)
+        or longest < window
+        or card.setdefault("min_window", window) != window
+    ):
         raise ModelError(
             f"model.json window range is not valid: min_window {card.get('min_window')!r} must equal window "
             f"{window}, and max_window {longest!r} be a length from it up to 100000"

@@ -100,10 +100,11 @@ class GoldenWindow(TypedDict):
     quantiles: list[Any]
 
 
-class QualityGate(TypedDict):
+class QualityGate(TypedDict, total=False):
     passed: bool
     forced: bool
     problems: list[str]
+    rules: list[str]  # the gate in words, one rule per window length gated
 
 
 class ModelCard(TypedDict, total=False):
