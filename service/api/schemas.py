@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
 
 import numpy as np
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, ValidationError, model_validator
 
-from service.api.validation import checked_float32
+from service.api.validation import checked_float32, checked_windows
 from service.errors import InvalidInput
 from service.inference.lengths import Windows
 from service.ledger.records import checked_name
@@ -164,21 +163,7 @@ def request_array(request: PredictRequest, model: Forecaster, max_batch: int) ->
         if not model.reads(len(row)):
             where = "'window'" if single else f"windows[{i}]"
             raise InvalidInput(f"{where} has {len(row)} prices; this model reads {model.lengths()}")
-    if any(len(row) != len(rows[0]) for row in rows):
-        return [
-            checked_float32(np.asarray([row], dtype=np.float64), "ratio", ragged_cell(i))[0]
-            for i, row in enumerate(rows)
-        ]
-    return checked_float32(
-        np.asarray(rows, dtype=np.float64),
-        "ratio",
-        lambda r, c: f"window[{c}]" if single else f"windows[{r}][{c}]",
-    )
-
-
-def ragged_cell(i: int) -> Callable[[int, int], str]:
-    """Where a bad value of window i sits, when each window is checked alone."""
-    return lambda _, c: f"windows[{i}][{c}]"
+    return checked_windows(rows, lambda r, c: f"window[{c}]" if single else f"windows[{r}][{c}]")
 
 
 def features_array(features: dict[str, list[float]], model: Forecaster) -> np.ndarray:

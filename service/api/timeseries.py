@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,11 +29,11 @@ from service.api.timeseries_schemas import (
     ForecastRequest,
     TimeSeriesInput,
 )
-from service.api.validation import checked_float32
+from service.api.validation import checked_windows
 from service.config import MODEL_NAME
 from service.errors import ForecastFailure, ServiceError
 from service.inference import forecasting, lengths
-from service.inference.lengths import Windows, stacked
+from service.inference.lengths import Windows
 from service.inference.recording import Asked
 from service.ledger.records import checked_name
 from service.model.forecaster import Forecaster
@@ -75,17 +74,9 @@ def check_request(req: ForecastRequest, model: Forecaster, max_batch: int) -> tu
             )
         rows.append(item.series[-model.longest :])  # all it reads: up to max_window values
     try:
-        checked = [
-            checked_float32(np.asarray([r], dtype=np.float64), "ratio", series_cell(i)) for i, r in enumerate(rows)
-        ]
+        return checked_windows(rows, lambda r, c: f"inputs[{r}].series"), levels
     except ServiceError as exc:
         raise ForecastFailure("invalid_series", exc.message) from None
-    return stacked([c[0] for c in checked]), levels
-
-
-def series_cell(i: int) -> Callable[[int, int], str]:
-    """Where a bad value of input i sits."""
-    return lambda _, c: f"inputs[{i}].series"
 
 
 def forecast_start(item: TimeSeriesInput) -> str | None:

@@ -31,3 +31,20 @@ def checked_float32(array: np.ndarray, kind: str, where: Callable[[int, int], st
     raise InvalidInput(
         f"{where(row, col)} is {value!r}{tiny}; values must be {rule} (below 3.4e38); {int(bad.sum())} value(s) are not"
     )
+
+
+def checked_windows(rows: list[list[float]], where: Callable[[int, int], str]) -> np.ndarray | list[np.ndarray]:
+    """Windows of positive prices as float32: one (n, T) array when they share a length (checked in one pass),
+    else one (T,) array each; `where(row, column)` names a bad value."""
+    if all(len(row) == len(rows[0]) for row in rows):
+        return checked_float32(np.asarray(rows, dtype=np.float64), "ratio", where)
+    return [checked_row(row, i, where) for i, row in enumerate(rows)]
+
+
+def checked_row(row: list[float], i: int, where: Callable[[int, int], str]) -> np.ndarray:
+    """Window i alone, its bad values named as row i."""
+
+    def cell(_: int, column: int) -> str:
+        return where(i, column)
+
+    return checked_float32(np.asarray([row], dtype=np.float64), "ratio", cell)[0]

@@ -16,13 +16,6 @@ from service.model.forecaster import Forecaster
 Windows = np.ndarray | list[np.ndarray]  # one (n, T[, F]) array, or one (T[, F]) array per window of mixed lengths
 
 
-def stacked(rows: list[np.ndarray]) -> Windows:
-    """One array when every window has the same length (the usual request), else the windows as they are."""
-    if all(len(row) == len(rows[0]) for row in rows):
-        return np.stack(rows) if rows else np.empty((0, 0), dtype=np.float32)
-    return rows
-
-
 def by_length(windows: list[np.ndarray]) -> list[list[int]]:
     """The positions of the windows of each length, shortest first."""
     groups: dict[int, list[int]] = {}

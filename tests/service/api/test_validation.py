@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.api.validation import FLOAT32_LIMIT, checked_float32
+from service.api.validation import FLOAT32_LIMIT, checked_float32, checked_windows
 from service.errors import InvalidInput
 
 
@@ -62,3 +62,12 @@ def test_a_price_that_float32_rounds_to_zero_is_said_to_be_one(value: float) -> 
     with pytest.raises(InvalidInput) as refused:
         checked_float32(array, "ratio", where)
     assert "rounds to 0" not in str(refused.value)
+
+
+def test_windows_of_one_length_are_one_array_and_mixed_lengths_stay_apart() -> None:
+    same = checked_windows([[1.0] * 60, [2.0] * 60], lambda r, c: f"w[{r}][{c}]")
+    assert isinstance(same, np.ndarray) and same.shape == (2, 60) and same.dtype == np.float32
+    mixed = checked_windows([[1.0] * 60, [2.0] * 250], lambda r, c: f"w[{r}][{c}]")
+    assert isinstance(mixed, list) and [len(w) for w in mixed] == [60, 250]
+    with pytest.raises(InvalidInput, match=r"w\[1\]\[3\] is -1.0"):
+        checked_windows([[1.0] * 60, [2.0] * 3 + [-1.0] + [2.0] * 246], lambda r, c: f"w[{r}][{c}]")

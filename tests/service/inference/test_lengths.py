@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.inference.lengths import by_length, merged, stacked, subset
+from service.inference.lengths import by_length, merged, subset
 from service.inference.recording import Asked, Kept
-
-
-def test_one_length_is_one_array_and_mixed_lengths_stay_apart() -> None:
-    same = stacked([np.ones(60, np.float32), np.ones(60, np.float32)])
-    assert isinstance(same, np.ndarray) and same.shape == (2, 60)
-    mixed = stacked([np.ones(60, np.float32), np.ones(250, np.float32)])
-    assert isinstance(mixed, list) and [len(w) for w in mixed] == [60, 250]
 
 
 def test_groups_are_by_length_shortest_first_in_request_order() -> None:
