@@ -1,5 +1,5 @@
-"""The seed tutorial's five suggestions (and a smaller model), each measured on the leave-one-asset-out protocol:
-reports/ablation.md and .json."""
+"""The default and one change at a time (the seed tutorial's suggestions, how much the network reads, which series
+are pooled), each measured on the leave-one-asset-out protocol: reports/ablation.md and .json."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from training.core.config import TrainConfig
-from training.core.data import BUNDLED_DATA, FeatureSeries, load_training_data
+from training.core.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, FeatureSeries, load_training_data
 from training.core.errors import DataError
 from training.core.synthetic import held_out_assets
-from training.studies import loo, speed
+from training.studies import ablation_report, loo, speed
 from training.studies.jobs import AblationJob
 from training.studies.readme import replace_block
 
 log = logging.getLogger(__name__)
 
 OHLC_DATA = [BUNDLED_DATA / f"{name}.csv.gz" for name in ("sp500", "nasdaq", "aapl", "ibm", "goog")]
+EQUITIES_1999_2018 = DEFAULT_TRAINING_DATA[:6]  # the pool before the exchange rates and the 1987 crash joined it
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,24 @@ def rows(default: TrainConfig) -> list[Row]:
     return [
         Row("default", "-", default),
         Row(
+            "network reads 250", "how much the network reads", replace(default, model=replace(default.model, reads=250))
+        ),
+        Row(
+            "network reads all (1000)",
+            "how much the network reads",
+            replace(default, model=replace(default.model, reads=default.model.max_window)),
+        ),
+        Row(
+            "pool without the exchange rates and the S&P 500 1980-91",
+            "more training data, other asset kinds",
+            replace(default, data=[p for p in default.data if p in EQUITIES_1999_2018]),
+        ),
+        Row(
             "less data: S&P 500 + NASDAQ only, no simulated paths",
             "more training data",
             replace(default, data=two_indices, simulated=0),
         ),
         Row("96 simulated paths instead of 24", "more training data", replace(default, simulated=96)),
-        Row("window 120", "more timesteps", replace(default, model=replace(default.model, window=120))),
         Row(
             "+ high-low range input (OHLC series only: no DJIA, no simulated paths)",
             "more indicators",
@@ -74,20 +87,35 @@ def scorable(config: TrainConfig, series: list[FeatureSeries]) -> list[FeatureSe
     return found
 
 
-def measure(row: Row, universe: list[FeatureSeries], cache: Path, jobs: int) -> dict[str, Any]:
-    """The protocol for one row, summarised: wins and significant losses, coverage, time, speed."""
-    started = time.monotonic()
+def protocol(config: TrainConfig, universe: list[FeatureSeries]) -> str:
+    """What a row is measured on: the default's window range, the series scored and the lengths they are read at."""
+    lengths = ", ".join(str(n) for n in loo.protocol_lengths(config))
+    return (
+        f"the model reading {config.model.window} to {config.model.max_window} prices; {len(universe)} real series "
+        f"and {len(held_out_assets())} held-out simulated assets, scored at {lengths} prices on the same days"
+    )
+
+
+def measure(row: Row, universe: list[FeatureSeries], cache: Path, jobs: int) -> loo.Outcome:
+    """The protocol for one row."""
     real = scorable(row.config, universe)
     simulated = held_out_assets() if row.config.features == ["close"] else []
-    outcome = loo.run(row.config, real, cache, jobs, simulated)
+    return loo.run(row.config, real, cache, jobs, simulated)
+
+
+def summarise(row: Row, outcome: loo.Outcome, minutes: float, measured_on: str) -> dict[str, Any]:
+    """A row's numbers: at each posted length its series and verdicts; its training time and speeds."""
     return {
         "name": row.name,
         "suggestion": row.suggestion,
-        "minutes": (time.monotonic() - started) / 60,
+        "protocol": measured_on,
+        "minutes": minutes,
         "train_seconds": outcome.train_seconds,
-        "windows_per_second": outcome.windows_per_second,
-        "series": [summary(r) for r in outcome.rows],
-        **loo.verdicts(outcome.rows),
+        "windows_per_second": {str(n): v for n, v in outcome.speeds.items()},
+        "lengths": {
+            str(n): {"series": [summary(r) for r in found], **loo.verdicts(found)}
+            for n, found in outcome.by_length.items()
+        },
     }
 
 
@@ -102,72 +130,76 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
         "ratio_to_best": row["ratio"][best],
         "coverage_80": iv["coverage_80"]["coverage"],
         "coverage_95": iv["coverage_95"]["coverage"],
-        "dm": row["dm"],
+        "dm": {o: row["dm"][o] for o in loo.STRONGEST},
     }
 
 
-def table(measured: list[dict[str, Any]]) -> list[str]:
-    """One line per row: what it changes, the protocol's verdicts, and what it costs."""
-    lines = [
-        "| row | suggestion | mean ratio to best simple | significant wins (vs FHS & GARCH-t) | significant losses "
-        "| coverage 80% / 95% (range) | train s | windows/s (1 thread, batch 64) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for m in measured:
-        ratios = [s["ratio_to_best"] for s in m["series"]]
-        c80 = [s["coverage_80"] for s in m["series"]]
-        c95 = [s["coverage_95"] for s in m["series"]]
-        lines.append(
-            f"| {m['name']} | {m['suggestion']} | {sum(ratios) / len(ratios):.4f} ({len(ratios)} series) | "
-            f"{len(m['wins_over_fhs_and_garch_t'])}: {', '.join(m['wins_over_fhs_and_garch_t']) or '-'} | "
-            f"{len(m['significant_losses'])}: {', '.join(m['significant_losses']) or '-'} | "
-            f"{min(c80):.3f}-{max(c80):.3f} / {min(c95):.3f}-{max(c95):.3f} | {m['train_seconds']:.0f} | "
-            f"{m['windows_per_second']:,.0f} |"
-        )
-    return lines
+def saved_default(loo_json: Path) -> tuple[loo.Outcome, float]:
+    """The default's row from the leave-one-asset-out report, which is the same protocol run on the default (its
+    rows at every length, its cost and minutes): its folds need not train again."""
+    data = json.loads(loo_json.read_text())
+    by_length = {int(n): found["series"] for n, found in data["lengths"].items()}
+    settings = data["settings"]
+    speeds = {int(n): v for n, v in settings["windows_per_second"].items()}
+    return loo.Outcome(by_length, settings["train_seconds"], speeds), settings["minutes"]
 
 
-def per_series(measured: list[dict[str, Any]]) -> list[str]:
-    """Each row's ratio to the best simple method on every series (bold: DM p < 0.05 after Holm, either way)."""
-    names = list(dict.fromkeys(s["series"] for m in measured for s in m["series"]))
-    lines = ["| row | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for m in measured:
-        found = {s["series"]: s for s in m["series"]}
-        cells = []
-        for name in names:
-            s = found.get(name)
-            if s is None:
-                cells.append("-")
-                continue
-            significant = s["dm"][s["best_simple"]]["p_holm"] < loo.ALPHA
-            cells.append(f"**{s['ratio_to_best']:.4f}**" if significant else f"{s['ratio_to_best']:.4f}")
-        lines.append(f"| {m['name']} | " + " | ".join(cells) + " |")
-    return lines
+def unmeasured(measured: list[dict[str, Any]], default: TrainConfig) -> list[str]:
+    """The current default's rows that the report has no numbers for."""
+    names = {m["name"] for m in ablation_report.current(measured)} if measured else set()
+    return [row.name for row in rows(default) if row.name not in names]
+
+
+def merged(old: list[dict[str, Any]], new: list[dict[str, Any]], default: TrainConfig) -> list[dict[str, Any]]:
+    """The report's rows: those measured now replace the same rows of the same protocol; the current protocol's
+    rows first, in the order of `rows`, then the rows of earlier defaults as they were."""
+    found = {(m["name"], m["protocol"]): m for m in [*old, *new]}
+    now = (new or old)[0]["protocol"]
+    order = [row.name for row in rows(default)]
+    first = sorted((m for (_, p), m in found.items() if p == now), key=lambda m: order.index(m["name"]))
+    return first + [m for (_, p), m in found.items() if p != now]
 
 
 def run_ablation(job: AblationJob) -> list[str]:
-    """Every row through the protocol; writes reports/ablation.md and .json (and the docs page's generated block);
-    returns the summary table."""
+    """The chosen rows through the protocol, merged with the report's other rows; writes reports/ablation.md and
+    .json (and the docs page's generated block); returns the current rows' tables."""
     universe = load_training_data(job.train)
-    measured = []
+    measured_on = protocol(job.train, universe)
+    report = job.out / "ablation.json"
+    old = json.loads(report.read_text()) if report.is_file() else []
+    new: list[dict[str, Any]] = []
     for row in rows(job.train):
+        if job.rows and row.name not in job.rows:
+            continue
         log.info("ablation row: %s", row.name)
-        measured.append(measure(row, universe, job.out / ".cache", job.jobs))
-        write(job.out, measured)  # after every row: a long run leaves what it finished
-    measure_speeds(rows(job.train), measured)
-    write(job.out, measured)
+        started = time.monotonic()
+        if row.name == "default" and job.default_from:
+            outcome, minutes = saved_default(job.default_from)
+        else:
+            outcome = measure(row, universe, job.out / ".cache", job.jobs)
+            minutes = (time.monotonic() - started) / 60
+        new.append(summarise(row, outcome, minutes, measured_on))
+        ablation_report.write(job.out, merged(old, new, job.train), [])  # a long run leaves what it finished
+    return finish(job, merged(old, new, job.train))
+
+
+def finish(job: AblationJob, measured: list[dict[str, Any]]) -> list[str]:
+    """Every current row's speed measured again in one run, then the report, the docs block and the tables."""
+    measure_speeds(rows(job.train), ablation_report.current(measured))
+    missing = unmeasured(measured, job.train)
+    ablation_report.write(job.out, measured, missing)
     if job.readme:
-        replace_block(job.readme, "ablation", readme_block(measured))
-    return table(measured)
+        replace_block(job.readme, "ablation", ablation_report.readme_block(measured, missing))
+    return ablation_report.current_tables(measured, missing)
 
 
 SPEED_REPEATS = 5
 
 
 def measure_speeds(found: list[Row], measured: list[dict[str, Any]]) -> None:
-    """Each row's ONNX speed again, once no fold trains beside it: a fresh model of the row's shape (speed does
-    not depend on the weights), the rows measured in turn, 5 rounds, the median of each. The protocol's own
-    figure was taken while another fold trained on the other core."""
+    """Each row's ONNX speed again at the shortest and the longest length, once no fold trains beside it: a fresh
+    model of the row's shape (speed does not depend on the weights), the rows measured in turn, 5 rounds, the
+    median of each. The protocol's own figures were taken while another fold trained on the other core."""
     from training.core.universe import load_universe
     from training.net.train import build_model, split_all
 
@@ -176,39 +208,11 @@ def measure_speeds(found: list[Row], measured: list[dict[str, Any]]) -> None:
     for m in measured:
         config = replace(by_name[m["name"]], simulated=0, threads=1)
         models[m["name"]] = (build_model(config, split_all(config, load_universe(config)[:1])), config)
-    runs: dict[str, list[float]] = {name: [] for name in models}
+    lengths = sorted(int(n) for n in measured[0]["windows_per_second"])
+    runs: dict[tuple[str, int], list[float]] = {(name, n): [] for name in models for n in lengths}
     for _ in range(SPEED_REPEATS):  # rounds, not one row after another: the machine's drift hits every row alike
-        for name, (model, config) in models.items():
-            runs[name].append(speed.onnx_speed(model, config))
+        for (name, n), found_runs in runs.items():
+            model, config = models[name]
+            found_runs.append(speed.onnx_speed(model, config, n))
     for m in measured:
-        m["windows_per_second"] = sorted(runs[m["name"]])[SPEED_REPEATS // 2]
-
-
-def readme_block(measured: list[dict[str, Any]]) -> list[str]:
-    """The docs page's generated summary: the table of reports/ablation.md."""
-    return ["Generated by `python -m training ablation` (reports/ablation.md).", "", *table(measured)]
-
-
-def write(out: Path, measured: list[dict[str, Any]]) -> None:
-    """reports/ablation.md (the tables) and ablation.json (every number)."""
-    out.mkdir(parents=True, exist_ok=True)
-    text = [
-        "# The seed's five suggestions, measured on the leave-one-asset-out protocol",
-        "",
-        "Generated by `python -m training ablation`. Every row runs the whole protocol of reports/loo.md (a model "
-        "trained without each real series scores it; the model trained on all scores the held-out simulated "
-        "assets) with one change from the default. 'Ratio to best simple' is the model's pinball loss over the "
-        "best of FHS, GARCH(1,1)-t and GJR-GARCH-skew-t on each series; wins and losses are Diebold-Mariano "
-        "p < 0.05 after Holm across series. Train seconds: the model on all series, one thread, while another "
-        "fold trained on the other core. Speed: the row's ONNX graph in onnxruntime on one CPU thread, batches of "
-        "64 windows, median of 5 rounds over all rows of 1,000 batches each, measured after the protocol.",
-        "",
-        *table(measured),
-        "",
-        "## Ratio to the best simple method, series by series (bold: significant)",
-        "",
-        *per_series(measured),
-        "",
-    ]
-    (out / "ablation.md").write_text("\n".join(text))
-    (out / "ablation.json").write_text(json.dumps(measured, indent=1))
+        m["windows_per_second"] = {str(n): sorted(runs[(m["name"], n)])[SPEED_REPEATS // 2] for n in lengths}

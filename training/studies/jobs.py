@@ -95,3 +95,19 @@ class AblationJob:
     jobs: int = option(
         0, "folds trained side by side (one thread each)", parse=non_negative_int, shown="0: one per CPU"
     )
+    rows: list[str] = option(
+        factory=list,
+        help="measure only this row (by its name in the report; repeat it for several) and keep the report's other "
+        "rows as they are",
+        flag="--row",
+        metavar="NAME",
+        repeat=True,
+        shown="every row",
+    )
+    default_from: Path | None = option(
+        None,
+        "take the default's row from this leave-one-asset-out report (reports/loo.json: the same protocol run on the "
+        "default) instead of training its folds again",
+        parse=Path,
+        shown="train it",
+    )
