@@ -84,7 +84,8 @@ def build_version(
     longest = longest_scores(result, config)
     if longest is not None:  # a range of lengths: the full gate with the longest window, the short one with 60
         problems = [f"at {config.model.max_window} prices: {p}" for p in gate.gate(longest[0], "model", longest[1])]
-        problems += [f"at {config.model.window} prices: {p}" for p in gate.short_window_gate(table, "model", days)]
+        short = holdout.with_family_reader(table, days, config.model.quantiles)
+        problems += [f"at {config.model.window} prices: {p}" for p in gate.short_window_gate(short, "model", days)]
         summary += [f"with {config.model.max_window} prices:", holdout.format_table(longest[0])]
     notes = {"refuse": "", "force": " (published anyway: --force)", "defer": " (the retrain decision applies it)"}
     verdict = "passed" if not problems else f"FAILED{notes[on_gate_failure]}: "

@@ -11,7 +11,7 @@ from training.core.config import RetrainConfig
 from training.core.records import DMTest, IntervalScores, PointScores, ScoreTable
 from training.core.synthetic import SIMULATED
 from training.scoring import significance
-from training.scoring.holdout import FHS, GARCH_T, GJR, Holdout, dm_pinball, per_series
+from training.scoring.holdout import FAMILY, FHS, GARCH_T, GJR, Holdout, dm_pinball, per_series
 
 MAX_MAE_RATIO = 1.02  # the point forecast against naive persistence, pooled
 KUPIEC_ALPHA = 0.05  # 80% and 95% coverage must not be rejected by Kupiec's test at this level
@@ -75,36 +75,43 @@ def significant_losses(rows: list[dict[str, Any]], against: tuple[str, ...] | No
 
 def short_window_gate(table: ScoreTable, name: str, days: Holdout) -> list[str]:
     """The gate for the shortest window, stated against what it allows: MAE and Kupiec as always; on every data
-    file's series no significant loss to FHS, which reads the same prices, and none beyond 1% of GARCH-t's or
-    GJR-skew-t's, which read 1,000 days: Diebold-Mariano of the model's daily pinball against 1.01 times theirs,
-    Holm-adjusted across the series (a margin judged on 250 days must be a test, not a ratio)."""
+    file's series no significant loss to FHS or the family reader (the table's FAMILY row, when it has one), which
+    read the same prices, and none beyond 1% of GARCH-t's or GJR-skew-t's, which read 1,000 days: Diebold-Mariano
+    of the model's daily pinball against 1.01 times theirs, Holm-adjusted across the series (a margin judged on
+    250 days must be a test, not a ratio)."""
     row = table[name]
     problems = gate_failures(row, table["naive"])
     if "intervals" not in row:
         return problems
     problems += interval_gate_failures(row["intervals"], table[GARCH_T]["intervals"])
-    rows = [r for r in per_series(table, name, days) if not r["simulated"]]
-    problems += significant_losses(rows, (FHS,))
-    real = [i for i, s in enumerate(days.series) if not s.source.startswith(SIMULATED)]
-    for other in (GARCH_T, GJR):
-        tests = [margin_test(table, name, other, days.owner == i) for i in real]
-        for i, t, p in zip(real, tests, significance.holm([t["p_value"] for t in tests]), strict=True):
-            if t["statistic"] > 0 and p < GATE_ALPHA:
-                ratio = (
-                    table[name]["pinball_by_day"][days.owner == i].mean()
-                    / table[other]["pinball_by_day"][days.owner == i].mean()
-                )
-                problems.append(
-                    f"{days.series[i].source}: pinball {ratio:.4f}x {other.removeprefix('naive + ')}'s, significantly "
-                    f"more than {SHORT_MARGIN:.0%} behind (DM p = {p:.3g} after Holm across {len(real)} series)"
-                )
+    margins = {FHS: 0.0, FAMILY: 0.0, GARCH_T: SHORT_MARGIN, GJR: SHORT_MARGIN}
+    for other, margin in margins.items():
+        if other in table:
+            problems += margin_losses(table, name, other, days, margin)
     return problems
 
 
-def margin_test(table: ScoreTable, name: str, other: str, rows: np.ndarray) -> DMTest:
+def margin_losses(table: ScoreTable, name: str, other: str, days: Holdout, margin: float) -> list[str]:
+    """Each data file's series on which the model's daily pinball is significantly above (1 + margin) times the
+    other's (DM, Holm across those series)."""
+    real = [i for i, s in enumerate(days.series) if not s.source.startswith(SIMULATED)]
+    tests = [margin_test(table, name, other, days.owner == i, margin) for i in real]
+    found = []
+    for i, t, p in zip(real, tests, significance.holm([t["p_value"] for t in tests]), strict=True):
+        if t["statistic"] > 0 and p < GATE_ALPHA:
+            mine, theirs = (table[n]["pinball_by_day"][days.owner == i].mean() for n in (name, other))
+            how = f"more than {margin:.0%} behind" if margin else "worse"
+            found.append(
+                f"{days.series[i].source}: pinball {mine / theirs:.4f}x {other.removeprefix('naive + ')}'s, "
+                f"significantly {how} (DM p = {p:.3g} after Holm across {len(real)} series, < {GATE_ALPHA})"
+            )
+    return found
+
+
+def margin_test(table: ScoreTable, name: str, other: str, rows: np.ndarray, margin: float) -> DMTest:
     """DM test of the model's daily pinball against the other's plus the margin, on some days."""
     model, theirs = table[name]["pinball_by_day"][rows], table[other]["pinball_by_day"][rows]
-    return significance.diebold_mariano_hac(model, (1 + SHORT_MARGIN) * theirs)
+    return significance.diebold_mariano_hac(model, (1 + margin) * theirs)
 
 
 def rules(window: int, max_window: int) -> list[str]:
@@ -118,7 +125,8 @@ def rules(window: int, max_window: int) -> list[str]:
         return [f"{window} prices: {strict}; {common}"]
     return [
         f"{max_window} prices: {strict}; {common}",
-        f"{window} prices: on no data file's series a significant pinball loss to FHS (which reads the same prices), "
+        f"{window} prices: on no data file's series a significant pinball loss to FHS or the family reader (which "
+        "read the same prices), "
         f"nor one significantly more than {SHORT_MARGIN:.0%} behind GARCH-t's or GJR-skew-t's (which read 1,000 "
         f"days); {common}",
     ]

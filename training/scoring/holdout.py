@@ -14,7 +14,7 @@ from training.core.csvfile import load_csv
 from training.core.data import DEFAULT_DATA, FeatureSeries, make_feature_windows
 from training.core.records import DMTest, ScoreRow, ScoreTable
 from training.core.synthetic import SIMULATED
-from training.scoring import baselines, metrics, significance
+from training.scoring import baselines, family, metrics, significance
 
 # (N, T, F) windows -> (N,) next-day point forecasts and (N, Q) quantiles
 Forecaster = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
@@ -26,6 +26,7 @@ GARCH_T, GJR, FHS, EWMA = (
 )
 BASELINES = (GARCH_T, GJR, FHS, EWMA)
 STRONGEST = (FHS, GARCH_T, GJR)  # the simple methods a model must not lose to on any series
+FAMILY = "naive + family reader"  # the Bayes reader of the same window that knows the model family (scoring.family)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,12 @@ def score_all(holdout: Holdout, models: dict[str, Forecaster], levels: tuple[flo
     for name, quantiles in baseline_quantiles(holdout, levels).items():
         table[name] = score(holdout, holdout.last, quantiles, levels)
     return table
+
+
+def with_family_reader(table: ScoreTable, holdout: Holdout, levels: tuple[float, ...]) -> ScoreTable:
+    """The table with the family reader's row: the strongest method that reads only the holdout's windows."""
+    quantiles = family.window_quantiles(holdout.windows[:, :, 0], levels)
+    return {**table, FAMILY: score(holdout, holdout.last, quantiles, levels)}
 
 
 def per_series(table: ScoreTable, name: str, holdout: Holdout) -> list[dict[str, Any]]:

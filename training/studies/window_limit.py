@@ -22,8 +22,8 @@ from training.core.config import DEFAULT_QUANTILES, TrainConfig
 from training.core.data import FeatureSeries
 from training.core.synthetic import HELD_OUT, HELD_OUT_DAYS, SimulatedAsset, held_out_assets, simulate_asset
 from training.publish.bundled import bundled_onnx
-from training.scoring import baselines, metrics, significance
-from training.studies import loo, window_posterior
+from training.scoring import baselines, metrics, significance, window_posterior
+from training.studies import loo
 
 WINDOW = 60
 MODEL = "model"

@@ -97,9 +97,22 @@ def test_the_short_window_gate_refuses_a_loss_to_fhs_or_one_significantly_beyond
     assert "significantly more than 1% behind (DM p = " in problems[1] and "across 2 series" in problems[2]
 
 
+def test_the_short_window_gate_refuses_a_loss_to_the_family_reader_when_the_table_has_it() -> None:
+    rng = np.random.default_rng(3)
+    days = days_of(["a.csv", "b.csv"], 500)
+    t = table(np.zeros(1000), rng)
+    fhs = t[holdout.FHS]["pinball_by_day"]
+    t["model"]["pinball_by_day"] = fhs * (1 + rng.normal(0, 0.05, 1000))
+    assert gate.short_window_gate(with_scores(t), "model", days) == []
+    t[holdout.FAMILY] = {"pinball_by_day": fhs * np.repeat([1.0, 0.94], 500)}  # 6% better than FHS on b.csv
+    problems = gate.short_window_gate(with_scores(t), "model", days)
+    assert len(problems) == 1 and problems[0].startswith("b.csv: pinball 1.06")
+    assert "x family reader's, significantly worse (DM p = " in problems[0]
+
+
 def test_the_rules_name_each_length_gated() -> None:
     assert len(gate.rules(60, 60)) == 1 and gate.rules(60, 60)[0].startswith("60 prices: on no data file's series")
     longest, shortest = gate.rules(60, 1000)
     assert longest.startswith("1000 prices: on no data file's series a significant pinball loss to FHS, GARCH")
-    assert shortest.startswith("60 prices: on no data file's series a significant pinball loss to FHS (which")
+    assert shortest.startswith("60 prices: on no data file's series a significant pinball loss to FHS or the family")
     assert "significantly more than 1% behind GARCH-t's or GJR-skew-t's" in shortest

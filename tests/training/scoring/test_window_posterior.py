@@ -6,8 +6,8 @@ import numpy as np
 from scipy import optimize
 
 from training.core.synthetic import HELD_OUT, simulate_asset
-from training.scoring import baselines
-from training.studies import window_limit, window_posterior
+from training.scoring import baselines, window_posterior
+from training.studies import window_limit
 
 LEVELS = (0.025, 0.1, 0.5, 0.9, 0.975)
 
