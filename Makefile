@@ -45,7 +45,7 @@ serve: $(SERVE_STAMP)
 ## test: lint, then the whole test suite (tests train tiny models, never the full one) with a coverage report
 ## (in-process code only: the servers the tests start as processes are not counted; the floor is what the suite meets)
 test: install lint browser promtool wrk
-	$(PY) -m pytest --cov=service --cov=training --cov=client --cov-report=term --cov-fail-under=80
+	$(PY) -m pytest --cov=service --cov=training --cov=client --cov-report=term --cov-fail-under=80 --durations=20
 
 ## docs: the documentation site (docs/, mkdocs.yml) into site/; strict, so a broken link or a missing page fails it
 docs: install

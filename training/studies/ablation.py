@@ -34,7 +34,8 @@ class Row:
 
 
 def rows(default: TrainConfig) -> list[Row]:
-    """The default, then one change each (the tutorial's words in `suggestion`)."""
+    """The default, then one change each (`suggestion`: what the row asks, in the seed tutorial's words where it
+    made the suggestion)."""
     two_indices = [BUNDLED_DATA / "sp500.csv.gz", BUNDLED_DATA / "nasdaq.csv.gz"]
     return [
         Row("default", "-", default),
