@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from training.core.csvfile import PriceSeries
 from training.core.data import FeatureSeries
+from training.core.synthetic import SIMULATED
 from training.scoring import gate, holdout
 
 
@@ -116,3 +119,19 @@ def test_the_rules_name_each_length_gated() -> None:
     assert longest.startswith("1000 prices: on no data file's series a significant pinball loss to FHS, GARCH")
     assert shortest.startswith("60 prices: on no data file's series a significant pinball loss to FHS or the family")
     assert "significantly more than 1% behind GARCH-t's or GJR-skew-t's" in shortest
+
+
+def test_the_family_reader_s_row_reads_the_data_files_days_and_leaves_the_simulated_paths_out() -> None:
+    """Its daily pinball on a data file's days is the reader's own loss there; a simulated path's days are NaN."""
+    from training.core.synthetic import HELD_OUT, simulate_asset
+    from training.scoring import family, metrics
+
+    path = simulate_asset(HELD_OUT[0], 400, seed=2)
+    real, simulated = (replace(path, target=replace(path.target, source=name)) for name in ("a.csv", "simulated #1"))
+    days = holdout.holdout_days([real, simulated], 30, 60)
+    levels = (0.1, 0.5, 0.9)
+    found = holdout.with_family_reader({}, days, levels)[holdout.FAMILY]["pinball_by_day"]
+    q = family.window_quantiles(days.windows[:30, :, 0], levels)
+    expected = metrics.relative_pinball_by_day(days.last[:30], days.actual[:30], q, np.array(levels))
+    np.testing.assert_allclose(found[:30], expected)
+    assert np.isnan(found[30:]).all() and simulated.source.startswith(SIMULATED)
