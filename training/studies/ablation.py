@@ -135,11 +135,19 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def saved_default(loo_json: Path) -> tuple[loo.Outcome, float]:
+def saved_default(loo_json: Path, config: TrainConfig, universe: list[FeatureSeries]) -> tuple[loo.Outcome, float]:
     """The default's row from the leave-one-asset-out report, which is the same protocol run on the default (its
-    rows at every length, its cost and minutes): its folds need not train again."""
+    rows at every length, its cost and minutes): its folds need not train again. A report of other lengths or
+    other series is refused."""
     data = json.loads(loo_json.read_text())
     by_length = {int(n): found["series"] for n, found in data["lengths"].items()}
+    scored = {r["series"] for rows in by_length.values() for r in rows}
+    expected = {s.source for s in [*universe, *held_out_assets()]}
+    if sorted(by_length) != loo.protocol_lengths(config) or scored != expected:
+        raise ValueError(
+            f"{loo_json} scores lengths {sorted(by_length)} on {len(scored)} series, not this default's protocol "
+            f"({loo.protocol_lengths(config)} on {len(expected)}): run evaluate --leave-one-out again"
+        )
     settings = data["settings"]
     speeds = {int(n): v for n, v in settings["windows_per_second"].items()}
     return loo.Outcome(by_length, settings["train_seconds"], speeds), settings["minutes"]
@@ -175,7 +183,7 @@ def run_ablation(job: AblationJob) -> list[str]:
         log.info("ablation row: %s", row.name)
         started = time.monotonic()
         if row.name == "default" and job.default_from:
-            outcome, minutes = saved_default(job.default_from)
+            outcome, minutes = saved_default(job.default_from, job.train, universe)
         else:
             outcome = measure(row, universe, job.out / ".cache", job.jobs)
             minutes = (time.monotonic() - started) / 60

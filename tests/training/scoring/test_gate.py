@@ -8,8 +8,8 @@ import numpy as np
 
 from training.core.csvfile import PriceSeries
 from training.core.data import FeatureSeries
-from training.core.synthetic import SIMULATED
-from training.scoring import gate, holdout
+from training.core.synthetic import HELD_OUT, SIMULATED, simulate_asset
+from training.scoring import family, gate, holdout, metrics
 
 
 def test_gate_failures() -> None:
@@ -123,9 +123,6 @@ def test_the_rules_name_each_length_gated() -> None:
 
 def test_the_family_reader_s_row_reads_the_data_files_days_and_leaves_the_simulated_paths_out() -> None:
     """Its daily pinball on a data file's days is the reader's own loss there; a simulated path's days are NaN."""
-    from training.core.synthetic import HELD_OUT, simulate_asset
-    from training.scoring import family, metrics
-
     path = simulate_asset(HELD_OUT[0], 400, seed=2)
     real, simulated = (replace(path, target=replace(path.target, source=name)) for name in ("a.csv", "simulated #1"))
     days = holdout.holdout_days([real, simulated], 30, 60)

@@ -7,8 +7,11 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 from training.core.config import TrainConfig
+from training.core.data import load_training_data
 from training.studies import ablation_report, loo
 from training.studies.ablation import merged, rows, saved_default, summarise, unmeasured
 
@@ -55,7 +58,8 @@ def test_rows_measured_again_replace_their_own_and_keep_an_earlier_default_s() -
 
 
 def test_the_default_s_row_read_from_the_leave_one_out_report_has_its_verdicts() -> None:
-    outcome, minutes = saved_default(ROOT / "reports" / "loo.json")
+    universe = load_training_data(TrainConfig())
+    outcome, minutes = saved_default(ROOT / "reports" / "loo.json", TrainConfig(), universe)
     row = summarise(rows(TrainConfig())[0], outcome, minutes, "now")
     data = json.loads((ROOT / "reports" / "loo.json").read_text())
     for n, found in data["lengths"].items():
@@ -63,3 +67,12 @@ def test_the_default_s_row_read_from_the_leave_one_out_report_has_its_verdicts()
         assert row["lengths"][n]["wins_over_fhs_and_garch_t"] == found["wins_over_fhs_and_garch_t"]
     assert row["windows_per_second"] == data["settings"]["windows_per_second"] and minutes > 0
     assert set(row["lengths"]["60"]["series"][0]["dm"]) == set(loo.STRONGEST)
+
+
+def test_a_leave_one_out_report_of_other_series_is_not_taken_for_the_default_s_row(tmp_path: Path) -> None:
+    data = json.loads((ROOT / "reports" / "loo.json").read_text())
+    for found in data["lengths"].values():
+        found["series"] = found["series"][1:]  # one series fewer: another universe
+    (tmp_path / "loo.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="not this default's protocol"):
+        saved_default(tmp_path / "loo.json", TrainConfig(), load_training_data(TrainConfig()))
