@@ -114,8 +114,7 @@ Part = tuple[Distribution, np.ndarray, np.ndarray, np.ndarray]  # innovation, it
 def shaped_mixture_quantiles(parts: Sequence[Part], levels: tuple[float, ...]) -> np.ndarray:
     """(N, Q) quantiles of a mixture whose components come in parts, each with its own innovation shape: the
     root of sum over parts and components of w * F(x / sigma), by bisection."""
-    z = np.linspace(-60.0, 60.0, 240_001)
-    tables = [np.asarray(dist.cdf(z, shape)) for dist, shape, _, _ in parts]  # each CDF once, read by np.interp
+    tables = [cdf_table(dist, shape) for dist, shape, _, _ in parts]
     sigmas = [np.sqrt(variance) for _, _, _, variance in parts]
     out = np.empty((len(parts[0][2]), len(levels)))
     for j, q in enumerate(levels):
@@ -125,13 +124,42 @@ def shaped_mixture_quantiles(parts: Sequence[Part], levels: tuple[float, ...]) -
         for _ in range(BISECTIONS):
             mid = (low + high) / 2
             cdf = sum(
-                (w * np.interp(mid[:, None] / s, z, table)).sum(axis=1)
+                (w * table.at(mid[:, None] / s)).sum(axis=1)
                 for (_, _, w, _), s, table in zip(parts, sigmas, tables, strict=True)
             )
             below = cdf < q
             low, high = np.where(below, mid, low), np.where(below, high, mid)
         out[:, j] = (low + high) / 2
     return out
+
+
+@dataclass(frozen=True)
+class CdfTable:
+    """An innovation's CDF on an even grid of z, read by linear interpolation: np.interp's values without its
+    binary search, which made the bisection 25 times slower."""
+
+    values: np.ndarray
+    slopes: np.ndarray  # values[i + 1] - values[i]
+
+    LOW, HIGH, POINTS = -60.0, 60.0, 240_001
+
+    def at(self, x: np.ndarray) -> np.ndarray:
+        """F(x), the end values beyond the grid (as np.interp)."""
+        place = np.clip((x - self.LOW) * ((self.POINTS - 1) / (self.HIGH - self.LOW)), 0.0, self.POINTS - 1.0)
+        i = np.minimum(place.astype(np.intp), self.POINTS - 2)
+        return self.values[i] + (place - i) * self.slopes[i]
+
+
+_TABLES: dict[tuple[str, tuple[float, ...]], CdfTable] = {}
+
+
+def cdf_table(dist: Distribution, shape: np.ndarray) -> CdfTable:
+    """The innovation's CDF table, computed once per distribution and shape (half a second each)."""
+    key = (type(dist).__name__, tuple(np.asarray(shape, dtype=float).ravel().tolist()))
+    if key not in _TABLES:
+        values = np.asarray(dist.cdf(np.linspace(CdfTable.LOW, CdfTable.HIGH, CdfTable.POINTS), shape), dtype=float)
+        _TABLES[key] = CdfTable(values, np.diff(values))
+    return _TABLES[key]
 
 
 def predictive_quantiles(

@@ -87,3 +87,14 @@ def test_readers_of_one_grid_share_its_likelihood_and_differ_only_by_their_prior
         alone = window_posterior.predictive_quantiles(asset, returns, LEVELS, {name: leverage})[name]
         np.testing.assert_array_equal(together[name], alone)
     assert not np.allclose(together["even"], together["leaning"])
+
+
+def test_the_cdf_table_reads_as_np_interp_on_its_grid_and_is_computed_once() -> None:
+    """Inside the grid, at its knots, at its ends and beyond them: np.interp's values, to rounding."""
+    dist, shape = window_posterior.innovation(HELD_OUT[0])
+    table = window_posterior.cdf_table(dist, shape)
+    assert window_posterior.cdf_table(dist, shape) is table
+    z = np.linspace(table.LOW, table.HIGH, table.POINTS)
+    x = np.concatenate([np.random.default_rng(5).standard_normal(10_000) * 4, z[:3], z[-3:], [-1e6, -61.0, 61.0, 1e6]])
+    np.testing.assert_allclose(table.at(x), np.interp(x, z, table.values), rtol=0, atol=1e-14)
+    assert table.at(np.array([-1e6]))[0] == table.values[0] and table.at(np.array([1e6]))[0] == table.values[-1]
