@@ -22,8 +22,7 @@ CELLS = ("lstm", "gru")
 HEADS = ("residual", "free")
 DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 MODEL_NAME = "lstm-forecast"  # the name Triton, KServe and OIP clients address
-# The promotion rule (scoring/gate.decide) reads it from the job: a retrained challenger must beat the
-# champion's pinball loss by 0.1%, so ties keep the champion.
+# A retrained challenger must beat the champion's pinball loss by 0.1% (scoring/gate.decide), so ties keep the champion.
 MIN_PINBALL_IMPROVEMENT = 0.001
 # The quality gate in words, for the help of every option that skips or overrides it (scoring/gate.py decides).
 GATE_RULES = (
@@ -56,6 +55,9 @@ class LSTMConfig:
         parse=positive_int,
     )
     reads: int = option(60, "the newest prices of a window the recurrent network reads", parse=positive_int)
+    window_table: bool = option(
+        True, "the residual head's pooled quantile table alone, without each window's own table of its returns"
+    )
     cell: str = option("lstm", "recurrent cell", choices=CELLS)
     layers: int = option(2, "stacked layers", parse=positive_int)
     hidden: int = option(32, "units per layer", parse=positive_int)
@@ -202,8 +204,7 @@ class RetrainConfig:
         "scored on both sets of series and kept out",
     )
     gate: bool = option(
-        True,
-        f"skip the quality gate that a challenger must otherwise pass on the holdout ({GATE_RULES})",
+        True, f"skip the quality gate that a challenger must otherwise pass on the holdout ({GATE_RULES})"
     )
     every: float | None = option(
         None,

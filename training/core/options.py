@@ -176,6 +176,14 @@ def extra_series(text: str) -> dict[str, Path]:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--extra ")) from None
 
 
+def named_path(text: str) -> dict[str, Path]:
+    """'NAME=PATH' -> {NAME: Path(PATH)}, split at the last '=' (a name may hold spaces and any other sign)."""
+    name, sep, path = text.rpartition("=")
+    if not sep or not name.strip() or not path:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=PATH")
+    return {name.strip(): Path(path)}
+
+
 def duration(text: str) -> float:
     """'90s', '30m', '24h' or '7d' -> seconds; a bare number is refused (24 meant 24h?)."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -125,6 +125,7 @@ class ModelCard(TypedDict, total=False):
     calibration: dict[str, Any]
     architecture: dict[str, Any]
     volatility_filter: dict[str, Any] | None  # the residual head's filter mixture: every filter's parameters
+    window_table: dict[str, Any] | None  # the residual head's blend of each window's own table: its prior count k
     training: dict[str, Any]  # data: list[DataRecord], options and epochs
     metrics: dict[str, TestMetrics]
     created: str

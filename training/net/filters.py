@@ -114,9 +114,14 @@ class VolatilityFilter(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(B, n) returns over the EWMA sigma -> (B, 1) the mixture's sigma over the EWMA sigma."""
+        return self.mixture(z)[0]
+
+    def mixture(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, n) returns over the EWMA sigma -> the mixture's next sigma (B, 1) and its forecast of each return
+        after the burn-in (B, n - FILTER_BURN_IN), both over the EWMA sigma."""
         v = self.variances(z)
         past, squares = v[..., FILTER_BURN_IN:-1], (z * z)[:, None, FILTER_BURN_IN:]
         # minus twice the t log-likelihood, up to a constant; log(1 + u) rather than log1p, which ONNX lacks
         fit = torch.log(past) + (SCORE_NU + 1) * torch.log(1 + squares / ((SCORE_NU - 2) * past))
-        weights = torch.softmax(self.prior - 0.5 * self.log_temperature.exp() * fit.sum(-1), dim=1)  # (B, K)
-        return torch.sqrt((weights * v[..., -1]).sum(1, keepdim=True))
+        weights = torch.softmax(self.prior - 0.5 * self.log_temperature.exp() * fit.sum(-1), dim=1)[..., None]
+        return torch.sqrt((weights[..., 0] * v[..., -1]).sum(1, keepdim=True)), torch.sqrt((weights * past).sum(1))

@@ -7,8 +7,9 @@ import torch
 from torch import nn
 
 from training.core.config import CELLS, DEFAULT_QUANTILES, NORMALIZATIONS, LSTMConfig  # noqa: F401 (re-exported)
-from training.net.filters import VolatilityFilter
+from training.net.filters import FILTER_BURN_IN, VolatilityFilter
 from training.net.normalizers import Normalizer
+from training.net.window_table import WindowTable
 
 
 class StackedLSTM(nn.Module):
@@ -47,6 +48,9 @@ class StackedLSTM(nn.Module):
         self.register_buffer("base", torch.tensor(normal_table(self.quantile_levels)).repeat(config.horizon, 1))
         self.reads = config.reads
         self.vol = VolatilityFilter(config.max_window) if self.residual else None
+        # one-day models only: the window's returns say nothing direct of a multi-day return's shape
+        own_table = self.residual and self.horizon == 1 and config.window_table
+        self.table = WindowTable(self.quantile_levels, self.median) if own_table else None
         if self.residual:
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
@@ -58,7 +62,10 @@ class StackedLSTM(nn.Module):
         if not self.residual:
             return monotone_quantiles(raw, self.median)
         assert self.vol is not None
-        return residual_quantiles(raw, self.base, self.median, self.vol(x[:, 1:, 0]))
+        z = x[:, 1:, 0]
+        ratio, past = self.vol.mixture(z)
+        base = self.base if self.table is None else self.table(z[:, FILTER_BURN_IN:] / past, self.base)
+        return residual_quantiles(raw, base, self.median, ratio)
 
     def set_base(self, table: np.ndarray) -> None:
         """(h, Q) standardised quantiles of the training targets: what the residual head starts from."""
@@ -85,16 +92,17 @@ def bounded(raw: torch.Tensor, limit: float) -> torch.Tensor:
 
 
 def residual_quantiles(raw: torch.Tensor, base: torch.Tensor, median: int, vol_ratio: torch.Tensor) -> torch.Tensor:
-    """(B, h, Q + 1) raw outputs -> (B, h, Q) quantiles: the base table's median shifted, its gaps rescaled.
+    """(B, h, Q + 1) raw outputs, (h, Q) or (B, h, Q) base table -> (B, h, Q) quantiles: the base table's median
+    shifted, its gaps rescaled.
 
     raw[..., median] shifts the median, raw[..., -1] scales all gaps, the others scale one gap each; every
     gap stays positive, so quantiles never cross. vol_ratio (B, 1) is the volatility filter's sigma over the
     window's EWMA sigma. Zero raw output and a ratio of 1 give the base table exactly.
     """
-    center = base[:, median] + bounded(raw[..., median], MEDIAN_SHIFT)  # (B, h)
+    center = base[..., median] + bounded(raw[..., median], MEDIAN_SHIFT)  # (B, h)
     gap_raw = torch.cat([raw[..., :median], raw[..., median + 1 : -1]], dim=-1)  # (B, h, Q - 1)
     log_scale = bounded(raw[..., -1:], SCALE_SHIFT) + bounded(gap_raw, GAP_SHIFT)
-    gaps = (base[:, 1:] - base[:, :-1]) * torch.exp(log_scale) * vol_ratio.unsqueeze(-1)  # (B, h, Q - 1)
+    gaps = (base[..., 1:] - base[..., :-1]) * torch.exp(log_scale) * vol_ratio.unsqueeze(-1)  # (B, h, Q - 1)
     below = center.unsqueeze(-1) - torch.flip(torch.cumsum(torch.flip(gaps[..., :median], [-1]), -1), [-1])
     above = center.unsqueeze(-1) + torch.cumsum(gaps[..., median:], -1)
     return torch.cat([below, center.unsqueeze(-1), above], dim=-1)

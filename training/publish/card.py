@@ -86,6 +86,7 @@ def model_card(config: TrainConfig, result: TrainResult, scores: TestMetrics, cr
         "calibration": result.calibration,
         "architecture": {k: v for k, v in asdict(mc).items() if k not in ("quantiles",)},
         "volatility_filter": result.model.net.vol.describe() if result.model.net.vol is not None else None,
+        "window_table": {"prior_returns": result.model.net.table.prior_returns()} if result.model.net.table else None,
         "training": {
             "data": files,
             "data_file": ", ".join(f["file"] for f in files),

@@ -88,3 +88,13 @@ def test_a_bad_value_is_refused_by_the_fields_parser(capsys: pytest.CaptureFixtu
 def test_an_option_needs_a_default() -> None:
     with pytest.raises(TypeError, match="needs a default"):
         option(help="nothing")
+
+
+def test_a_named_path_is_a_name_of_any_signs_then_a_path() -> None:
+    assert options.named_path("pooled table only (no window's own table)=/tmp/old run/loo.json") == {
+        "pooled table only (no window's own table)": Path("/tmp/old run/loo.json")
+    }
+    assert options.named_path(" default =reports/loo.json") == {"default": Path("reports/loo.json")}
+    for bad in ("reports/loo.json", "=reports/loo.json", "default="):
+        with pytest.raises(Exception, match="expected NAME=PATH"):
+            options.named_path(bad)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from training.net.filters import FILTER_BURN_IN
 from training.net.model import (
     GAP_SHIFT,
     MEDIAN_SHIFT,
@@ -150,15 +151,22 @@ def standardised(batch: int, steps: int, seed: int = 0) -> torch.Tensor:
     return torch.tensor(np.random.default_rng(seed).standard_t(5, (batch, steps, 1)), dtype=torch.float32)
 
 
-def test_an_untrained_residual_head_is_its_base_scaled_by_the_volatility_filter() -> None:
+def blended_base(net: StackedLSTM, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, Q) the pooled table blended with each window's own, and (B, 1) the filter's sigma ratio."""
+    z = x[:, 1:, 0]
+    ratio, past = net.vol.mixture(z)
+    return net.table(z[:, FILTER_BURN_IN:] / past, net.base)[:, 0, :], ratio
+
+
+def test_an_untrained_residual_head_is_its_blended_base_scaled_by_the_volatility_filter() -> None:
     net = residual_net()
     net.set_base(np.array([[-2.1, -1.3, 0.05, 1.2, 2.0]]))
     x = standardised(16, 20)
     with torch.no_grad():
-        z, ratio = net(x)[:, 0, :], net.vol(x[:, 1:, 0])
-    base = net.base[0]
-    torch.testing.assert_close(z, base[2] + (base - base[2]) * ratio)
+        z, (base, ratio) = net(x)[:, 0, :], blended_base(net, x)
+    torch.testing.assert_close(z, base[:, 2:3] + (base - base[:, 2:3]) * ratio)
     assert torch.all(ratio > 0.19)  # MIN_VARIANCE_RATIO keeps it at 0.2 EWMA sigmas or more
+    assert not torch.allclose(base, net.base.expand_as(base))  # the window's own returns moved it
 
 
 def test_a_trained_residual_head_moves_only_within_its_bounds_and_never_crosses() -> None:
@@ -168,9 +176,9 @@ def test_a_trained_residual_head_moves_only_within_its_bounds_and_never_crosses(
         for p in net.head.parameters():
             p.normal_(0, 30.0)  # far past the bounds
         x = standardised(256, 20, seed=1)
-        z, ratio = net(x)[:, 0, :], net.vol(x[:, 1:, 0])
+        z, (base, ratio) = net(x)[:, 0, :], blended_base(net, x)
     assert torch.all(z[:, 1:] > z[:, :-1])
     assert torch.all((z[:, 2] - 0.05).abs() <= MEDIAN_SHIFT + 1e-6)
-    gaps = (z[:, 1:] - z[:, :-1]) / ratio / (net.base[0, 1:] - net.base[0, :-1])
+    gaps = (z[:, 1:] - z[:, :-1]) / ratio / (base[:, 1:] - base[:, :-1])
     limit = np.exp(SCALE_SHIFT + GAP_SHIFT)
     assert torch.all(gaps <= limit * (1 + 1e-5)) and torch.all(gaps >= (1 - 1e-5) / limit)
