@@ -14,7 +14,7 @@ from training.core.config import TrainConfig
 from training.core.data import BUNDLED_DATA, DEFAULT_TRAINING_DATA, FeatureSeries, load_training_data
 from training.core.errors import DataError
 from training.core.synthetic import held_out_assets
-from training.studies import ablation_report, loo, speed
+from training.studies import ablation_report, loo, loo_report, speed
 from training.studies.jobs import AblationJob
 from training.studies.readme import replace_block
 
@@ -46,6 +46,11 @@ def rows(default: TrainConfig) -> list[Row]:
             "network reads all (1000)",
             "how much the network reads",
             replace(default, model=replace(default.model, reads=default.model.max_window)),
+        ),
+        Row(
+            "pooled table only (no window's own table)",
+            "how much the base reads",
+            replace(default, model=replace(default.model, window_table=False)),
         ),
         Row(
             "pool without the exchange rates and the S&P 500 1980-91",
@@ -91,9 +96,10 @@ def scorable(config: TrainConfig, series: list[FeatureSeries]) -> list[FeatureSe
 def protocol(config: TrainConfig, universe: list[FeatureSeries]) -> str:
     """What a row is measured on: the default's window range, the series scored and the lengths they are read at."""
     lengths = ", ".join(str(n) for n in loo.protocol_lengths(config))
+    table = ", its base blending in each window's own table" if config.model.window_table else ""
     return (
-        f"the model reading {config.model.window} to {config.model.max_window} prices; {len(universe)} real series "
-        f"and {len(held_out_assets())} held-out simulated assets, scored at {lengths} prices on the same days"
+        f"the model reading {config.model.window} to {config.model.max_window} prices{table}; {len(universe)} real "
+        f"series and {len(held_out_assets())} held-out simulated assets, scored at {lengths} prices on the same days"
     )
 
 
@@ -135,18 +141,23 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def saved_default(loo_json: Path, config: TrainConfig, universe: list[FeatureSeries]) -> tuple[loo.Outcome, float]:
-    """The default's row from the leave-one-asset-out report, which is the same protocol run on the default (its
-    rows at every length, its cost and minutes): its folds need not train again. A report of other lengths or
-    other series is refused."""
+def saved_row(loo_json: Path, config: TrainConfig, universe: list[FeatureSeries]) -> tuple[loo.Outcome, float]:
+    """A row's numbers from a leave-one-asset-out report of its model (the same protocol: its rows at every length,
+    its cost and minutes), so that its folds need not train again. A report of other lengths, other series or
+    another architecture is refused (the report does not name its training pool: that is the caller's word)."""
     data = json.loads(loo_json.read_text())
     by_length = {int(n): found["series"] for n, found in data["lengths"].items()}
     scored = {r["series"] for rows in by_length.values() for r in rows}
     expected = {s.source for s in [*universe, *held_out_assets()]}
     if sorted(by_length) != loo.protocol_lengths(config) or scored != expected:
         raise ValueError(
-            f"{loo_json} scores lengths {sorted(by_length)} on {len(scored)} series, not this default's protocol "
+            f"{loo_json} scores lengths {sorted(by_length)} on {len(scored)} series, not this row's protocol "
             f"({loo.protocol_lengths(config)} on {len(expected)}): run evaluate --leave-one-out again"
+        )
+    if data["settings"]["architecture"] != loo_report.architecture(config):
+        raise ValueError(
+            f"{loo_json} measured {data['settings']['architecture']!r}, not this row's model "
+            f"({loo_report.architecture(config)!r})"
         )
     settings = data["settings"]
     speeds = {int(n): v for n, v in settings["windows_per_second"].items()}
@@ -177,13 +188,17 @@ def run_ablation(job: AblationJob) -> list[str]:
     report = job.out / "ablation.json"
     old = json.loads(report.read_text()) if report.is_file() else []
     new: list[dict[str, Any]] = []
+    wanted = {*job.rows, *job.from_reports}
+    unknown = wanted - {row.name for row in rows(job.train)}
+    if unknown:
+        raise ValueError(f"no ablation row is named {', '.join(sorted(unknown))}")
     for row in rows(job.train):
-        if job.rows and row.name not in job.rows:
+        if wanted and row.name not in wanted:
             continue
         log.info("ablation row: %s", row.name)
         started = time.monotonic()
-        if row.name == "default" and job.default_from:
-            outcome, minutes = saved_default(job.default_from, job.train, universe)
+        if row.name in job.from_reports:
+            outcome, minutes = saved_row(job.from_reports[row.name], row.config, universe)
         else:
             outcome = measure(row, universe, job.out / ".cache", job.jobs)
             minutes = (time.monotonic() - started) / 60

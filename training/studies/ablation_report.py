@@ -120,10 +120,23 @@ def write(out: Path, measured: list[dict[str, Any]], missing: list[str]) -> None
     for n in lengths_of(measured):
         text += [f"### Ratio to the best simple method at {n} prices (bold: significant)", ""]
         text += [*per_series(current(measured), n), ""]
-    older = earlier(measured)
-    if older:
-        text += ["## Rows measured on an earlier default", "", f"Measured on: {older[0]['protocol']}.", ""]
-        text += [*table(older), "", "**Cost**", "", *cost(older), ""]
-        text += ["### Ratio to the best simple method (bold: significant)", "", *per_series(older), ""]
+    if earlier(measured):
+        text += ["## Rows measured on earlier defaults", "", *earlier_sections(measured)]
     (out / "ablation.md").write_text("\n".join(text))
     (out / "ablation.json").write_text(json.dumps(measured, indent=1))
+
+
+def earlier_sections(measured: list[dict[str, Any]]) -> list[str]:
+    """The rows of each earlier default, the latest first, as they were measured: one section per protocol."""
+    text: list[str] = []
+    for protocol in dict.fromkeys(m["protocol"] for m in earlier(measured)):
+        rows = [m for m in measured if m["protocol"] == protocol]
+        lengths: list[str | None] = [*lengths_of(rows)] if "lengths" in rows[0] else [None]
+        text += [f"### Measured on: {protocol}", ""]
+        for n in dict.fromkeys((lengths[0], lengths[-1])):
+            text += [f"**At {n} prices**" if n else "**Verdicts**", "", *table(rows, n), ""]
+        text += ["**Cost**", "", *cost(rows), ""]
+        for n in lengths:
+            at_n = f" at {n} prices" if n else ""
+            text += [f"#### Ratio to the best simple method{at_n} (bold: significant)", "", *per_series(rows, n), ""]
+    return text

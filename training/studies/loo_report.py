@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from training.core.config import TrainConfig
 from training.core.data import load_training_data
 from training.studies import loo
 from training.studies.jobs import EvaluateJob
@@ -183,17 +184,13 @@ def leave_one_out_report(job: EvaluateJob) -> list[str]:
     outcome = loo.run(config, load_training_data(config), job.out / ".cache", job.jobs)
     longest, shortest = max(outcome.by_length), min(outcome.by_length)
     rows, found = outcome.by_length[longest], loo.verdicts(outcome.by_length[longest])
-    mc = config.model
     settings = {
         "minutes": (time.monotonic() - started) / 60,
         "train_seconds": outcome.train_seconds,
         "windows_per_second": {str(n): v for n, v in outcome.speeds.items()},
         "jobs": job.jobs or "all CPUs'",
-        "quantiles": list(mc.quantiles),
-        "architecture": f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, {mc.head} head, windows of {mc.window} to "
-        f"{mc.max_window} prices (the network reads the newest {mc.reads}), "
-        f"features {','.join(config.features)}, {config.simulated} simulated training paths, "
-        f"{config.epochs} epochs at most of {config.windows_per_epoch or 'every'} windows",
+        "quantiles": list(config.model.quantiles),
+        "architecture": architecture(config),
     }
     job.out.mkdir(parents=True, exist_ok=True)
     (job.out / f"{job.report_name}.md").write_text(markdown(rows, found, {**settings, "by_length": outcome.by_length}))
@@ -206,3 +203,15 @@ def leave_one_out_report(job: EvaluateJob) -> list[str]:
     if job.readme:
         replace_block(job.readme, "loo", readme_block(rows, found, job.report_name, short))
     return [*length_sections(outcome.by_length), f"report: {job.out / (job.report_name + '.md')}"]
+
+
+def architecture(config: TrainConfig) -> str:
+    """The model a report measured, in one line (the ablation checks a report it takes a row from against it)."""
+    mc = config.model
+    table = "; the base blends in each window's own table of returns" if mc.window_table else ""
+    return (
+        f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, {mc.head} head, windows of {mc.window} to "
+        f"{mc.max_window} prices (the network reads the newest {mc.reads}{table}), "
+        f"features {','.join(config.features)}, {config.simulated} simulated training paths, "
+        f"{config.epochs} epochs at most of {config.windows_per_epoch or 'every'} windows"
+    )

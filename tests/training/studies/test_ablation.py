@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 from training.core.config import TrainConfig
 from training.core.data import load_training_data
 from training.studies import ablation_report, loo
-from training.studies.ablation import merged, rows, saved_default, summarise, unmeasured
+from training.studies.ablation import merged, rows, saved_row, summarise, unmeasured
 
 
 def changed(config: TrainConfig, default: TrainConfig) -> set[str]:
@@ -27,7 +27,12 @@ def test_the_default_comes_first_and_every_other_row_changes_one_thing() -> None
     found = rows(default)
     assert found[0].name == "default" and found[0].config == default
     assert len({row.name for row in found}) == len(found)
-    assert [changed(row.config, default) for row in found[1:4]] == [{"model.reads"}, {"model.reads"}, {"data"}]
+    assert [changed(row.config, default) for row in found[1:5]] == [
+        {"model.reads"},
+        {"model.reads"},
+        {"model.window_table"},
+        {"data"},
+    ]
     for row in found[1:]:
         assert changed(row.config, default), f"{row.name} changes nothing"
         assert len(changed(row.config, default) - {"data", "simulated", "features", "model.features"}) <= 2
@@ -59,7 +64,7 @@ def test_rows_measured_again_replace_their_own_and_keep_an_earlier_default_s() -
 
 def test_the_default_s_row_read_from_the_leave_one_out_report_has_its_verdicts() -> None:
     universe = load_training_data(TrainConfig())
-    outcome, minutes = saved_default(ROOT / "reports" / "loo.json", TrainConfig(), universe)
+    outcome, minutes = saved_row(ROOT / "reports" / "loo.json", TrainConfig(), universe)
     row = summarise(rows(TrainConfig())[0], outcome, minutes, "now")
     data = json.loads((ROOT / "reports" / "loo.json").read_text())
     for n, found in data["lengths"].items():
@@ -74,5 +79,11 @@ def test_a_leave_one_out_report_of_other_series_is_not_taken_for_the_default_s_r
     for found in data["lengths"].values():
         found["series"] = found["series"][1:]  # one series fewer: another universe
     (tmp_path / "loo.json").write_text(json.dumps(data))
-    with pytest.raises(ValueError, match="not this default's protocol"):
-        saved_default(tmp_path / "loo.json", TrainConfig(), load_training_data(TrainConfig()))
+    with pytest.raises(ValueError, match="not this row's protocol"):
+        saved_row(tmp_path / "loo.json", TrainConfig(), load_training_data(TrainConfig()))
+
+
+def test_a_leave_one_out_report_of_another_model_is_not_taken_for_a_row() -> None:
+    reads_250 = next(row.config for row in rows(TrainConfig()) if row.name == "network reads 250")
+    with pytest.raises(ValueError, match="not this row's model"):
+        saved_row(ROOT / "reports" / "loo.json", reads_250, load_training_data(TrainConfig()))

@@ -57,11 +57,25 @@ def test_the_current_rows_are_tabled_at_the_shortest_and_the_longest_length_and_
     assert "before" not in text
 
 
-def test_the_report_keeps_an_earlier_default_s_rows_with_their_own_table(tmp_path: Any) -> None:
-    measured = [row("default", "now", {"60": 0.99, "1000": 1.01}), row("default", "before", {"60": 1.02}, fixed=True)]
+def test_the_report_keeps_each_earlier_default_s_rows_with_their_own_tables(tmp_path: Any) -> None:
+    measured = [
+        row("default", "now", {"60": 0.99, "1000": 1.01}),
+        row("default", "last", {"60": 0.98, "1000": 1.03}),
+        row("reads 250", "last", {"60": 0.97, "1000": 1.04}),
+        row("default", "before", {"60": 1.02}, fixed=True),
+    ]
     ablation_report.write(tmp_path, measured, [])
     text = (tmp_path / "ablation.md").read_text()
-    earlier = text[text.index("## Rows measured on an earlier default") :]
-    assert "Measured on: before." in earlier and "| default | - | 1.0100 (2 series) |" in earlier
-    assert "| row | a | b |" in earlier and "**1.0200**" in earlier  # significant on a, either way
+    earlier = text[text.index("## Rows measured on earlier defaults") :]
+    last, before = (
+        earlier[: earlier.index("### Measured on: before")],
+        earlier[earlier.index("### Measured on: before") :],
+    )
+    assert last.startswith("## Rows measured on earlier defaults\n\n### Measured on: last\n")
+    assert (
+        "**At 60 prices**" in last and "**At 1000 prices**" in last and "| reads 250 | - | 0.9850 (2 series) |" in last
+    )
+    assert "#### Ratio to the best simple method at 1000 prices" in last and "**1.0400**" in last
+    assert "| default | - | 1.0100 (2 series) |" in before and "**Verdicts**" in before
+    assert "| row | a | b |" in before and "**1.0200**" in before  # significant on a, either way
     assert "Not measured yet" not in text
