@@ -33,7 +33,7 @@ $(SERVE_STAMP): docker/requirements-serve.txt client/requirements.txt
 		else $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip $(SERVE_INSTALL); fi
 	touch $(SERVE_STAMP)
 
-## train: install the trainer (torch's CPU build and the rest: about 3 minutes the first time), then train the default model on every bundled series and 24 simulated paths into $(MODELS)/ (about 3 minutes on a quiet 2-core machine here)
+## train: install the trainer (torch's CPU build and the rest: about 3 minutes the first time), then train the default model on every bundled series and 24 simulated paths into $(MODELS)/ (about 5 minutes on a quiet 2-core machine here)
 train: install
 	$(PY) -m training train --out $(MODELS)
 
