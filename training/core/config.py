@@ -10,6 +10,7 @@ from training.core.options import (
     duration,
     extra_series,
     horizon_days,
+    named_paths,
     non_negative_int,
     option,
     positive_int,
@@ -119,14 +120,11 @@ class TrainConfig:
         parse=feature_list,
         shown="close alone",
     )
-    extras: dict[str, Path] = option(
-        help="another daily CSV joined on date, usable as feature NAME_close "
+    extras: dict[str, Path] = named_paths(
+        "another daily CSV joined on date, usable as feature NAME_close "
         "(e.g. --extra nasdaq=training/data/nasdaq.csv.gz); repeatable",
-        factory=dict,
         parse=extra_series,
         flag="--extra",
-        metavar="NAME=PATH",
-        repeat=True,
         shown="none",
     )
     model: LSTMConfig = field(default_factory=LSTMConfig)

@@ -45,6 +45,11 @@ def option(
     return dataclasses.field(default=default, metadata={"cli": meta})
 
 
+def named_paths(help: str, parse: Parse, flag: str, shown: str) -> Any:
+    """A repeatable NAME=PATH option, every use merged into one dict."""
+    return option(help=help, factory=dict, parse=parse, flag=flag, metavar="NAME=PATH", repeat=True, shown=shown)
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1."""
     value = int(text)

@@ -30,10 +30,10 @@ class WindowTable(nn.Module):
     volatility filter's forecast of it, blended into the pooled table with weight m / (m + k) for m returns.
 
     The pooled table (from every training series) is right on average; a window's own table knows its asset's
-    tails (a stock's fatter ones, a currency's thinner shoulders). With k about 500, 60 prices move the pooled
-    table by a tenth and 1,000 prices by two thirds, the blend that filtered historical simulation with these
-    two tables scores best at both lengths on the bundled series. Only the gaps between quantiles are blended:
-    the median stays the pooled one (a window's own median return is mostly noise). k is learned.
+    tails (a stock's fatter ones, a currency's thinner shoulders). k is learned from 500 (the default model
+    keeps about that): 60 prices move the pooled table by a tenth, 1,000 prices by two thirds. Only the gaps
+    between quantiles are blended: the median stays the pooled one (a window's own median return is mostly
+    noise). reports/ablation.md measures the model with and without it.
     """
 
     levels: torch.Tensor

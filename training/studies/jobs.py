@@ -7,7 +7,7 @@ from pathlib import Path
 
 from training.core.config import TrainConfig
 from training.core.data import BUNDLED_DATA
-from training.core.options import named_path, non_negative_int, option, positive_int
+from training.core.options import named_path, named_paths, non_negative_int, option, positive_int
 
 
 @dataclass
@@ -104,14 +104,11 @@ class AblationJob:
         repeat=True,
         shown="every row",
     )
-    from_reports: dict[str, Path] = option(
-        help="take this row's numbers from a leave-one-asset-out report of its model (reports/loo.json holds the "
+    from_reports: dict[str, Path] = named_paths(
+        "take this row's numbers from a leave-one-asset-out report of its model (reports/loo.json holds the "
         "default's) instead of training its folds again; the report must match the row's lengths, series and "
         "architecture; repeatable, and such rows are measured with the --row ones",
-        factory=dict,
         parse=named_path,
         flag="--from-report",
-        metavar="NAME=PATH",
-        repeat=True,
         shown="train every row",
     )
