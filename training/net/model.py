@@ -63,9 +63,10 @@ class StackedLSTM(nn.Module):
             return monotone_quantiles(raw, self.median)
         assert self.vol is not None
         z = x[:, 1:, 0]
+        if self.table is None:  # no per-step sigmas to compute (the export drops them, training would not)
+            return residual_quantiles(raw, self.base, self.median, self.vol(z))
         ratio, past = self.vol.mixture(z)
-        base = self.base if self.table is None else self.table(z[:, FILTER_BURN_IN:] / past, self.base)
-        return residual_quantiles(raw, base, self.median, ratio)
+        return residual_quantiles(raw, self.table(z[:, FILTER_BURN_IN:] / past, self.base), self.median, ratio)
 
     def set_base(self, table: np.ndarray) -> None:
         """(h, Q) standardised quantiles of the training targets: what the residual head starts from."""
