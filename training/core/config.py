@@ -56,9 +56,8 @@ class LSTMConfig:
         parse=positive_int,
     )
     reads: int = option(60, "the newest prices of a window the recurrent network reads", parse=positive_int)
-    window_table: bool = option(
-        True, "the residual head's pooled quantile table alone, without each window's own table of its returns"
-    )
+    window_table: bool = option(True, "the residual head's pooled table alone, without each window's own table")
+    network_fades: bool = option(False, "the network's correction counts as k returns, as the pooled table does")
     cell: str = option("lstm", "recurrent cell", choices=CELLS)
     layers: int = option(2, "stacked layers", parse=positive_int)
     hidden: int = option(32, "units per layer", parse=positive_int)
@@ -86,6 +85,8 @@ class LSTMConfig:
     def __post_init__(self) -> None:
         if self.max_window < self.window:
             raise ValueError(f"--max-window {self.max_window} is below --window {self.window}")
+        if self.network_fades and not (self.window_table and self.head == "residual" and self.horizon == 1):
+            raise ValueError("--network-fades needs the window's own table (the residual head, a one-day horizon)")
 
 
 @dataclass

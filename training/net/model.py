@@ -51,6 +51,7 @@ class StackedLSTM(nn.Module):
         # one-day models only: the window's returns say nothing direct of a multi-day return's shape
         own_table = self.residual and self.horizon == 1 and config.window_table
         self.table = WindowTable(self.quantile_levels, self.median) if own_table else None
+        self.fades = config.network_fades and self.table is not None
         if self.residual:
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
@@ -66,7 +67,10 @@ class StackedLSTM(nn.Module):
         if self.table is None:  # no per-step sigmas to compute (the export drops them, training would not)
             return residual_quantiles(raw, self.base, self.median, self.vol(z))
         ratio, past = self.vol.mixture(z)
-        return residual_quantiles(raw, self.table(z[:, FILTER_BURN_IN:] / past, self.base), self.median, ratio)
+        u = z[:, FILTER_BURN_IN:] / past
+        if self.fades:  # the network's pooled correction weighs k returns against the window's m, as the table does
+            raw = raw * (1 - self.table.weight(u)).unsqueeze(-1)
+        return residual_quantiles(raw, self.table(u, self.base), self.median, ratio)
 
     def set_base(self, table: np.ndarray) -> None:
         """(h, Q) standardised quantiles of the training targets: what the residual head starts from."""

@@ -48,10 +48,14 @@ class WindowTable(nn.Module):
         """k: how many of the window's returns weigh as much as the pooled table."""
         return float(self.log_prior_returns.detach().exp())
 
+    def weight(self, u: torch.Tensor) -> torch.Tensor:
+        """(B, m) standardised returns -> (B, 1) the window's weight m / (m + k), m read from the tensor."""
+        count = torch.ones_like(u).sum(1, keepdim=True)
+        return count / (count + self.log_prior_returns.exp())
+
     def forward(self, u: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
         """(B, m) standardised returns, (h, Q) pooled table -> (B, h, Q) the blended table."""
         own = empirical_quantiles(u, self.levels)  # (B, Q)
-        count = torch.ones_like(u).sum(1, keepdim=True)  # (B, 1)
-        weight = (count / (count + self.log_prior_returns.exp())).unsqueeze(-1)  # (B, 1, 1)
+        weight = self.weight(u).unsqueeze(-1)  # (B, 1, 1)
         centred = (own - own[:, self.median : self.median + 1]).unsqueeze(1) + base[:, self.median : self.median + 1]
         return base + weight * (centred - base)

@@ -58,6 +58,11 @@ def rows(default: TrainConfig) -> list[Row]:
             replace(default, data=[p for p in default.data if p in EQUITIES_1999_2018]),
         ),
         Row(
+            "network's correction fades as the window's own table weighs more",
+            "how much the network reads",
+            replace(default, model=replace(default.model, network_fades=True)),
+        ),
+        Row(
             "less data: S&P 500 + NASDAQ only, no simulated paths",
             "more training data",
             replace(default, data=two_indices, simulated=0),

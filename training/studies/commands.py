@@ -62,7 +62,8 @@ COMMANDS = {  # a table, not logic: the texts `--help` shows
         run_ablation,
         "the default and one change at a time, each on the leave-one-asset-out protocol",
         "Run the leave-one-asset-out protocol (evaluate --leave-one-out) for the default model and for one "
-        "change at a time: the network reading 250 or all posted prices, the pool without the exchange rates "
+        "change at a time: the network reading 250 or all posted prices, its correction fading with the window's "
+        "length, the pool without the exchange rates "
         "and the 1987 crash, less or more training data, a high-low range input, more layers, more units, a "
         "smaller model; write reports/ablation.md with wins, losses and coverage at the shortest and the "
         "longest length, training time and ONNX speed per row. 40-100 minutes a row here; --row runs one.",

@@ -209,6 +209,7 @@ def architecture(config: TrainConfig) -> str:
     """The model a report measured, in one line (the ablation checks a report it takes a row from against it)."""
     mc = config.model
     table = "; the base blends in each window's own table of returns" if mc.window_table else ""
+    table += ", and the network's correction fades as that table weighs more" if mc.network_fades else ""
     return (
         f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, {mc.head} head, windows of {mc.window} to "
         f"{mc.max_window} prices (the network reads the newest {mc.reads}{table}), "

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from training.net.export import check_parity, export_onnx
 from training.net.filters import FILTER_BURN_IN
 from training.net.model import (
     GAP_SHIFT,
@@ -182,3 +185,35 @@ def test_a_trained_residual_head_moves_only_within_its_bounds_and_never_crosses(
     gaps = (z[:, 1:] - z[:, :-1]) / ratio / (base[:, 1:] - base[:, :-1])
     limit = np.exp(SCALE_SHIFT + GAP_SHIFT)
     assert torch.all(gaps <= limit * (1 + 1e-5)) and torch.all(gaps >= (1 - 1e-5) / limit)
+
+
+def test_a_fading_network_keeps_k_over_m_plus_k_of_its_correction_and_exports_so(tmp_path: Path) -> None:
+    """With network_fades, a window of m returns gets the correction of a head scaled by 1 - m / (m + k), exactly,
+    at every length the exported graph is given."""
+    torch.manual_seed(0)
+    faded = StackedLSTM(LSTMConfig(window=20, max_window=300, layers=1, hidden=8, network_fades=True)).eval()
+    plain = StackedLSTM(LSTMConfig(window=20, max_window=300, layers=1, hidden=8)).eval()
+    plain.load_state_dict(faded.state_dict())
+    with torch.no_grad():
+        for p in faded.head.parameters():
+            p.normal_(0, 0.3)
+        head = {name: p.clone() for name, p in faded.head.named_parameters()}
+        for steps in (20, 120, 300):
+            x = standardised(8, steps, seed=steps)
+            kept = 1 - faded.table.weight(x[:, 1 + FILTER_BURN_IN :, 0])[0, 0]
+            assert 0 < kept < 1
+            for name, p in plain.head.named_parameters():
+                p.copy_(head[name] * kept)
+            torch.testing.assert_close(faded(x), plain(x))
+    model = PriceForecaster(VolNormalizer(["ratio"], [0.0], [0.0], 20), faded, True).eval()
+    path = tmp_path / "faded.onnx"
+    export_onnx(model, 20, path, {"version": "x"}, max_window=300)
+    for steps in (20, 120, 300):
+        assert check_parity(model, path, prices_from(log_moves(steps, window=steps)).numpy()) <= 1e-5
+
+
+def test_a_fading_network_needs_the_window_s_own_table() -> None:
+    with pytest.raises(ValueError, match="needs the window's own table"):
+        LSTMConfig(network_fades=True, window_table=False)
+    with pytest.raises(ValueError, match="needs the window's own table"):
+        LSTMConfig(network_fades=True, horizon=3)
