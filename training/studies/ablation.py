@@ -59,7 +59,7 @@ def rows(default: TrainConfig) -> list[Row]:
         ),
         Row(
             "network's correction fades as the window's own table weighs more",
-            "how much the network reads",
+            "how much the network's correction counts",
             replace(default, model=replace(default.model, network_fades=True)),
         ),
         Row(
