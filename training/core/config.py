@@ -55,7 +55,7 @@ class LSTMConfig:
         "price posted, training draws lengths from window to max_window",
         parse=positive_int,
     )
-    reads: int = option(60, "the newest prices of a window the recurrent network reads", parse=positive_int)
+    reads: int = option(60, "the newest prices the network reads (0: none, the base alone)", parse=non_negative_int)
     window_table: bool = option(True, "the residual head's pooled table alone, without each window's own table")
     network_fades: bool = option(False, "the network's correction counts as k returns, as the pooled table does")
     cell: str = option("lstm", "recurrent cell", choices=CELLS)
@@ -85,6 +85,8 @@ class LSTMConfig:
     def __post_init__(self) -> None:
         if self.max_window < self.window:
             raise ValueError(f"--max-window {self.max_window} is below --window {self.window}")
+        if self.reads == 0 and self.head != "residual":
+            raise ValueError("--reads 0 (the base alone) needs the residual head: the free head is the network")
         if self.network_fades and not (self.window_table and self.head == "residual" and self.horizon == 1):
             raise ValueError("--network-fades needs the window's own table (the residual head, a one-day horizon)")
 
@@ -105,8 +107,7 @@ class TrainConfig:
     )
     simulated: int = option(
         24,
-        "simulated GARCH-t and GJR-skew-t price paths (parameters drawn over realistic ranges, some drifting "
-        "down or sideways) pooled into training beside the files",
+        "simulated GARCH-t and GJR-skew-t price paths (realistic parameters, some drifting) pooled into training",
         parse=non_negative_int,
     )
     column: str | None = option(

@@ -57,9 +57,7 @@ class StackedLSTM(nn.Module):
             nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # the newest `reads` steps only (all of a shorter window); no h0/c0, so none is exposed in the export
-        out, _ = self.rnn(x[:, -self.reads :])  # (B, min(T, reads), H)
-        raw = self.head(out[:, -1, :]).reshape(x.shape[0], self.horizon, -1)  # (B, h, Q) or (B, h, Q + 1)
+        raw = self.correction(x)
         if not self.residual:
             return monotone_quantiles(raw, self.median)
         assert self.vol is not None
@@ -71,6 +69,14 @@ class StackedLSTM(nn.Module):
         if self.fades:  # the network's pooled correction weighs k returns against the window's m, as the table does
             raw = raw * (1 - self.table.weight(u)).unsqueeze(-1)
         return residual_quantiles(raw, self.table(u, self.base), self.median, ratio)
+
+    def correction(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, F) -> the head's raw output (B, h, Q) or (B, h, Q + 1); zero without a network (reads 0)."""
+        if self.reads == 0:  # the base alone: the export then has no recurrent layer at all
+            return torch.zeros_like(x[:, :1, :1]).expand(x.shape[0], self.horizon, self.n_quantiles + 1)
+        # the newest `reads` steps only (all of a shorter window); no h0/c0, so none is exposed in the export
+        out, _ = self.rnn(x[:, -self.reads :])  # (B, min(T, reads), H)
+        return self.head(out[:, -1, :]).reshape(x.shape[0], self.horizon, -1)
 
     def set_base(self, table: np.ndarray) -> None:
         """(h, Q) standardised quantiles of the training targets: what the residual head starts from."""

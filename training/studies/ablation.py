@@ -39,13 +39,13 @@ def rows(default: TrainConfig) -> list[Row]:
     two_indices = [BUNDLED_DATA / "sp500.csv.gz", BUNDLED_DATA / "nasdaq.csv.gz"]
     return [
         Row("default", "-", default),
-        Row(
-            "network reads 250", "how much the network reads", replace(default, model=replace(default.model, reads=250))
-        ),
-        Row(
-            "network reads all (1000)",
-            "how much the network reads",
-            replace(default, model=replace(default.model, reads=default.model.max_window)),
+        *(
+            Row(name, "how much the network reads", replace(default, model=replace(default.model, reads=reads)))
+            for name, reads in (
+                ("network reads 250", 250),
+                (f"network reads all ({default.model.max_window})", default.model.max_window),
+                ("no network: the base alone", 0),
+            )
         ),
         Row(
             "pooled table only (no window's own table)",

@@ -212,7 +212,7 @@ def architecture(config: TrainConfig) -> str:
     table += ", and the network's correction fades as that table weighs more" if mc.network_fades else ""
     return (
         f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, {mc.head} head, windows of {mc.window} to "
-        f"{mc.max_window} prices (the network reads the newest {mc.reads}{table}), "
+        f"{mc.max_window} prices ({f'the network reads the newest {mc.reads}' if mc.reads else 'no network'}{table}), "
         f"features {','.join(config.features)}, {config.simulated} simulated training paths, "
         f"{config.epochs} epochs at most of {config.windows_per_epoch or 'every'} windows"
     )

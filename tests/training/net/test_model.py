@@ -217,3 +217,33 @@ def test_a_fading_network_needs_the_window_s_own_table() -> None:
         LSTMConfig(network_fades=True, window_table=False)
     with pytest.raises(ValueError, match="needs the window's own table"):
         LSTMConfig(network_fades=True, horizon=3)
+
+
+def test_without_a_network_the_answer_is_the_base_alone_and_the_export_has_no_recurrent_layer(tmp_path: Path) -> None:
+    """reads 0: whatever the recurrent layers and the head hold, the quantiles are those of a zero correction, at
+    every length, and the exported graph (which has no LSTM node) agrees with torch."""
+    import onnx
+
+    torch.manual_seed(0)
+    alone = StackedLSTM(LSTMConfig(window=20, max_window=300, layers=1, hidden=8, reads=0)).eval()
+    untrained = StackedLSTM(LSTMConfig(window=20, max_window=300, layers=1, hidden=8)).eval()
+    with torch.no_grad():
+        for p in [*alone.rnn.parameters(), *alone.head.parameters()]:
+            p.normal_(0, 0.3)
+        untrained.load_state_dict(
+            {k: v for k, v in alone.state_dict().items() if not k.startswith("head.")}, strict=False
+        )
+        for steps in (20, 120, 300):
+            x = standardised(8, steps, seed=steps)
+            torch.testing.assert_close(alone(x), untrained(x))  # the untrained head's correction is zero
+    model = PriceForecaster(VolNormalizer(["ratio"], [0.0], [0.0], 20), alone, True).eval()
+    path = tmp_path / "alone.onnx"
+    export_onnx(model, 20, path, {"version": "x"}, max_window=300)
+    assert "LSTM" not in {node.op_type for node in onnx.load(path).graph.node}
+    for steps in (20, 120, 300):
+        assert check_parity(model, path, prices_from(log_moves(steps, window=steps)).numpy()) <= 1e-5
+
+
+def test_the_base_alone_needs_the_residual_head() -> None:
+    with pytest.raises(ValueError, match="needs the residual head"):
+        LSTMConfig(reads=0, head="free")

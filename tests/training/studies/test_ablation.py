@@ -27,7 +27,8 @@ def test_the_default_comes_first_and_every_other_row_changes_one_thing() -> None
     found = rows(default)
     assert found[0].name == "default" and found[0].config == default
     assert len({row.name for row in found}) == len(found)
-    assert [changed(row.config, default) for row in found[1:5]] == [
+    assert [changed(row.config, default) for row in found[1:6]] == [
+        {"model.reads"},
         {"model.reads"},
         {"model.reads"},
         {"model.window_table"},
