@@ -210,9 +210,10 @@ def architecture(config: TrainConfig) -> str:
     mc = config.model
     table = "; the base blends in each window's own table of returns" if mc.window_table else ""
     table += ", and the network's correction fades as that table weighs more" if mc.network_fades else ""
+    network = f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, " if mc.reads else ""
+    reads = f"the network reads the newest {mc.reads}" if mc.reads else "no network: the base alone"
     return (
-        f"{mc.layers} x {mc.hidden} {mc.cell.upper()}, {mc.head} head, windows of {mc.window} to "
-        f"{mc.max_window} prices ({f'the network reads the newest {mc.reads}' if mc.reads else 'no network'}{table}), "
+        f"{network}{mc.head} head, windows of {mc.window} to {mc.max_window} prices ({reads}{table}), "
         f"features {','.join(config.features)}, {config.simulated} simulated training paths, "
         f"{config.epochs} epochs at most of {config.windows_per_epoch or 'every'} windows"
     )

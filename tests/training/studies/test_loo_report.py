@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from tests.conftest import ROOT
 from training.core.config import TrainConfig
@@ -37,3 +38,11 @@ def test_the_short_window_gate_reads_losses_to_its_readers_and_the_margin_to_the
     assert found["significant_losses"] == ["a vs family reader"]
     assert found["beyond_margin"] == ["b vs GARCH(1,1)-t (1.0200)"]
     assert "nowhere" not in "\n".join(loo_report.short_lines(found))
+
+
+def test_a_report_names_the_network_it_measured_and_none_for_the_base_alone() -> None:
+    default = TrainConfig()
+    assert loo_report.architecture(default).startswith("2 x 32 LSTM, residual head")
+    assert "the network reads the newest 60" in loo_report.architecture(default)
+    alone = loo_report.architecture(replace(default, model=replace(default.model, reads=0)))
+    assert alone.startswith("residual head") and "no network: the base alone" in alone and "LSTM" not in alone
