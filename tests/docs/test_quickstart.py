@@ -19,6 +19,7 @@ from tests.conftest import ROOT
 from tests.docs.test_examples import FENCE, Example, page_examples, pointed_at, without_volatile
 from tests.live_server import free_port
 
+pytestmark = pytest.mark.serial  # times make serve: run alone, with no test beside it on the CPUs
 FIRST_ANSWER_S = 30  # make serve on a fresh clone answers within this here
 
 

@@ -7,6 +7,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from service.ledger.database import Database
 from service.ledger.queries import scored_forecasts
 from service.ledger.recorder import RETRY_SECONDS, Recorder
@@ -44,6 +46,7 @@ def test_submitted_forecasts_are_written_and_flush_waits_for_them(tmp_path: Path
     db.close_all()
 
 
+@pytest.mark.serial  # times the call: a busy neighbour would stretch its 50 ms
 def test_a_full_queue_drops_and_counts_without_waiting(tmp_path: Path) -> None:
     db = Database(str(tmp_path / "f.sqlite"))
     found, counts = recorder(db, capacity=10)  # not started: nothing takes from the queue
