@@ -28,12 +28,17 @@ class StackedLSTM(nn.Module):
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
         rnn_class = nn.LSTM if config.cell == "lstm" else nn.GRU
-        self.rnn = rnn_class(
-            input_size=config.features,
-            hidden_size=config.hidden,
-            num_layers=config.layers,
-            dropout=config.dropout if config.layers > 1 else 0.0,
-            batch_first=True,
+        # reads 0, the base alone, has no recurrent layer and no head: its weights hold nothing it does not use
+        self.rnn = (
+            rnn_class(
+                input_size=config.features,
+                hidden_size=config.hidden,
+                num_layers=config.layers,
+                dropout=config.dropout if config.layers > 1 else 0.0,
+                batch_first=True,
+            )
+            if config.reads
+            else None
         )
         self.horizon, self.n_quantiles, self.median = (
             config.horizon,
@@ -43,7 +48,7 @@ class StackedLSTM(nn.Module):
         self.quantile_levels = tuple(config.quantiles)
         self.residual = config.head == "residual"
         width = self.n_quantiles + 1 if self.residual else self.n_quantiles  # residual: + one common scale
-        self.head = nn.Linear(config.hidden, config.horizon * width)
+        self.head = nn.Linear(config.hidden, config.horizon * width) if config.reads else None
         # (h, Q) standardised quantiles the residual head corrects; set_base() fits them to the training targets
         self.register_buffer("base", torch.tensor(normal_table(self.quantile_levels)).repeat(config.horizon, 1))
         self.reads = config.reads
@@ -52,7 +57,7 @@ class StackedLSTM(nn.Module):
         own_table = self.residual and self.horizon == 1 and config.window_table
         self.table = WindowTable(self.quantile_levels, self.median) if own_table else None
         self.fades = config.network_fades and self.table is not None
-        if self.residual:
+        if self.residual and self.head is not None:
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
@@ -72,7 +77,7 @@ class StackedLSTM(nn.Module):
 
     def correction(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, F) -> the head's raw output (B, h, Q) or (B, h, Q + 1); zero without a network (reads 0)."""
-        if self.reads == 0:  # the base alone: the export then has no recurrent layer at all
+        if self.rnn is None or self.head is None:  # the base alone: the export has no recurrent layer at all
             return torch.zeros_like(x[:, :1, :1]).expand(x.shape[0], self.horizon, self.n_quantiles + 1)
         # the newest `reads` steps only (all of a shorter window); no h0/c0, so none is exposed in the export
         out, _ = self.rnn(x[:, -self.reads :])  # (B, min(T, reads), H)

@@ -220,19 +220,22 @@ def test_a_fading_network_needs_the_window_s_own_table() -> None:
 
 
 def test_without_a_network_the_answer_is_the_base_alone_and_the_export_has_no_recurrent_layer(tmp_path: Path) -> None:
-    """reads 0: whatever the recurrent layers and the head hold, the quantiles are those of a zero correction, at
-    every length, and the exported graph (which has no LSTM node) agrees with torch."""
+    """reads 0: no recurrent layer and no head, not even in the weights; the quantiles are those of an untrained
+    network's zero correction at every length, and the exported graph (which has no LSTM node) agrees with torch."""
     import onnx
 
     torch.manual_seed(0)
     alone = StackedLSTM(LSTMConfig(window=20, max_window=300, layers=1, hidden=8, reads=0)).eval()
     untrained = StackedLSTM(LSTMConfig(window=20, max_window=300, layers=1, hidden=8)).eval()
+    assert alone.rnn is None and alone.head is None
+    assert not any(k.startswith(("rnn.", "head.")) for k in alone.state_dict())
     with torch.no_grad():
-        for p in [*alone.rnn.parameters(), *alone.head.parameters()]:
+        for p in alone.vol.parameters():  # away from the initial filters, so that the comparison is not trivial
+            p.add_(0.1)
+        for p in untrained.rnn.parameters():
             p.normal_(0, 0.3)
-        untrained.load_state_dict(
-            {k: v for k, v in alone.state_dict().items() if not k.startswith("head.")}, strict=False
-        )
+        missing, unexpected = untrained.load_state_dict(alone.state_dict(), strict=False)
+        assert not unexpected and all(k.startswith(("rnn.", "head.")) for k in missing)
         for steps in (20, 120, 300):
             x = standardised(8, steps, seed=steps)
             torch.testing.assert_close(alone(x), untrained(x))  # the untrained head's correction is zero
