@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.ports import free_port
+
 
 def binaries() -> Path:
     """The directory of initdb and pg_ctl: Debian keeps them out of PATH (/usr/lib/postgresql/<major>/bin)."""
@@ -24,12 +26,6 @@ def binaries() -> Path:
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     assert versions, "PostgreSQL is not installed: apt-get install postgresql (its initdb and pg_ctl are needed)"
     return Path(versions[-1]).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def as_server_user(command: list[str]) -> list[str]:
