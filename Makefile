@@ -44,12 +44,12 @@ serve: $(SERVE_STAMP)
 
 ## test: lint, then the whole test suite (tests train tiny models, never the full one) with a coverage report
 ## (in-process code only: the servers the tests start as processes are not counted; the floor is what the suite meets).
-## The suite runs on up to 4 CPUs (pytest-xdist; each file on one worker, in order, since a file's examples may build on
-## each other), then the tests that time themselves (marker serial) alone, so that no neighbour slows what they time;
-## each part fails when it ran no test.
+## The suite runs on up to 4 CPUs (pytest-xdist; pyproject's --dist loadfile keeps each file on one worker, in order,
+## since a file's examples may build on each other), then the tests that time themselves (marker serial) alone, so
+## that no neighbour slows what they time; each part fails when it ran no test.
 COV := --cov=service --cov=training --cov=client
 test: install lint browser promtool wrk
-	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile -m "not serial" $(COV) --cov-report= --durations=20
+	$(PY) -m pytest -n auto --maxprocesses 4 -m "not serial" $(COV) --cov-report= --durations=20
 	$(PY) -m pytest -m serial $(COV) --cov-append --cov-report=term --cov-fail-under=80
 
 ## docs: the documentation site (docs/, mkdocs.yml) into site/; strict, so a broken link or a missing page fails it
