@@ -34,9 +34,10 @@ def submit(browser: WebDriver, *, csv: Path | None = None, paste: str | None = N
         browser.find_element(By.ID, "prices").send_keys(paste)
     if column:
         browser.find_element(By.ID, "column").send_keys(column)
-    browser.execute_script("document.getElementById('input-error').textContent = 'waiting'")
+    # busy from before the click: the page clears the error at once and fills it in after reading the file
+    browser.execute_script("document.getElementById('try-form').setAttribute('aria-busy', 'true')")
     browser.find_element(By.ID, "forecast-button").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "input-error").text != "waiting")
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "try-form").get_attribute("aria-busy") is None)
 
 
 def error_text(browser: WebDriver) -> str:

@@ -206,6 +206,7 @@ function showForecast(answer, request) {
 
 async function onSubmit(event) {
   event.preventDefault();
+  $("try-form").setAttribute("aria-busy", "true");  // until the forecast or the error is shown
   showError("");
   const input = $("csv-file").files.length ? $("csv-file") : $("prices");
   try {
@@ -221,6 +222,8 @@ async function onSubmit(event) {
   } catch (err) {
     $("result").hidden = true;
     showError(err.message, input);
+  } finally {
+    $("try-form").removeAttribute("aria-busy");
   }
 }
 
