@@ -37,6 +37,7 @@ def rows(default: TrainConfig) -> list[Row]:
     """The default, then one change each (`suggestion`: what the row asks, in the seed tutorial's words where it
     made the suggestion)."""
     two_indices = [BUNDLED_DATA / "sp500.csv.gz", BUNDLED_DATA / "nasdaq.csv.gz"]
+    ohlc = replace(default, data=OHLC_DATA, simulated=0)  # the series with High and Low, no simulated paths
     return [
         Row("default", "-", default),
         *(
@@ -71,8 +72,9 @@ def rows(default: TrainConfig) -> list[Row]:
         Row(
             "+ high-low range input (OHLC series only: no DJIA, no simulated paths)",
             "more indicators",
-            replace(default, data=OHLC_DATA, simulated=0, features=["close", "hl_range"]),
+            replace(ohlc, features=["close", "hl_range"]),
         ),
+        Row("the range row's pool, close only (its control)", "more indicators", ohlc),
         Row("4 layers", "more LSTM layers", replace(default, model=replace(default.model, layers=4))),
         Row("64 units", "more units per layer", replace(default, model=replace(default.model, hidden=64))),
         Row("smaller: 1 x 16", "(serving cost)", replace(default, model=replace(default.model, layers=1, hidden=16))),
